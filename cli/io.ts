@@ -1,0 +1,22 @@
+/** Where a CLI command writes; tests pass buffers, main.ts passes the process streams. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** True when stderr is a terminal (progress bars only then). */
+  interactive: boolean;
+}
+
+/** Bad usage: exit code 2 with a short usage message. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Command = (args: string[], io: CliIo) => Promise<number>;

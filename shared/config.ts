@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { ConfigError, problemsFromZod } from './errors.js';
+
+/**
+ * Every setting certsoar reads, in one schema. This is the single list of setting names:
+ * local.settings.sample.json, the README table and the Bicep app settings must agree with it
+ * (tests enforce that).
+ */
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const optionalUrl = () => optionalText.pipe(url.optional());
+const urlWithDefault = (fallback: string) => optionalUrl().transform((v) => v ?? fallback);
+
+const bool = (fallback: boolean) =>
+  optionalText.pipe(z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).optional()).transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+const int = (fallback: number, min: number, max: number) =>
+  optionalText
+    .pipe(z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().min(min).max(max)).optional())
+    .transform((v) => v ?? fallback);
+
+const duration = (fallback: string) => optionalText.transform((v) => v ?? fallback).pipe(durationSchema);
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const WORKSPACE_ARM_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i;
+
+export const configSchema = z.object({
+  // Log Analytics (hunts)
+  LOG_ANALYTICS_WORKSPACE_ID: optionalText.pipe(z.string().regex(GUID, 'expected the workspace (customer) id, a GUID').optional()),
+  LOG_ANALYTICS_ENDPOINT: urlWithDefault('https://api.loganalytics.io/v1'),
+
+  // Hunts
+  HUNTS_ENABLED: optionalText.transform((v) => v ?? 'all'),
+  HUNT_SCHEDULE_T1608_003: optionalText,
+  HUNT_SCHEDULE_T1588_004: optionalText,
+  HUNT_SCHEDULE_T1587_003: optionalText,
+  HUNT_OVERLAP: duration('10m'),
+  HUNT_INGESTION_DELAY: duration('5m'),
+  HUNT_MAX_WINDOW: duration('6h'),
+  HUNT_INITIAL_LOOKBACK: duration('1d'),
+  SEEN_HIT_TTL: duration('7d'),
+
+  // crt.sh
+  CRTSH_BASE_URL: urlWithDefault('https://crt.sh'),
+  CRTSH_CONCURRENCY: int(3, 1, 16),
+  CRTSH_TIMEOUT: duration('30s'),
+  CRTSH_CACHE_TTL: duration('24h'),
+  CRTSH_CONTACT: optionalText,
+
+  // Live TLS probe
+  TLS_PROBE_ENABLED: bool(true),
+  TLS_PROBE_ALLOW_PRIVATE: bool(false),
+  TLS_PROBE_TIMEOUT: duration('5s'),
+
+  // State
+  STATE_STORAGE_CONNECTION: optionalText,
+  STATE_STORAGE_CONNECTION__tableServiceUri: optionalUrl(),
+  STATE_STORAGE_CONNECTION__queueServiceUri: optionalUrl(),
+
+  // Scoring
+  TUNING_FILE: optionalText,
+  TUNING_JSON: optionalText,
+
+  // HTTP enrichment
+  ENRICH_MAX_BODY_BYTES: int(1_048_576, 1_024, 104_857_600),
+
+  // Delivery
+  INCIDENT_WEBHOOK_URL: optionalUrl(),
+  TEAMS_WEBHOOK_URL: optionalUrl(),
+  DELIVERY_MAX_ATTEMPTS: int(5, 1, 20),
+  DIGEST_THRESHOLD: int(10, 1, 1000),
+  SENTINEL_WORKSPACE_RESOURCE_ID: optionalText.pipe(z.string().regex(WORKSPACE_ARM_ID, 'expected /subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…').optional()),
+  ARM_ENDPOINT: urlWithDefault('https://management.azure.com'),
+  SENTINEL_INCIDENT_LABEL: optionalText.transform((v) => v ?? 'certsoar'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type SettingName = keyof z.input<typeof configSchema>;
+
+/** Every setting name, in schema order. */
+export const SETTING_NAMES = Object.keys(configSchema.shape) as SettingName[];
+
+/** Settings whose values are secrets: never logged, never shown. */
+export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set<SettingName>([
+  'INCIDENT_WEBHOOK_URL',
+  'TEAMS_WEBHOOK_URL',
+  'STATE_STORAGE_CONNECTION',
+  'TUNING_JSON',
+]);
+
+/**
+ * Parses settings from an env object (process.env in the app, a literal in tests). Unknown
+ * variables are ignored; every invalid setting is reported at once.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string | undefined> = {};
+  for (const name of SETTING_NAMES) picked[name] = env[name];
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) throw new ConfigError(problemsFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Fails with every missing setting a feature needs, by name. */
+export function requireSettings<K extends keyof Config>(config: Config, feature: string, names: K[]): { [P in K]-?: NonNullable<Config[P]> } {
+  const missing = names.filter((n) => config[n] === undefined || config[n] === '');
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((n) => ({ path: String(n), message: `required for ${feature}` })));
+  }
+  return config as unknown as { [P in K]-?: NonNullable<Config[P]> };
+}

@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { CertificateObservation, Entities, Level, Row, Signal } from '../model.js';
+
+export interface DetectionMeta {
+  /** ATT&CK sub-technique id; also the detection id. */
+  id: string;
+  title: string;
+  description: string;
+  technique: { id: string; name: string; url: string };
+  tactics: string[];
+  severity: Level;
+  confidence: 'low' | 'medium' | 'high';
+  tables: string[];
+  connectors: string[];
+  /** How often the hunt runs and how far back the exported analytics rule looks (durations). */
+  queryFrequency: string;
+  queryPeriod: string;
+  /** NCRONTAB (six fields) for the timer function; overridable by HUNT_SCHEDULE_<ID>. */
+  schedule: string;
+  falsePositives: string[];
+  references: string[];
+}
+
+/** The hunt window: rows ingested in [start, end). */
+export interface QueryWindow {
+  start: Date;
+  end: Date;
+}
+
+/** What the TypeScript twin computes from one row. */
+export interface Evaluation {
+  key: string;
+  time: string;
+  signals: Signal[];
+  indicators: Record<string, string | number | boolean | null>;
+  entities: Entities;
+  certificate?: CertificateObservation;
+}
+
+export interface Detection<P = Record<string, unknown>> {
+  meta: DetectionMeta;
+  /** Parameters with defaults: `paramsSchema.parse({})` gives the defaults. */
+  paramsSchema: z.ZodType<P, Record<string, unknown>>;
+  /** The KQL; without a window it looks back queryPeriod from now (the exported analytics rule). */
+  buildQuery(params: P, window?: QueryWindow): string;
+  /** The TypeScript twin: the same filters and indicators as the KQL, over one row; null when the row is not a hit. */
+  evaluate(row: Row, params: P): Evaluation | null;
+  /** Columns the query projects; the twin reads only these. */
+  projectedColumns: readonly string[];
+  /** Environment variable that overrides the timer schedule. */
+  scheduleSetting: string;
+}

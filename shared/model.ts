@@ -1,0 +1,184 @@
+/**
+ * The data that flows between stages: Hit (a detection matched a row) → Enrichment (what CT,
+ * certificate age and tuning add) → Finding (scored, ready to deliver). Queue messages carry
+ * these as JSON, so every field is plain data.
+ */
+
+export type Level = 'Informational' | 'Low' | 'Medium' | 'High';
+
+export type Row = Record<string, unknown>;
+
+/** One named contribution to a score, so an analyst can see why. */
+export interface Signal {
+  /** Stable id, e.g. "self_signed", "ct_recent_issuance". */
+  id: string;
+  points: number;
+  reason: string;
+}
+
+/** The things a hit is about, in the shape Sentinel entities and cards need. */
+export interface Entities {
+  /** Endpoint that produced the telemetry (DeviceName) or the client (SourceIP host). */
+  host?: string;
+  account?: string;
+  sourceIp?: string;
+  destinationIp?: string;
+  destinationHost?: string;
+  destinationPort?: number;
+  processName?: string;
+  commandLine?: string;
+  parentProcessName?: string;
+  registryKey?: string;
+  filePath?: string;
+  fileHashSha1?: string;
+  fileHashSha256?: string;
+  url?: string;
+  /** DNS names worth a certificate-transparency lookup (destination host, CN, SANs, -DnsName). */
+  domains: string[];
+}
+
+/** What the telemetry tells about the certificate involved, as far as it was logged. */
+export interface CertificateObservation {
+  subject?: string;
+  issuer?: string;
+  subjectCommonName?: string;
+  issuerCommonName?: string;
+  sans?: string[];
+  serialNumber?: string;
+  /** Lower-case hex, no separators. */
+  sha1?: string;
+  sha256?: string;
+  /** ISO-8601 UTC. */
+  notBefore?: string;
+  notAfter?: string;
+  /** True when the telemetry (or a signature check) says the certificate signs itself. */
+  selfSigned?: boolean;
+  /** Certificate store a thumbprint was written to (T1588.004). */
+  store?: string;
+}
+
+/** A detection matched one row. Produced by hunts, the HTTP endpoint and the offline workspace alike. */
+export interface Hit {
+  detectionId: string;
+  /** Stable per detection: the same event always has the same key (dedup, idempotency). */
+  key: string;
+  /** Event time, ISO-8601 UTC. */
+  time: string;
+  /** The row as the query projected it (or the raw table row offline). */
+  row: Row;
+  /** Base signals from the detection's TypeScript twin, points taken from tuning. */
+  signals: Signal[];
+  /** Named indicator values the twin computed (IsSelfSigned, DetectionBranch, …), for cards and tests. */
+  indicators: Record<string, string | number | boolean | null>;
+  entities: Entities;
+  certificate?: CertificateObservation;
+  /** When the hit came from a Sentinel incident (automation-rule path). */
+  incident?: IncidentRef;
+}
+
+export interface IncidentRef {
+  /** ARM id of the incident: /subscriptions/…/providers/Microsoft.SecurityInsights/incidents/{id} */
+  armId?: string;
+  incidentNumber?: number;
+  title?: string;
+  severity?: string;
+  url?: string;
+}
+
+/** Names of the enrichments; a missing one is reported so the finding can be re-enriched. */
+export type EnrichmentSource = 'crtsh' | 'certificate_age' | 'tls_probe';
+
+export interface CtHistory {
+  /** Registrable domain the history is for (public-suffix aware). */
+  domain: string;
+  /** Earliest CT entry for the registrable domain, ISO-8601 UTC. */
+  firstSeen?: string;
+  certificatesTotal: number;
+  issuedLast7Days: number;
+  issuedLast30Days: number;
+  distinctIssuers: number;
+  freeAcmeIssuers: string[];
+  wildcardCertificates: number;
+  /** Whether the certificate seen in the hit is in CT; undefined when the hit has nothing to match. */
+  certificateInCt?: boolean;
+  /** crt.sh stopped at its row cap; counts are lower bounds. */
+  truncated: boolean;
+  /** Where the answer came from, for the analyst and for tests. */
+  source: 'crtsh' | 'cache';
+}
+
+export interface CertificateAge {
+  /** ISO-8601 UTC of the certificate's notBefore. */
+  notBefore?: string;
+  notAfter?: string;
+  ageDays?: number;
+  /** Which source gave the dates. */
+  from: 'log' | 'ct' | 'tls_probe';
+}
+
+export interface TlsProbeResult {
+  host: string;
+  port: number;
+  address?: string;
+  chain: Array<{
+    subject: string;
+    issuer: string;
+    sans: string[];
+    notBefore: string;
+    notAfter: string;
+    sha256: string;
+    serialNumber: string;
+  }>;
+  /** Leaf signature verifies with its own public key and subject equals issuer. */
+  selfSigned: boolean;
+  authorized: boolean;
+  authorizationError?: string;
+}
+
+export interface MissingEnrichment {
+  source: EnrichmentSource;
+  reason: string;
+  /** True when a later run should try again (outage), false when it can never succeed (no input). */
+  retryable: boolean;
+}
+
+/** Everything enrichment adds to a hit. */
+export interface Enrichment {
+  ct?: CtHistory;
+  /** crt.sh lookup of a fingerprint (T1588.004 thumbprints). */
+  ctCertificate?: {
+    found: boolean;
+    subject?: string;
+    issuer?: string;
+    notBefore?: string;
+    notAfter?: string;
+    selfSigned?: boolean;
+    crtshId?: string;
+  };
+  certificateAge?: CertificateAge;
+  tlsProbe?: TlsProbeResult;
+  missing: MissingEnrichment[];
+  enrichedAt: string;
+}
+
+export interface Suppression {
+  /** Id of the suppression rule in the tuning document. */
+  rule: string;
+  reason: string;
+}
+
+export interface Score {
+  score: number;
+  level: Level;
+  reasons: Signal[];
+  suppressedBy?: Suppression;
+}
+
+/** A scored hit, ready for delivery. */
+export interface Finding extends Score {
+  /** Stable: derived from the hit key, so a redelivered hit yields the same finding id. */
+  id: string;
+  hit: Hit;
+  enrichment: Enrichment;
+  scoredAt: string;
+}
