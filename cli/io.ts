@@ -1,3 +1,5 @@
+import type { TokenCredential } from '@azure/identity';
+
 /** Where a CLI command writes; tests pass buffers, main.ts passes the process streams. */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -6,6 +8,8 @@ export interface CliIo {
   cwd: string;
   /** True when stderr is a terminal (progress bars only then). */
   interactive: boolean;
+  /** Tests inject a fake; otherwise commands build DefaultAzureCredential (az login, AZURE_TOKEN_CREDENTIALS). */
+  credential?: TokenCredential;
 }
 
 /** Bad usage: exit code 2 with a short usage message. */
