@@ -1,5 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { CertsoarError } from '../../shared/errors.js';
+import { CertsoarError, type ValidationError } from '../../shared/errors.js';
 import { errorMessage } from '../../shared/redact.js';
 
 /**
@@ -10,12 +10,11 @@ export function errorResponse(err: unknown, context: InvocationContext): HttpRes
   if (err instanceof CertsoarError) {
     switch (err.kind) {
       case 'validation':
+        return json(400, { error: 'validation', message: errorMessage(err), problems: (err as ValidationError).problems });
       case 'config':
-        return json(err.kind === 'config' ? 500 : 400, {
-          error: err.kind === 'config' ? 'configuration' : 'validation',
-          message: err.kind === 'config' ? 'the function app is misconfigured' : errorMessage(err),
-          problems: 'problems' in err && err.kind === 'validation' ? err.problems : undefined,
-        });
+        // Setting names are safe to log; the answer only says the app is misconfigured.
+        context.error(errorMessage(err));
+        return json(500, { error: 'configuration', message: 'the function app is misconfigured; see the function logs' });
       case 'too_large':
         return json(413, { error: 'too_large', message: err.message });
       case 'rate_limited':
