@@ -1,10 +1,13 @@
 import { ValidationError, problemsFromZod } from '../errors.js';
 import type { Hit, Row } from '../model.js';
 import type { Tuning } from '../scoring/tuning.js';
+import { t1587003 } from './t1587-003-develop-digital-certificates.js';
+import { t1588004 } from './t1588-004-obtain-digital-certificates.js';
+import { t1608003 } from './t1608-003-install-digital-certificate.js';
 import type { Detection } from './types.js';
 
 /** Every detection certsoar ships, in a fixed order. */
-export const DETECTIONS: readonly Detection[] = [];
+export const DETECTIONS: readonly Detection[] = [t1608003, t1588004, t1587003];
 
 export function getDetection(id: string): Detection {
   const d = DETECTIONS.find((x) => x.meta.id === id);

@@ -178,6 +178,37 @@ const DEFAULT_SUPPRESSIONS: SuppressionRule[] = [
     detections: [],
     when: { host: ['dev-*', '*-dev', '*-dev.*', 'test-*', '*-test', '*.test', 'lab-*', '*.lab.*', 'build-*'] },
   },
+  {
+    // Public CAs never put domain components in an issuer DN; Active Directory Certificate Services does.
+    id: 'internal-ca-issuer',
+    reason: 'certificate issued by an internal (AD CS) certificate authority',
+    detections: ['T1608.003'],
+    when: { issuer: ['*,DC=*', '*Issuing CA*', '*Enterprise CA*', '*Internal CA*'] },
+  },
+  {
+    id: 'internal-shared-certificate',
+    reason: 'internal VPN concentrator, reverse proxy or load balancer sharing one certificate across host names',
+    detections: ['T1608.003'],
+    when: { destinationIp: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'], onlySignals: ['hostname_mismatch'] },
+  },
+  {
+    id: 'pki-administration',
+    reason: 'PKI administration host managing the internal certificate authority',
+    detections: ['T1587.003', 'T1588.004'],
+    when: { host: ['pki-*', '*-pki', '*-pki-*', '*-pki.*'] },
+  },
+  {
+    id: 'authorised-red-team',
+    reason: 'authorised penetration test or red-team exercise',
+    detections: ['T1587.003', 'T1588.004', 'T1608.003'],
+    when: { account: ['*redteam*', '*red-team*', '*pentest*'] },
+  },
+  {
+    id: 'server-provisioning',
+    reason: 'web server provisioning that generates a certificate on first configuration',
+    detections: ['T1587.003'],
+    when: { parentProcessName: ['cloud-init*', 'ansible*', 'chef-client*', 'puppet*', 'salt-minion*', 'WindowsAzureGuestAgent.exe', 'EC2Launch*', 'ec2config*'] },
+  },
 ];
 
 export const DEFAULT_TUNING: Tuning = tuningSchema.parse({});

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import type { Row } from '../model.js';
+import { kqlDatetime, kqlTimespan } from '../kql/literals.js';
+import type { QueryWindow } from './types.js';
+
+/** Helpers every detection shares: reading rows, stable keys, parameter types and time filters. */
+
+/** A column as trimmed text; undefined when absent or empty. */
+export function text(row: Row, column: string): string | undefined {
+  const v = row[column];
+  if (v === undefined || v === null) return undefined;
+  const s = (v instanceof Date ? v.toISOString() : String(v)).trim();
+  return s === '' ? undefined : s;
+}
+
+/** A column as a number; undefined when absent or not numeric. */
+export function numeric(row: Row, column: string): number | undefined {
+  const s = text(row, column);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The event time as ISO-8601 UTC (first parseable of the columns); the raw text when unparseable. */
+export function eventTime(row: Row, columns: readonly string[]): string {
+  for (const c of columns) {
+    const s = text(row, c);
+    if (s === undefined) continue;
+    const d = new Date(s);
+    return Number.isNaN(d.getTime()) ? s : d.toISOString();
+  }
+  return '';
+}
+
+/** Same detection and same identifying fields → same key. */
+export function stableKey(detectionId: string, parts: ReadonlyArray<string | number | undefined>): string {
+  return createHash('sha256')
+    .update(JSON.stringify([detectionId, ...parts.map((p) => (p === undefined ? null : String(p).toLowerCase()))]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+export function isIpAddress(value: string): boolean {
+  return isIP(value) !== 0;
+}
+
+/** The last path segment of a Windows or POSIX path. */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] ?? path;
+}
+
+export function unique<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)];
+}
+
+/** Lower-case, without a trailing dot. */
+export function normaliseHost(host: string): string {
+  return host.trim().toLowerCase().replace(/\.+$/, '');
+}
+
+/** A DNS name as a certificate or a CT lookup would carry it (not an IP address). */
+export const DNS_NAME_SOURCE = '^(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$';
+const DNS_NAME = new RegExp(DNS_NAME_SOURCE, 'i');
+export function isDnsName(value: string): boolean {
+  return DNS_NAME.test(value) && !isIpAddress(value);
+}
+
+/** Lists in parameters: non-empty strings. */
+export const stringList = (defaults: string[]) => z.array(z.string().min(1)).default(defaults);
+
+/** A duration parameter kept as text ("24h") and checked. */
+export const durationText = (fallback: string) =>
+  z
+    .string()
+    .refine((s) => parseDuration(s) !== undefined, { message: 'expected a duration like 15m, 24h or 7d' })
+    .default(fallback);
+
+/**
+ * The time filter: with a window, rows ingested in [start, end) plus a TimeGenerated guard that
+ * lets Log Analytics prune partitions; without one, the analytics-rule form over the lookback.
+ */
+export function timeFilter(lookback: string, window: QueryWindow | undefined, timeColumn = 'TimeGenerated'): string {
+  const lookbackMs = parseDuration(lookback);
+  if (lookbackMs === undefined) throw new RangeError(`not a duration: ${lookback}`);
+  if (!window) return `| where ${timeColumn} > ago(${kqlTimespan(lookbackMs)})`;
+  if (!(window.start.getTime() < window.end.getTime())) throw new RangeError('window start must be before its end');
+  const guard = new Date(window.start.getTime() - lookbackMs);
+  return [
+    `| where ingestion_time() >= ${kqlDatetime(window.start)} and ingestion_time() < ${kqlDatetime(window.end)}`,
+    `| where ${timeColumn} >= ${kqlDatetime(guard)}`,
+  ].join('\n');
+}
