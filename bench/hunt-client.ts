@@ -1,0 +1,84 @@
+/**
+ * The measured side of bench/hunt.ts, in its own process so its time and peak memory are its
+ * own (the server runs in the parent). Modes:
+ *   floor: POST the query with plain https, then time a bare JSON.parse of the body;
+ *   sdk:   the LogsQueryClient call alone (where the time goes);
+ *   hunt:  one huntDetection run through the real LogsQueryClient → rows → hits, with
+ *          BENCH_DETECTION = t1608 (the real T1608.003 twin) or narrow (a four-column test detection).
+ * Prints one JSON line of figures on stdout.
+ */
+import { request } from 'node:https';
+import { huntDetection } from '../shared/hunting/hunt-detection.js';
+import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
+import { t1608003 } from '../shared/detections/t1608-003-install-digital-certificate.js';
+import type { Detection } from '../shared/detections/types.js';
+import { testDetection } from '../test/shared/hunting/test-detection.js';
+import { DEFAULT_TUNING } from '../shared/scoring/tuning.js';
+import { MemoryHitSink } from '../shared/state/hit-queue.js';
+import { MemoryHuntState } from '../shared/state/hunt-state.js';
+import { MemorySeenHits } from '../shared/state/seen-hits.js';
+
+const endpoint = process.env.BENCH_ENDPOINT as string;
+const workspaceId = '11111111-2222-3333-4444-555555555555';
+const now = new Date(process.env.BENCH_NOW as string);
+const mode = process.argv[2];
+const detection = (process.env.BENCH_DETECTION === 'narrow' ? testDetection : t1608003) as unknown as Detection;
+
+function fetchBody(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${endpoint}/workspaces/${workspaceId}/query`, { method: 'POST', headers: { authorization: 'Bearer x', 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ query: 'CommonSecurityLog' }));
+  });
+}
+
+async function main(): Promise<Record<string, number>> {
+  if (mode === 'floor') {
+    const text = await fetchBody();
+    const started = performance.now();
+    const parsed = JSON.parse(text) as { tables: Array<{ rows: unknown[] }> };
+    const ms = performance.now() - started;
+    return { ms, rows: parsed.tables[0]?.rows.length ?? 0, bytes: Buffer.byteLength(text), peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  }
+  const credential = { getToken: async () => ({ token: 'bench', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const logs = createLogsQueryClient(credential, { endpoint, retry: { maxRetries: 0 } });
+  if (mode === 'sdk') {
+    // Where the time goes: the client alone (transfer, JSON.parse, its two row copies, Dates).
+    const started = performance.now();
+    const result = await logs.queryWorkspace(workspaceId, 'CommonSecurityLog', { duration: 'P1D' });
+    const ms = performance.now() - started;
+    const rows = result.status === 'Success' ? (result.tables[0]?.rows.length ?? 0) : -1;
+    return { ms, rows, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  }
+  const sink = new MemoryHitSink();
+  const rssBefore = process.memoryUsage().rss;
+  const started = performance.now();
+  const result = await huntDetection(detection, {
+    logs,
+    workspaceId,
+    state: new MemoryHuntState(),
+    seen: new MemorySeenHits(),
+    sink,
+    tuning: DEFAULT_TUNING,
+    settings: { overlapMs: 0, ingestionDelayMs: 0, maxWindowMs: 86_400_000, initialLookbackMs: 3_600_000, seenHitTtlMs: 86_400_000 },
+    now: () => now,
+    // One answer → hits: the split that bounds a slice's queue work is not what is measured here.
+    limits: { maxHitsPerSlice: Number.POSITIVE_INFINITY },
+  });
+  const ms = performance.now() - started;
+  if (result.status !== 'ok') throw new Error(`hunt ${result.status}: ${result.problems.join('; ')}`);
+  return { ms, rows: result.rows, hits: result.hits, newHits: sink.hits.length, queries: result.queries, rssBeforeMb: rssBefore / 1024 / 1024, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+main().then(
+  (figures) => process.stdout.write(`${JSON.stringify(figures)}\n`),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,79 @@
+import type { LogsColumn, LogsTable } from '@azure/monitor-query-logs';
+import { z } from 'zod';
+import type { Detection } from '../detections/types.js';
+import { ValidationError, problemsFromZod } from '../errors.js';
+import type { Row } from '../model.js';
+
+/**
+ * Log Analytics answers → rows the detection's twin reads. A row is an object keyed by the
+ * answer's column names, each cell checked by zod against the column's declared type. Cells are
+ * plain JSON data so a Hit can travel on a queue: datetime cells (which the SDK turns into Date)
+ * go back to ISO-8601 text; dynamic cells stay as the SDK parsed them.
+ */
+
+const nullableText = z.string().nullable();
+const nullableNumber = z.number().nullable();
+// real and decimal: JSON numbers, but NaN/Infinity (and decimals beyond double) arrive as text.
+const nullableNumeric = z.union([z.number(), z.string()]).nullable();
+const CELL_BY_TYPE: Record<string, z.ZodType> = {
+  string: nullableText,
+  guid: nullableText,
+  timespan: nullableText,
+  datetime: nullableText,
+  int: nullableNumber,
+  long: nullableNumber,
+  real: nullableNumeric,
+  decimal: nullableNumeric,
+  bool: z.boolean().nullable(),
+  boolean: z.boolean().nullable(),
+  dynamic: z.unknown(),
+};
+
+const schemas = new Map<string, z.ZodType<Row>>();
+
+/** The zod schema of a row of an answer with these columns (cached by the column list). */
+export function rowSchema(columns: readonly LogsColumn[]): z.ZodType<Row> {
+  const signature = columns.map((c) => `${c.name}:${c.type}`).join(',');
+  let schema = schemas.get(signature);
+  if (!schema) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const c of columns) shape[c.name as string] = CELL_BY_TYPE[String(c.type).toLowerCase()] ?? z.unknown();
+    schema = z.object(shape) as unknown as z.ZodType<Row>;
+    if (schemas.size > 100) schemas.clear();
+    schemas.set(signature, schema);
+  }
+  return schema;
+}
+
+/**
+ * The rows of the answer, one by one. Each of the SDK's row arrays is released once its row is
+ * built, so a 500,000-row answer is not held twice. Fails naming the detection and the columns
+ * or cells when the answer does not fit the query.
+ */
+export function* rowsOf(table: LogsTable, detection: Detection): Generator<Row> {
+  const columns = table.columnDescriptors.map((c, i) => ({ name: c.name ?? `Column${i}`, type: c.type ?? 'dynamic' }));
+  const names = columns.map((c) => c.name);
+  const missing = detection.projectedColumns.filter((c) => !names.includes(c));
+  if (missing.length > 0) {
+    throw new ValidationError(`${detection.meta.id}: the answer lacks projected columns`, missing.map((c) => ({ path: c, message: 'column missing from the answer' })));
+  }
+  const schema = rowSchema(columns);
+  const rows = table.rows as Array<unknown[] | undefined>;
+  for (let r = 0; r < rows.length; r++) {
+    const cells = rows[r] as unknown[];
+    rows[r] = undefined;
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) {
+      const v = cells[i];
+      row[names[i] as string] = v instanceof Date ? (Number.isNaN(v.getTime()) ? null : v.toISOString()) : v === undefined ? null : v;
+    }
+    const parsed = schema.safeParse(row);
+    if (!parsed.success) throw new ValidationError(`${detection.meta.id}: row ${r} of the answer`, problemsFromZod(parsed.error.issues, 'row'));
+    yield parsed.data;
+  }
+}
+
+/** All rows of the answer (see rowsOf). */
+export function rowsFromTable(table: LogsTable, detection: Detection): Row[] {
+  return [...rowsOf(table, detection)];
+}
