@@ -1,6 +1,72 @@
-import type { Command } from '../io.js';
+import { loadConfig } from '../../shared/config.js';
+import { type Enricher, enricherFromConfig } from '../../shared/enrichment/enricher.js';
+import { ValidationError } from '../../shared/errors.js';
+import type { Finding } from '../../shared/model.js';
+import { observableHit, parseObservableArgument } from '../../shared/observables.js';
+import { makeFinding } from '../../shared/scoring/finding.js';
+import { loadTuning } from '../../shared/scoring/tuning.js';
+import { type CliIo, type Command, UsageError } from '../io.js';
 
-export const run: Command = async (_args, io) => {
-  io.stderr('certsoar enrich: not built yet\n');
-  return 1;
-};
+export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port> [--json]
+
+Looks the observable up in certificate transparency (crt.sh), probes host:port live when
+TLS_PROBE_ENABLED, and prints the enrichment and the score.
+
+  --json   print the finding as JSON`;
+
+/** Tests inject an enricher; otherwise it is built from the settings. */
+export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Command {
+  return async (args, io) => {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
+    const unknown = args.filter((a) => a.startsWith('-') && a !== '--json');
+    if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}`, USAGE);
+    const positional = args.filter((a) => !a.startsWith('-'));
+    if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'an observable is required' : 'exactly one observable is expected', USAGE);
+    let observable;
+    try {
+      observable = parseObservableArgument(positional[0] as string);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new UsageError(`'${positional[0]}' is not a domain, SHA-1, SHA-256 or host:port`, USAGE);
+      throw err;
+    }
+    const config = loadConfig(io.env);
+    const tuning = loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) });
+    const enricher = enricherFor ? enricherFor(io) : enricherFromConfig(config, io.credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers });
+    const hit = observableHit(observable, new Date());
+    const finding = makeFinding(hit, await enricher.enrich(hit), tuning);
+    io.stdout(args.includes('--json') ? `${JSON.stringify(finding, null, 2)}\n` : formatFinding(finding));
+    return 0;
+  };
+}
+
+export const run: Command = makeEnrichCommand();
+
+export function formatFinding(f: Finding): string {
+  const e = f.enrichment;
+  const lines: string[] = [`${f.hit.row.Observable as string}: score ${f.score} (${f.level})${f.suppressedBy ? `, suppressed by ${f.suppressedBy.rule}` : ''}`];
+  for (const r of f.reasons) lines.push(`  +${r.points} ${r.id}: ${r.reason}`);
+  if (e.ct) {
+    const c = e.ct;
+    lines.push(
+      `CT history of ${c.domain} (${c.source}${c.truncated ? ', truncated at the crt.sh row cap: counts are lower bounds' : ''}):`,
+      `  first seen ${c.firstSeen ?? 'never'}; ${c.certificatesTotal} certificates; ${c.issuedLast7Days} in 7 days, ${c.issuedLast30Days} in 30 days`,
+      `  ${c.distinctIssuers} issuers${c.freeAcmeIssuers.length ? ` (free ACME: ${c.freeAcmeIssuers.join(', ')})` : ''}; ${c.wildcardCertificates} wildcard certificates`,
+    );
+    if (c.certificateInCt !== undefined) lines.push(`  the certificate is ${c.certificateInCt ? '' : 'NOT '}in CT`);
+  }
+  if (e.ctCertificate) {
+    const c = e.ctCertificate;
+    lines.push(c.found ? `CT certificate: ${c.subject} issued by ${c.issuer}, ${c.notBefore} → ${c.notAfter}${c.selfSigned ? ' (self-signed)' : ''}` : 'CT certificate: not found in crt.sh');
+  }
+  if (e.certificateAge) lines.push(`certificate age: ${e.certificateAge.ageDays} days (notBefore ${e.certificateAge.notBefore}, from ${e.certificateAge.from})`);
+  if (e.tlsProbe) {
+    const p = e.tlsProbe;
+    lines.push(`TLS probe ${p.host}:${p.port} (${p.address}): ${p.authorized ? 'trusted' : `untrusted (${p.authorizationError ?? 'unknown'})`}${p.selfSigned ? ', self-signed' : ''}`);
+    for (const c of p.chain) lines.push(`  ${c.subject} ← ${c.issuer}; ${c.notBefore} → ${c.notAfter}; sha256 ${c.sha256}${c.sans.length ? `; SANs ${c.sans.join(', ')}` : ''}`);
+  }
+  for (const m of e.missing) lines.push(`missing ${m.source}${m.retryable ? ' (retryable)' : ''}: ${m.reason}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,92 @@
+import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
+import { DefaultAzureCredential } from '@azure/identity';
+import { loadConfig } from '../shared/config.js';
+import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
+import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
+import type { Finding } from '../shared/model.js';
+import { parseEnrichRequest } from '../shared/observables.js';
+import { makeFinding } from '../shared/scoring/finding.js';
+import { type Tuning, loadTuning } from '../shared/scoring/tuning.js';
+import { errorResponse, json } from './lib/http-response.js';
+
+/**
+ * POST /api/enrich: a Sentinel incident-trigger payload, a hunt hit {detectionId, row}, or a bare
+ * observable → {findings, skipped}. crt.sh being down never fails the request: each finding
+ * lists what is missing and is scored without it.
+ */
+export interface EnrichDeps {
+  enricher: Enricher;
+  tuning: Tuning;
+  maxBodyBytes: number;
+  now?: () => Date;
+}
+
+export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps>) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    try {
+      const deps = await getDeps();
+      const now = deps.now ?? (() => new Date());
+      const text = await readBody(request, deps.maxBodyBytes);
+      const body = parseJson(text);
+      const { hits, skipped } = parseEnrichRequest(body, deps.tuning, now());
+      const findings: Finding[] = await Promise.all(
+        hits.map(async (hit) => makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now())),
+      );
+      const missing = findings.flatMap((f) => f.enrichment.missing.filter((m) => m.retryable));
+      if (missing.length > 0) context.warn(`enrich: ${missing.length} enrichment(s) missing, retryable: ${[...new Set(missing.map((m) => m.source))].join(', ')}`);
+      return json(200, { findings, skipped });
+    } catch (err) {
+      return errorResponse(err, context);
+    }
+  };
+}
+
+/** Reads at most limit bytes: content-length is checked first, then the bytes actually received. */
+export async function readBody(request: HttpRequest, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit, declared);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(limit, total);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new ValidationError('invalid request body', [{ path: '', message: 'the body is empty; expected JSON' }]);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
+  }
+}
+
+let appDeps: Promise<EnrichDeps> | undefined;
+function depsFromSettings(): Promise<EnrichDeps> {
+  appDeps ??= (async () => {
+    const config = loadConfig();
+    const tuning = loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) });
+    const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+    return {
+      enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
+      tuning,
+      maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
+    };
+  })().catch((err: unknown) => {
+    appDeps = undefined;
+    throw err;
+  });
+  return appDeps;
+}
+
+app.http('enrich', { methods: ['POST'], authLevel: 'function', route: 'enrich', handler: makeEnrichHandler(depsFromSettings) });

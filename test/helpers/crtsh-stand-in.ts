@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local HTTP server playing crt.sh on 127.0.0.1: replays the real answers in
+ * ../shared/datasets/crtsh, serves PEM downloads (?d=) and SHA-1 pages (?sha1=), injects every
+ * failure mode crt.sh shows in the wild, and counts requests.
+ */
+export const CRTSH_DATASETS = new URL('../../../shared/datasets/crtsh/', import.meta.url);
+
+export function dataset(name: string): string {
+  return readFileSync(new URL(name, CRTSH_DATASETS), 'utf8');
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'html200' }
+  | { kind: 'malformed' }
+  | { kind: 'reset' };
+
+export interface RecordedRequest {
+  query: Record<string, string>;
+  userAgent: string | undefined;
+  at: number;
+}
+
+export interface CrtshStandIn {
+  url: string;
+  requests: RecordedRequest[];
+  readonly requestCount: number;
+  /** Highest number of requests being answered at the same time. */
+  readonly peakConcurrent: number;
+  /** Answer for q=%.<domain> (a body, or a function making one). */
+  setHistory(domain: string, body: string | (() => string)): void;
+  /** Answer for q=%.<domain> for any domain not set explicitly (default: an empty array). */
+  setDefaultHistory(make: (domain: string) => string): void;
+  addCertificate(cert: { id: number; sha256: string; sha1: string; pem: string }): void;
+  /** The next requests get these faults, in order, one each. */
+  queueFaults(...faults: Fault[]): void;
+  /** Every request gets this fault until cleared (crt.sh down). */
+  setPersistentFault(fault: Fault | undefined): void;
+  latencyMs: number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export async function startCrtshStandIn(options: { latencyMs?: number } = {}): Promise<CrtshStandIn> {
+  const histories = new Map<string, string | (() => string)>();
+  let defaultHistory: (domain: string) => string = () => '[]';
+  const certs: Array<{ id: number; sha256: string; sha1: string; pem: string }> = [];
+  const faults: Fault[] = [];
+  let persistent: Fault | undefined;
+  let active = 0;
+  let generation = 0;
+  const state = { requests: [] as RecordedRequest[], peak: 0, latencyMs: options.latencyMs ?? 0 };
+
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer((req, res) => void handle(req, res));
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query = Object.fromEntries(url.searchParams.entries());
+    state.requests.push({ query, userAgent: req.headers['user-agent'], at: Date.now() });
+    const gen = generation;
+    active++;
+    state.peak = Math.max(state.peak, active);
+    try {
+      const fault = faults.shift() ?? persistent;
+      if (state.latencyMs > 0) await delay(state.latencyMs);
+      if (fault) {
+        switch (fault.kind) {
+          case 'status':
+            res.writeHead(fault.status, { 'content-type': 'text/html', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
+            res.end(fault.body ?? `<html><body>${fault.status}</body></html>`);
+            return;
+          case 'slow':
+            await delay(fault.ms);
+            break;
+          case 'html200':
+            res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' });
+            res.end('<!DOCTYPE html><html><head><title>crt.sh | ERROR!</title></head><body>Sorry, something went wrong: statement timeout</body></html>');
+            return;
+          case 'malformed':
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end('[{"issuer_ca_id":16418,"issuer_name":"C=US, O=Let\'s Encrypt, CN=R3","name_value":"a.example.com","id":1,');
+            return;
+          case 'reset':
+            req.socket.destroy();
+            return;
+        }
+      }
+      if (res.destroyed || req.socket.destroyed) return;
+      answer(query, res);
+    } finally {
+      // Requests still running from before a reset() do not count against the new generation.
+      if (gen === generation) active--;
+    }
+  }
+
+  function answer(query: Record<string, string>, res: ServerResponse): void {
+    if (query.q !== undefined) {
+      const domain = query.q.replace(/^%\./, '');
+      const body = histories.get(domain);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(typeof body === 'function' ? body() : (body ?? defaultHistory(domain)));
+      return;
+    }
+    if (query.d !== undefined) {
+      const d = query.d.toLowerCase();
+      const cert = certs.find((c) => c.sha256 === d || String(c.id) === d);
+      if (!cert) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('Certificate not found');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/pkix-cert' });
+      res.end(cert.pem);
+      return;
+    }
+    if (query.sha1 !== undefined) {
+      const cert = certs.find((c) => c.sha1 === query.sha1?.toLowerCase());
+      res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' });
+      res.end(
+        cert
+          ? `<!DOCTYPE html><html><head><title>crt.sh | ${cert.id}</title></head><body><table><tr><th>crt.sh ID</th><td><A href="?id=${cert.id}">${cert.id}</A></td></tr><tr><td><A href="?d=${cert.id}">Download Certificate: PEM</A></td></tr></table></body></html>`
+          : '<!DOCTYPE html><html><head><title>crt.sh | Certificate not found</title></head><body>Certificate not found</body></html>',
+      );
+      return;
+    }
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end('unsupported query');
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return state.requests;
+    },
+    get requestCount() {
+      return state.requests.length;
+    },
+    get peakConcurrent() {
+      return state.peak;
+    },
+    get latencyMs() {
+      return state.latencyMs;
+    },
+    set latencyMs(ms: number) {
+      state.latencyMs = ms;
+    },
+    setHistory: (domain, body) => void histories.set(domain, body),
+    setDefaultHistory: (make) => void (defaultHistory = make),
+    addCertificate: (cert) => void certs.push(cert),
+    queueFaults: (...f) => void faults.push(...f),
+    setPersistentFault: (f) => void (persistent = f),
+    reset() {
+      generation++;
+      active = 0;
+      state.requests = [];
+      state.peak = 0;
+      faults.length = 0;
+      persistent = undefined;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A crt.sh answer with exactly `rows` rows (the cap is 10,000). */
+export function syntheticHistory(domain: string, rows: number, options: { notBefore?: Date; issuer?: string } = {}): string {
+  const nb = (options.notBefore ?? new Date('2024-01-01T00:00:00Z')).toISOString().slice(0, 19);
+  const na = new Date(Date.parse(`${nb}Z`) + 90 * 86_400_000).toISOString().slice(0, 19);
+  const issuer = options.issuer ?? "C=US, O=Let's Encrypt, CN=R3";
+  const out: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    out.push(
+      JSON.stringify({
+        issuer_ca_id: 16418,
+        issuer_name: issuer,
+        common_name: `h${i}.${domain}`,
+        name_value: `h${i}.${domain}`,
+        id: 1_000_000 + i,
+        entry_timestamp: `${nb}.000`,
+        not_before: nb,
+        not_after: na,
+        serial_number: (0x10000 + i).toString(16),
+      }),
+    );
+  }
+  return `[${out.join(',')}]`;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
