@@ -1,0 +1,116 @@
+import { app, type InvocationContext } from '@azure/functions';
+import type { TokenCredential } from '@azure/identity';
+import type { QueueClient } from '@azure/storage-queue';
+import { loadConfig } from '../shared/config.js';
+import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
+import { problemsFromZod } from '../shared/errors.js';
+import { deliverableFindingSchema } from '../shared/delivery/finding-schema.js';
+import type { Finding } from '../shared/model.js';
+import { errorMessage, redact } from '../shared/redact.js';
+import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
+import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
+
+/**
+ * Queue "findings" → incident webhook, Teams card, Sentinel write-back. Retries with backoff run
+ * inside one invocation (DELIVERY_MAX_ATTEMPTS per destination); when a destination still fails,
+ * the message goes to "findings-poison" with the (redacted) reason and the invocation succeeds,
+ * so the host does not redeliver it. The ledger makes a redelivery (host retry after a crash,
+ * a requeued poison message) skip every destination already posted.
+ */
+
+export const FINDINGS_QUEUE = 'findings';
+export const FINDINGS_POISON_QUEUE = 'findings-poison';
+
+export interface DeliverDeps {
+  deliverer: Deliverer;
+  poisonQueue: QueueClient;
+  /** DELIVERY_MAX_ATTEMPTS: also the most times a message may be dequeued before it is poisoned. */
+  maxAttempts: number;
+}
+
+export interface PoisonMessage {
+  reason: string;
+  failedAt: string;
+  dequeueCount: number;
+  failures: Array<{ destination: string; error: string; permanent: boolean }>;
+  finding?: unknown;
+}
+
+export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverDeps>) {
+  return async function deliverFinding(message: unknown, context: InvocationContext): Promise<void> {
+    const deps = await getDeps();
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    const poison = async (p: Omit<PoisonMessage, 'failedAt' | 'dequeueCount'>) => {
+      await ensureQueue(deps.poisonQueue);
+      const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
+      await deps.poisonQueue.sendMessage(encodeQueueMessage(body));
+      context.warn(`deliver: moved to ${FINDINGS_POISON_QUEUE}: ${body.reason}`);
+    };
+
+    let raw: unknown = message;
+    try {
+      if (typeof raw === 'string') raw = decodeQueueMessage(raw);
+    } catch (err) {
+      await poison({ reason: `message is not JSON: ${errorMessage(err)}`, failures: [] });
+      return;
+    }
+    const parsed = deliverableFindingSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
+      await poison({ reason: `not a finding: ${problems.slice(0, 5).join('; ')}`, failures: [], finding: raw });
+      return;
+    }
+    const finding = parsed.data as unknown as Finding;
+    if (dequeueCount > deps.maxAttempts) {
+      await poison({ reason: `dequeued ${dequeueCount} times without completing (limit ${deps.maxAttempts})`, failures: [], finding });
+      return;
+    }
+
+    const log = (level: 'info' | 'warn', m: string) => (level === 'warn' ? context.warn(redact(m)) : context.log(redact(m)));
+    const report: DeliveryReport = await deps.deliverer.deliver([finding], { log });
+    const failed = report.results.filter((r) => r.status === 'failed');
+    context.log(
+      `deliver ${finding.id}: ${report.posted} posted, ${report.skipped} already posted, ${failed.length} failed` +
+        (report.notConfigured.length > 0 ? `; not configured: ${report.notConfigured.join(', ')}` : ''),
+    );
+    if (failed.length > 0) {
+      await poison({
+        reason: failed.map((f) => `${f.destination}: ${f.error ?? 'failed'}`).join('; '),
+        failures: failed.map((f) => ({ destination: f.destination, error: redact(f.error ?? 'failed'), permanent: Boolean(f.permanent) })),
+        finding,
+      });
+    }
+  };
+}
+
+/** Production wiring: settings, Table ledger, poison queue, managed identity for ARM. */
+async function depsFromEnvironment(): Promise<DeliverDeps> {
+  const config = loadConfig(process.env);
+  let credential: TokenCredential | undefined;
+  if (config.SENTINEL_WORKSPACE_RESOURCE_ID || config.STATE_STORAGE_CONNECTION__queueServiceUri) {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    credential = new DefaultAzureCredential();
+  }
+  const storage = requireStorage(config, credential);
+  return {
+    deliverer: delivererFromConfig(config, credential, { ledger: tableLedger(storage.table(DELIVERY_TABLE)) }),
+    poisonQueue: storage.queue(FINDINGS_POISON_QUEUE),
+    maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+  };
+}
+
+let production: Promise<DeliverDeps> | undefined;
+
+function productionDeps(): Promise<DeliverDeps> {
+  production ??= depsFromEnvironment().catch((err: unknown) => {
+    production = undefined; // a fixed setting takes effect on the next message
+    throw err;
+  });
+  return production;
+}
+
+app.storageQueue('deliver', {
+  queueName: FINDINGS_QUEUE,
+  connection: 'STATE_STORAGE_CONNECTION',
+  handler: makeDeliverHandler(productionDeps),
+});

@@ -1,0 +1,114 @@
+import { InvocationContext } from '@azure/functions';
+import { TableClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('@azure/functions', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@azure/functions')>();
+  return { ...actual, app: { ...actual.app, storageQueue: vi.fn() } };
+});
+
+import { createDeliverer } from '../../shared/delivery/deliverer.js';
+import { decodeQueueMessage, encodeQueueMessage } from '../../shared/state/storage.js';
+import { tableLedger } from '../../shared/state/delivery-ledger.js';
+import { type DeliverDeps, makeDeliverHandler, type PoisonMessage } from '../../functions/deliver.js';
+import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
+import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { sampleFinding } from '../shared/delivery/fixtures.js';
+
+describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)', () => {
+  let azurite: AzuriteInstance;
+  let receiver: WebhookReceiver;
+  let n = 0;
+  beforeAll(async () => {
+    [azurite, receiver] = await Promise.all([startAzurite(), startWebhookReceiver({ tls: true })]);
+  });
+  afterAll(async () => {
+    await Promise.all([azurite?.stop(), receiver?.stop()]);
+  });
+
+  function setup(maxAttempts = 2) {
+    n++;
+    const ledgerTable = TableClient.fromConnectionString(azurite.connectionString, `deliveries${n}`, { allowInsecureConnection: true });
+    const poisonQueue = new QueueClient(azurite.connectionString, `findings-poison-${n}`);
+    const deps: DeliverDeps = {
+      deliverer: createDeliverer({
+        incidentWebhookUrl: receiver.url(`/incident${n}`),
+        teamsWebhookUrl: receiver.url(`/teams${n}`),
+        ledger: tableLedger(ledgerTable),
+        digestThreshold: 10,
+        maxAttempts,
+        post: { sleep: async () => {}, timeoutMs: 400 },
+      }),
+      poisonQueue,
+      maxAttempts,
+    };
+    const logs: string[] = [];
+    const context = (dequeueCount = 1) =>
+      new InvocationContext({
+        invocationId: `inv-${n}-${dequeueCount}`,
+        functionName: 'deliver',
+        triggerMetadata: { dequeueCount },
+        logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+      });
+    const poisoned = async (): Promise<PoisonMessage[]> => {
+      if (!(await poisonQueue.exists())) return [];
+      const got = await poisonQueue.receiveMessages({ numberOfMessages: 32 });
+      return got.receivedMessageItems.map((m) => decodeQueueMessage(m.messageText) as PoisonMessage);
+    };
+    return { deps, handler: makeDeliverHandler(() => deps), logs, context, poisoned, ledgerTable, n };
+  }
+
+  it('delivers to both webhooks; a redelivered message is skipped by the ledger', async () => {
+    const t = setup();
+    const finding = sampleFinding({ id: 'fn-redeliver' });
+    await t.handler(finding, t.context(1));
+    await t.handler(encodeQueueMessage(finding), t.context(2));
+    expect(receiver.acceptedAt(`/incident${t.n}`)).toHaveLength(1);
+    expect(receiver.acceptedAt(`/teams${t.n}`)).toHaveLength(1);
+    expect(receiver.requests.filter((r) => r.path.endsWith(String(t.n)))).toHaveLength(2);
+    const rows: Array<{ status: string }> = [];
+    for await (const e of t.ledgerTable.listEntities<{ status: string }>()) rows.push(e);
+    expect(rows.map((r) => r.status)).toEqual(['posted', 'posted']);
+    expect(t.logs.join('\n')).toContain('already posted');
+    expect(await t.poisoned()).toEqual([]);
+  });
+
+  it('after DELIVERY_MAX_ATTEMPTS a failing webhook sends the message to the poison queue with a redacted reason', async () => {
+    const t = setup(2);
+    receiver.inject({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+    const finding = sampleFinding({ id: 'fn-poison' });
+    await t.handler(finding, t.context(1));
+    const poison = await t.poisoned();
+    expect(poison).toHaveLength(1);
+    expect(poison[0]!.reason).toContain('incident: incident webhook');
+    expect(poison[0]!.reason).toContain('HTTP 503');
+    expect(poison[0]!.failures).toEqual([{ destination: 'incident', error: expect.stringContaining('HTTP 503'), permanent: false }]);
+    expect((poison[0]!.finding as { id: string }).id).toBe('fn-poison');
+    // Teams still got its card once; the incident never reached the channel.
+    expect(receiver.acceptedAt(`/teams${t.n}`)).toHaveLength(1);
+    expect(receiver.acceptedAt(`/incident${t.n}`)).toHaveLength(0);
+    const everything = `${t.logs.join('\n')}\n${JSON.stringify(poison)}`;
+    expect(everything).toContain('127.0.0.1');
+    expect(everything).not.toContain(TEST_SIGNATURE);
+  });
+
+  it('poisons a message that is not a finding, and one dequeued too often', async () => {
+    const t = setup(2);
+    await t.handler({ hello: 'world' }, t.context(1));
+    await t.handler(sampleFinding({ id: 'fn-loop' }), t.context(3));
+    const poison = await t.poisoned();
+    expect(poison.map((p) => p.reason.split(':')[0])).toEqual(['not a finding', 'dequeued 3 times without completing (limit 2)']);
+    expect(receiver.requests.filter((r) => r.path.endsWith(String(t.n)))).toHaveLength(0);
+  });
+
+  it('never logs the webhook signature, even when the URL shows up in an error', async () => {
+    const t = setup(1);
+    receiver.inject({ kind: 'hang' });
+    await t.handler(sampleFinding({ id: 'fn-timeout' }), t.context(1));
+    const text = t.logs.join('\n');
+    expect(text).toMatch(/timed out/);
+    expect(text).not.toContain(TEST_SIGNATURE);
+    expect(text).not.toContain('sig=');
+  });
+});
