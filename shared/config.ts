@@ -74,7 +74,8 @@ export const configSchema = z.object({
   // Delivery
   INCIDENT_WEBHOOK_URL: optionalUrl(),
   TEAMS_WEBHOOK_URL: optionalUrl(),
-  DELIVERY_MAX_ATTEMPTS: int(5, 1, 20),
+  // Must stay below host.json maxDequeueCount (10), so deliver() poisons with a reason before the host does.
+  DELIVERY_MAX_ATTEMPTS: int(5, 1, 9),
   DIGEST_THRESHOLD: int(10, 1, 1000),
   SENTINEL_WORKSPACE_RESOURCE_ID: optionalText.pipe(z.string().regex(WORKSPACE_ARM_ID, 'expected /subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…').optional()),
   ARM_ENDPOINT: urlWithDefault('https://management.azure.com'),
@@ -86,6 +87,22 @@ export type SettingName = keyof z.input<typeof configSchema>;
 
 /** Every setting name, in schema order. */
 export const SETTING_NAMES = Object.keys(configSchema.shape) as SettingName[];
+
+/**
+ * App settings the Functions host and the platform read, not certsoar: local.settings.sample.json
+ * and the Bicep app settings may carry these beside SETTING_NAMES (tests allow exactly these).
+ */
+export const HOST_SETTINGS: readonly string[] = [
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'AzureWebJobsStorage',
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__credential',
+  'AzureWebJobsStorage__clientId',
+  'AzureWebJobsFeatureFlags',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+];
 
 /** Settings whose values are secrets: never logged, never shown. */
 export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set<SettingName>([

@@ -1,0 +1,126 @@
+// Every app setting of the function app: the certsoar settings of shared/config.ts (defaults,
+// deployment values or Key Vault references) and the host's own (HOST_SETTINGS there).
+// test/infra/app-settings.test.ts keeps this list and the config schema in step.
+
+@description('Name of the function app (created by function-app.bicep).')
+param functionAppName string
+
+@description('Name of the storage account the host and the state use, reached by identity.')
+param storageAccountName string
+
+@description('Table endpoint of the state storage account.')
+param tableEndpoint string
+
+@description('Queue endpoint of the state storage account.')
+param queueEndpoint string
+
+@description('Name of the Application Insights component (its connection string is read here, never passed around).')
+param appInsightsName string
+
+@description('Key Vault URI, e.g. https://<name>.vault.azure.net/.')
+param keyVaultUri string
+
+@description('Name of the Key Vault secret holding the incident webhook URL.')
+param incidentWebhookSecretName string
+
+@description('Name of the Key Vault secret holding the Teams webhook URL; empty when Teams delivery is off.')
+param teamsWebhookSecretName string = ''
+
+@description('Name of the Key Vault secret holding the tuning document; empty when the defaults apply.')
+param tuningJsonSecretName string = ''
+
+@description('Workspace (customer) id of the Sentinel workspace the hunts query.')
+param logAnalyticsWorkspaceId string
+
+@description('ARM resource id of the Sentinel workspace (incident comments and updates).')
+param sentinelWorkspaceResourceId string
+
+@description('Detections the timer hunts run: "all", "none" or a comma-separated list of ids.')
+param huntsEnabled string = 'all'
+
+@description('Contact (e-mail or URL) put in the crt.sh User-Agent.')
+param crtshContact string = ''
+
+@description('Label put on Sentinel incidents certsoar creates or updates.')
+param sentinelIncidentLabel string = 'certsoar'
+
+@description('certsoar settings (names from shared/config.ts) that replace the defaults below.')
+param settingOverrides object = {}
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+@description('An app setting value that App Service resolves from Key Vault (versionless: rotation is picked up).')
+func keyVaultReference(vaultUri string, secretName string) string => '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secretName}/)'
+
+var resourceManager = environment().resourceManager
+var armEndpoint = endsWith(resourceManager, '/') ? take(resourceManager, length(resourceManager) - 1) : resourceManager
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(
+    {
+      // Host: storage and telemetry by managed identity (the runtime itself is set by functionAppConfig on Flex).
+      AzureWebJobsStorage__accountName: storageAccountName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+
+      // Log Analytics (hunts)
+      LOG_ANALYTICS_WORKSPACE_ID: logAnalyticsWorkspaceId
+      LOG_ANALYTICS_ENDPOINT: 'https://api.loganalytics.io/v1'
+
+      // Hunts (an empty schedule means the detection's own)
+      HUNTS_ENABLED: huntsEnabled
+      HUNT_SCHEDULE_T1608_003: ''
+      HUNT_SCHEDULE_T1588_004: ''
+      HUNT_SCHEDULE_T1587_003: ''
+      HUNT_OVERLAP: '10m'
+      HUNT_INGESTION_DELAY: '5m'
+      HUNT_MAX_WINDOW: '6h'
+      HUNT_INITIAL_LOOKBACK: '1d'
+      SEEN_HIT_TTL: '7d'
+
+      // crt.sh
+      CRTSH_BASE_URL: 'https://crt.sh'
+      CRTSH_CONCURRENCY: '3'
+      CRTSH_TIMEOUT: '30s'
+      CRTSH_CACHE_TTL: '24h'
+      CRTSH_CONTACT: crtshContact
+
+      // Live TLS probe
+      TLS_PROBE_ENABLED: 'true'
+      TLS_PROBE_ALLOW_PRIVATE: 'false'
+      TLS_PROBE_TIMEOUT: '5s'
+
+      // State: identity-based connection (the queue triggers use connection "STATE_STORAGE_CONNECTION").
+      // STATE_STORAGE_CONNECTION itself stays unset: a value there would be taken as a connection string.
+      STATE_STORAGE_CONNECTION__tableServiceUri: tableEndpoint
+      STATE_STORAGE_CONNECTION__queueServiceUri: queueEndpoint
+
+      // Scoring
+      TUNING_FILE: ''
+      TUNING_JSON: empty(tuningJsonSecretName) ? '' : keyVaultReference(keyVaultUri, tuningJsonSecretName)
+
+      // HTTP enrichment
+      ENRICH_MAX_BODY_BYTES: '1048576'
+
+      // Delivery
+      INCIDENT_WEBHOOK_URL: keyVaultReference(keyVaultUri, incidentWebhookSecretName)
+      TEAMS_WEBHOOK_URL: empty(teamsWebhookSecretName) ? '' : keyVaultReference(keyVaultUri, teamsWebhookSecretName)
+      DELIVERY_MAX_ATTEMPTS: '5'
+      DIGEST_THRESHOLD: '10'
+      SENTINEL_WORKSPACE_RESOURCE_ID: sentinelWorkspaceResourceId
+      ARM_ENDPOINT: armEndpoint
+      SENTINEL_INCIDENT_LABEL: sentinelIncidentLabel
+    },
+    settingOverrides
+  )
+}
+

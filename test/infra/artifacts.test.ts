@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportKql } from '../../shared/detections/export.js';
+import { DETECTIONS } from '../../shared/detections/index.js';
+import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
+import { analyticsRule, entityMappings, infraArtifacts, isoDuration, sentinelTactic } from '../../scripts/generate-infra-artifacts.js';
+import { infraDir, loadBicepFile, propertyKey, propertyValue, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
+
+const REGENERATE = 'run `npx tsx scripts/generate-infra-artifacts.ts`';
+const read = (relative: string): string => readFileSync(path.join(repoRoot, relative), 'utf8');
+
+/** The queries sentinel-rules.bicep loads, by detection id → the path it loads. */
+function ruleQueryPaths(): Map<string, string> {
+  const file = loadBicepFile(path.join(infraDir, 'modules', 'sentinel-rules.bicep'));
+  const queries = topLevel(file, 'variable_declaration').find((v) => v.namedChildren[0]?.text === 'queries');
+  const object = queries?.namedChildren.find((c) => c.type === 'object');
+  if (!object) throw new Error('sentinel-rules.bicep has no queries object');
+  const out = new Map<string, string>();
+  for (const property of object.namedChildren.filter((c) => c.type === 'object_property')) {
+    const value = propertyValue(property);
+    expect(value.type === 'call_expression' && value.namedChildren[0]?.text, propertyKey(property)).toBe('loadTextContent');
+    const [relative] = stringArguments(value);
+    out.set(propertyKey(property), path.relative(repoRoot, path.resolve(path.dirname(file.absolutePath), relative ?? '')).split(path.sep).join('/'));
+  }
+  return out;
+}
+
+describe('generated infra artifacts', () => {
+  it(`every generated file is current (${REGENERATE})`, () => {
+    for (const artifact of infraArtifacts()) expect(read(artifact.path), `${artifact.path} is stale: ${REGENERATE}`).toBe(artifact.content);
+  });
+
+  it('the analytics rules load exactly the KQL `certsoar export --format kql` produces, byte for byte', () => {
+    const exported = exportKql(DEFAULT_TUNING);
+    expect(exported.map((q) => q.id).sort()).toEqual(DETECTIONS.map((d) => d.meta.id).sort());
+    const loaded = ruleQueryPaths();
+    expect([...loaded.keys()].sort()).toEqual(exported.map((q) => q.id).sort());
+    for (const q of exported) {
+      expect(loaded.get(q.id)).toBe(`infra/kql/${q.fileName}`);
+      expect(readFileSync(path.join(repoRoot, 'infra', 'kql', q.fileName))).toEqual(Buffer.from(q.kql, 'utf8'));
+      // Sentinel rejects scheduled-rule queries longer than 10,000 characters.
+      expect(q.kql.length, q.id).toBeLessThanOrEqual(10_000);
+    }
+  });
+
+  it('analytics-rules.json describes every detection as Sentinel expects', () => {
+    const rules = JSON.parse(read('infra/kql/analytics-rules.json')) as ReturnType<typeof analyticsRule>[];
+    expect(rules.map((r) => r.id)).toEqual(DETECTIONS.map((d) => d.meta.id));
+    for (const rule of rules) {
+      const detection = DETECTIONS.find((d) => d.meta.id === rule.id)!;
+      expect(['Informational', 'Low', 'Medium', 'High']).toContain(rule.severity);
+      expect(rule.queryFrequency).toMatch(/^P(T\d+[MH]|\d+D)$/);
+      expect(rule.tactics.length).toBeGreaterThan(0);
+      expect(rule.subTechniques).toEqual([detection.meta.technique.id]);
+      expect(rule.techniques).toEqual([detection.meta.technique.id.split('.')[0]]);
+      // Entities come from columns the query really projects, at most 10 mappings.
+      expect(rule.entityMappings.length, `${rule.id} maps no entity`).toBeGreaterThan(0);
+      expect(rule.entityMappings.length).toBeLessThanOrEqual(10);
+      for (const mapping of rule.entityMappings) {
+        for (const field of mapping.fieldMappings) expect(detection.projectedColumns, `${rule.id} ${mapping.entityType}`).toContain(field.columnName);
+      }
+    }
+  });
+
+});
+
+describe('generator helpers', () => {
+  it('turns durations into ISO 8601 and refuses what Sentinel cannot take', () => {
+    expect(isoDuration('15m')).toBe('PT15M');
+    expect(isoDuration('90m')).toBe('PT90M');
+    expect(isoDuration('1h')).toBe('PT1H');
+    expect(isoDuration('24h')).toBe('P1D');
+    expect(isoDuration('14d')).toBe('P14D');
+    expect(() => isoDuration('30s')).toThrow();
+    expect(() => isoDuration('soon')).toThrow();
+  });
+
+  it('names tactics the way Sentinel does', () => {
+    expect(sentinelTactic('Resource Development')).toBe('ResourceDevelopment');
+    expect(sentinelTactic('command-and-control')).toBe('CommandAndControl');
+    expect(sentinelTactic('TA0005')).toBe('DefenseEvasion');
+    expect(sentinelTactic('DefenseEvasion')).toBe('DefenseEvasion');
+    expect(() => sentinelTactic('Lunch')).toThrow(/not an ATT&CK tactic/);
+  });
+
+  it('maps entities only from projected columns', () => {
+    expect(entityMappings(['DeviceName', 'RegistryKey', 'Unrelated'])).toEqual([
+      { entityType: 'Host', fieldMappings: [{ identifier: 'FullName', columnName: 'DeviceName' }] },
+      { entityType: 'RegistryKey', fieldMappings: [{ identifier: 'Key', columnName: 'RegistryKey' }] },
+    ]);
+    expect(entityMappings(['FolderPath'])).toEqual([]);
+  });
+});
