@@ -1,6 +1,271 @@
-import type { Command } from '../io.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { TokenCredential } from '@azure/identity';
+import { type Config, loadConfig, requireSettings } from '../../shared/config.js';
+import { ConfigError } from '../../shared/errors.js';
+import { buildFindingCard } from '../../shared/delivery/card.js';
+import { delivererFromConfig } from '../../shared/delivery/deliverer.js';
+import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
+import type { Detection } from '../../shared/detections/types.js';
+import { parseDuration } from '../../shared/duration.js';
+import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
+import { huntOnce } from '../../shared/hunting/hunt-once.js';
+import { enabledDetections } from '../../shared/hunting/schedule.js';
+import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/workspace.js';
+import type { Finding, Hit } from '../../shared/model.js';
+import { type HitEnricher, deliverFindings, findingsForHits } from '../../shared/pipeline.js';
+import { errorMessage } from '../../shared/redact.js';
+import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
+import { type CliIo, type Command, UsageError } from '../io.js';
+import { startCrtshReplay } from '../offline/crtsh-replay.js';
+import { loadOfflineSamples, SAMPLES } from '../offline/samples.js';
+import { renderReport } from '../report/html.js';
+import { progressBar } from '../report/progress.js';
+import { screenshot } from '../report/screenshot.js';
+import { findingsTable } from '../report/table.js';
 
-export const run: Command = async (_args, io) => {
-  io.stderr('certsoar hunt: not built yet\n');
-  return 1;
+export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
+
+  (neither)          hunt Log Analytics (LOG_ANALYTICS_WORKSPACE_ID; az login works)
+  --offline          the bundled demo: samples/ workspace, recorded crt.sh answers, no network
+  --workspace DIR    tables exported from Log Analytics (NDJSON, portal CSV, az JSON), named by file
+  --detection ID     only this detection (repeatable): ${DETECTIONS.map((d) => d.meta.id).join(', ')}
+  --since DURATION   only rows newer than now - DURATION (e.g. 24h, 7d)
+  --now ISO-TIME     the time the hunt runs at (offline: the samples move to it; default: now)
+  --out DIR          write findings.ndjson, cards/<id>.json, report.html (offline default ./certsoar-out)
+  --png              also screenshot report.html with headless Chromium (/usr/bin/chromium)
+  --deliver          post the findings (INCIDENT_WEBHOOK_URL, TEAMS_WEBHOOK_URL), suppressed ones excepted
+  --json             NDJSON findings on stdout instead of the table
+  -h, --help         this text`;
+
+interface HuntOptions {
+  offline: boolean;
+  workspace?: string;
+  detections: Detection[];
+  sinceMs?: number;
+  now: Date;
+  out?: string;
+  png: boolean;
+  deliver: boolean;
+  json: boolean;
+}
+
+export const run: Command = async (args, io) => {
+  const options = parseOptions(args, io);
+  if (!options) {
+    io.stdout(`${HUNT_USAGE}\n`);
+    return 0;
+  }
+  const say = options.json ? io.stderr : io.stdout;
+  const baseConfig = loadConfig(io.env);
+  if (options.deliver && !baseConfig.INCIDENT_WEBHOOK_URL && !baseConfig.TEAMS_WEBHOOK_URL) {
+    throw new ConfigError(['INCIDENT_WEBHOOK_URL', 'TEAMS_WEBHOOK_URL'].map((path) => ({ path, message: 'set at least one to use --deliver' })));
+  }
+
+  let hits: Hit[];
+  let findings: Finding[];
+  let source: string;
+  let tuning: Tuning;
+  let huntFailed = false;
+  if (options.offline) {
+    const samples = await loadOfflineSamples(options.now);
+    tuning = loadTuning({ file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) ?? SAMPLES.tuning, ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    const replay = await startCrtshReplay({ dir: SAMPLES.crtsh, shiftMs: samples.shiftMs });
+    try {
+      // Offline: crt.sh is the local replay, no live TLS probe, no shared state (memory only).
+      const config: Config = { ...baseConfig, CRTSH_BASE_URL: replay.baseUrl, TLS_PROBE_ENABLED: false, STATE_STORAGE_CONNECTION: undefined, STATE_STORAGE_CONNECTION__tableServiceUri: undefined, STATE_STORAGE_CONNECTION__queueServiceUri: undefined };
+      hits = hitsFromWorkspace(samples.workspace, options, tuning, io);
+      findings = await score(hits, config, tuning, options, io, undefined);
+    } finally {
+      await replay.close();
+    }
+    source = `offline demo: bundled samples (${describeWorkspace(samples.workspace)}), recorded crt.sh answers`;
+  } else {
+    tuning = loadTuning({ ...(baseConfig.TUNING_FILE ? { file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) } : {}), ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    if (options.workspace) {
+      const dir = resolve(io.cwd, options.workspace);
+      const workspace = await loadWorkspace(dir);
+      hits = hitsFromWorkspace(workspace, options, tuning, io);
+      source = `workspace ${dir} (${describeWorkspace(workspace)})`;
+      findings = await score(hits, baseConfig, tuning, options, io, undefined);
+    } else {
+      requireSettings(baseConfig, 'certsoar hunt against Log Analytics (or use --offline / --workspace DIR)', ['LOG_ANALYTICS_WORKSPACE_ID']);
+      const credential = await credentialFor(io);
+      const online = await huntOnce({
+        config: baseConfig,
+        credential,
+        tuning,
+        detectionIds: options.detections.map((d) => d.meta.id),
+        ...(options.sinceMs !== undefined ? { since: options.sinceMs } : {}),
+        now: () => options.now,
+        log: { info: () => undefined, warn: (m) => io.stderr(`certsoar hunt: ${m}\n`), error: (m) => io.stderr(`certsoar hunt: ${m}\n`) },
+      });
+      hits = online.hits;
+      source = `Log Analytics workspace ${baseConfig.LOG_ANALYTICS_WORKSPACE_ID}`;
+      findings = await score(hits, baseConfig, tuning, options, io, credential);
+      for (const p of online.problems) io.stderr(`certsoar hunt: ${p}\n`);
+      huntFailed = online.perDetection.some((r) => r.status !== 'ok');
+    }
+  }
+
+  if (options.json) for (const f of findings) io.stdout(`${JSON.stringify(f)}\n`);
+  else {
+    io.stdout(findings.length ? findingsTable(findings) : 'no findings\n');
+    io.stdout(`${summaryLine(hits, findings)}\n`);
+  }
+
+  const out = options.out ?? (options.offline ? 'certsoar-out' : undefined);
+  if (out) await writeOutputs(resolve(io.cwd, out), findings, source, options, say);
+
+  let failed = huntFailed;
+  if (options.deliver) {
+    const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await credentialFor(io) : undefined;
+    const deliverer = delivererFromConfig(baseConfig, credential, { log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
+    const { report, suppressed } = await deliverFindings(findings, deliverer);
+    say(`delivery: ${report.posted} posted, ${report.skipped} already posted, ${report.failed} failed${report.digest ? ' (Teams: one digest card)' : ''}; ${suppressed} suppressed finding(s) not sent${report.notConfigured.length ? `; not configured: ${report.notConfigured.join(', ')}` : ''}\n`);
+    failed ||= report.failed > 0;
+  }
+  return failed ? 1 : 0;
 };
+
+function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        offline: { type: 'boolean', default: false },
+        workspace: { type: 'string' },
+        detection: { type: 'string', multiple: true },
+        since: { type: 'string' },
+        now: { type: 'string' },
+        out: { type: 'string' },
+        png: { type: 'boolean', default: false },
+        deliver: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(errorMessage(err), HUNT_USAGE);
+  }
+  if (values.help) return undefined;
+  if (values.offline && values.workspace !== undefined) throw new UsageError('--offline and --workspace cannot be combined', HUNT_USAGE);
+  if (values.workspace === '') throw new UsageError('--workspace needs a directory', HUNT_USAGE);
+  const sinceMs = values.since === undefined ? undefined : parseDuration(values.since);
+  if (values.since !== undefined && sinceMs === undefined) throw new UsageError(`--since "${values.since}" is not a duration like 90m, 24h or 7d`, HUNT_USAGE);
+  const now = values.now === undefined ? new Date() : new Date(values.now);
+  if (Number.isNaN(now.getTime()) || (values.now !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(values.now))) {
+    throw new UsageError(`--now "${values.now}" is not an ISO-8601 time like 2026-01-15T12:00:00Z`, HUNT_USAGE);
+  }
+  const detections = values.detection?.length
+    ? values.detection.map((id) => {
+        const d = DETECTIONS.find((x) => x.meta.id.toLowerCase() === id.toLowerCase());
+        if (!d) throw new UsageError(`unknown detection "${id}"; known: ${DETECTIONS.map((x) => x.meta.id).join(', ')}`, HUNT_USAGE);
+        return d;
+      })
+    : enabledDetections(loadConfig(io.env));
+  if (values.png && !values.offline && values.out === undefined) {
+    throw new UsageError('--png needs --out DIR (or --offline)', HUNT_USAGE);
+  }
+  return {
+    offline: values.offline,
+    ...(values.workspace !== undefined ? { workspace: values.workspace } : {}),
+    detections,
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    now,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    png: values.png,
+    deliver: values.deliver,
+    json: values.json,
+  };
+}
+
+/** Every row of every table a selected detection reads, through its TypeScript twin. */
+function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: Tuning, io: CliIo): Hit[] {
+  const oldest = options.sinceMs === undefined ? undefined : options.now.getTime() - options.sinceMs;
+  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
+  const total = work.reduce((n, w) => n + w.rows.length, 0);
+  const progress = progressBar(io.stderr, 'evaluating rows', io.interactive && total >= 5_000);
+  const hits: Hit[] = [];
+  let done = 0;
+  for (const { detection, rows } of work) {
+    for (const row of rows) {
+      done += 1;
+      if (done % 1_000 === 0) progress.update(done, total);
+      if (oldest !== undefined) {
+        const t = rowTime(row);
+        if (t !== undefined && t < oldest) continue;
+      }
+      const hit = hitFromRow(detection, row, tuning);
+      if (hit) hits.push(hit);
+    }
+  }
+  progress.done();
+  return hits;
+}
+
+async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntOptions, io: CliIo, credential: TokenCredential | undefined): Promise<Finding[]> {
+  const enricher: HitEnricher = enricherFromConfig(config, credential, {
+    freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers,
+    onCacheError: (m) => io.stderr(`certsoar hunt: crt.sh cache: ${m}\n`),
+    ...(options.offline ? { now: () => options.now } : {}),
+  });
+  const progress = progressBar(io.stderr, 'enriching hits', io.interactive && hits.length >= 20);
+  try {
+    return await findingsForHits(hits, {
+      tuning,
+      enricher,
+      ...(options.offline ? { now: () => options.now } : {}),
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.done();
+  }
+}
+
+async function writeOutputs(dir: string, findings: Finding[], source: string, options: HuntOptions, say: (t: string) => void): Promise<void> {
+  await mkdir(join(dir, 'cards'), { recursive: true });
+  const cards = new Map<string, unknown>();
+  for (const f of findings) {
+    const card = buildFindingCard(f);
+    cards.set(f.id, card);
+    await writeFile(join(dir, 'cards', `${f.id}.json`), `${JSON.stringify(card, null, 2)}\n`);
+  }
+  await writeFile(join(dir, 'findings.ndjson'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  const html = renderReport({ findings, cards, title: 'certsoar hunt report', source, generatedAt: options.now });
+  const reportFile = join(dir, 'report.html');
+  await writeFile(reportFile, html);
+  say(`wrote ${findings.length} finding(s), ${cards.size} card(s) and ${reportFile}\n`);
+  if (options.png) {
+    const shot = await screenshot(reportFile, join(dir, 'report.png'), { height: Math.max(1000, 200 + Math.ceil(findings.length / 2) * 700) });
+    say(shot.ok ? `wrote ${shot.file}\n` : `no screenshot: ${shot.reason}\n`);
+  }
+}
+
+function summaryLine(hits: Hit[], findings: Finding[]): string {
+  const live = findings.filter((f) => !f.suppressedBy);
+  const by = (level: string) => live.filter((f) => f.level === level).length;
+  return `${hits.length} hit(s) → ${findings.length} finding(s): ${by('High')} High, ${by('Medium')} Medium, ${by('Low')} Low, ${by('Informational')} Informational, ${findings.length - live.length} suppressed`;
+}
+
+function describeWorkspace(workspace: Workspace): string {
+  const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
+  return `${workspace.size} table(s), ${rows} row(s)`;
+}
+
+function resolveFrom(cwd: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  return isAbsolute(file) ? file : resolve(cwd, file);
+}
+
+/** Built only on the paths that talk to Azure, so tests and the offline demo never construct it. */
+async function credentialFor(io: CliIo): Promise<TokenCredential> {
+  if (io.credential) return io.credential;
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
+}
+

@@ -1,0 +1,26 @@
+import type { Finding } from '../../shared/model.js';
+import { entityLabel, topReasons } from './summary.js';
+
+/** The summary table for people: one line per finding; suppressed ones say which rule. */
+export function findingsTable(findings: Finding[]): string {
+  const header = ['DETECTION', 'ENTITY', 'SCORE', 'LEVEL', 'TOP REASONS'];
+  const rows = findings.map((f) => [
+    f.hit.detectionId,
+    entityLabel(f.hit),
+    String(f.score),
+    f.suppressedBy ? `${f.level}*` : f.level,
+    f.suppressedBy ? `suppressed by ${f.suppressedBy.rule}; ${topReasons(f)}` : topReasons(f),
+  ]);
+  const widths = header.map((h, c) => Math.min(c === 1 ? 48 : 24, Math.max(h.length, ...rows.map((r) => r[c]!.length))));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === cells.length - 1 ? cell : fit(cell, widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const footnote = findings.some((f) => f.suppressedBy) ? '* suppressed: scored, kept in the report, not delivered\n' : '';
+  return [line(header), ...rows.map(line)].join('\n') + '\n' + footnote;
+}
+
+function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}

@@ -1,0 +1,105 @@
+import type { Enrichment, Finding, Hit, Level } from './model.js';
+import { errorMessage } from './redact.js';
+import { makeFinding } from './scoring/finding.js';
+import type { Tuning } from './scoring/tuning.js';
+
+/**
+ * hit → enrich → score → finding → deliver, in one process. The CLI runs it over a hunt's hits;
+ * the queue functions run the same steps one message at a time (findingForHit).
+ */
+
+/** Adds CT history, certificate age and probe results to a hit. */
+export interface HitEnricher {
+  enrich(hit: Hit): Promise<Enrichment>;
+}
+
+/** Posts findings (incident webhook, Teams, Sentinel): shared/delivery's Deliverer fits. */
+export interface FindingDeliverer<R> {
+  deliver(findings: Finding[]): Promise<R>;
+}
+
+export interface PipelineOptions {
+  tuning: Tuning;
+  /** Without one, findings are scored on base signals and say that enrichment is missing. */
+  enricher?: HitEnricher;
+  now?: () => Date;
+  /** Hits enriched at once; the enricher has its own crt.sh cap, this only bounds memory. */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
+
+/** One hit to one finding. An enricher that throws never loses the hit: it is scored without enrichment. */
+export async function findingForHit(hit: Hit, options: Pick<PipelineOptions, 'tuning' | 'enricher' | 'now'>): Promise<Finding> {
+  const now = options.now ?? (() => new Date());
+  const enrichment = options.enricher ? await safeEnrich(options.enricher, hit, now) : unenriched(now(), 'no enricher configured', false);
+  return makeFinding(hit, enrichment, options.tuning, now());
+}
+
+/** Every hit (duplicates by detection and key dropped) to findings, best first. */
+export async function findingsForHits(hits: Hit[], options: PipelineOptions): Promise<Finding[]> {
+  const unique = uniqueHits(hits);
+  const findings: Finding[] = new Array(unique.length);
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  let next = 0;
+  let done = 0;
+  options.onProgress?.(0, unique.length);
+  const worker = async () => {
+    while (next < unique.length) {
+      const index = next++;
+      findings[index] = await findingForHit(unique[index]!, options);
+      done += 1;
+      options.onProgress?.(done, unique.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
+  return sortFindings(findings);
+}
+
+/** Highest score first; suppressed findings after the live ones; then level, newest, id (stable). */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      Number(Boolean(a.suppressedBy)) - Number(Boolean(b.suppressedBy)) ||
+      b.score - a.score ||
+      LEVEL_RANK[b.level] - LEVEL_RANK[a.level] ||
+      b.hit.time.localeCompare(a.hit.time) ||
+      a.id.localeCompare(b.id),
+  );
+}
+
+/** Suppressed findings are kept for the report but never delivered. */
+export async function deliverFindings<R>(findings: Finding[], deliverer: FindingDeliverer<R>): Promise<{ report: R; delivered: number; suppressed: number }> {
+  const live = findings.filter((f) => !f.suppressedBy);
+  const report = await deliverer.deliver(live);
+  return { report, delivered: live.length, suppressed: findings.length - live.length };
+}
+
+export function uniqueHits(hits: Hit[]): Hit[] {
+  const seen = new Set<string>();
+  return hits.filter((h) => {
+    const id = `${h.detectionId}\u0000${h.key}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+async function safeEnrich(enricher: HitEnricher, hit: Hit, now: () => Date): Promise<Enrichment> {
+  try {
+    return await enricher.enrich(hit);
+  } catch (err) {
+    return unenriched(now(), `enrichment failed: ${errorMessage(err)}`, true);
+  }
+}
+
+function unenriched(at: Date, reason: string, retryable: boolean): Enrichment {
+  return {
+    missing: [
+      { source: 'crtsh', reason, retryable },
+      { source: 'certificate_age', reason, retryable },
+    ],
+    enrichedAt: at.toISOString(),
+  };
+}
