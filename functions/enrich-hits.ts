@@ -9,7 +9,7 @@ import { ValidationError, problemsFromZod } from '../shared/errors.js';
 import type { Finding, Hit } from '../shared/model.js';
 import { makeFinding } from '../shared/scoring/finding.js';
 import { type Tuning, loadTuning } from '../shared/scoring/tuning.js';
-import { QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, ensureQueue, ensureTable, requireStorage } from '../shared/state/storage.js';
+import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, ensureQueue, ensureTable, requireStorage } from '../shared/state/storage.js';
 
 /**
  * Queue "hits" → enrich and score → queue "findings". Idempotent under redelivery: a ledger row
@@ -18,7 +18,6 @@ import { QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, ensureQueue, ensur
  * is acknowledged without enqueuing again. A crash between enqueue and ledger write can still
  * enqueue twice; the finding id is stable, so the delivery stage drops the repeat.
  */
-export const ENRICH_LEDGER_TABLE = 'enrichledger';
 /** Azure queue messages hold 64 KiB; base64 adds a third. */
 const MAX_MESSAGE_CHARS = 64 * 1024;
 

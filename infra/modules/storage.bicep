@@ -27,6 +27,7 @@ param tableNames array = [
   'seenhits'
   'crtshcache'
   'deliveries'
+  'enrichledger'
 ]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -29,6 +29,9 @@ export interface StorageClients {
 /** The queue names stages exchange messages on. */
 export const QUEUE_NAMES = { hits: 'hits', findings: 'findings' } as const;
 
+/** Hits already turned into findings (the enrich-hits function's idempotency ledger). */
+export const ENRICH_LEDGER_TABLE = 'enrichledger';
+
 type StorageSettings = Pick<
   Config,
   'STATE_STORAGE_CONNECTION' | 'STATE_STORAGE_CONNECTION__tableServiceUri' | 'STATE_STORAGE_CONNECTION__queueServiceUri'
