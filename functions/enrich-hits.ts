@@ -6,10 +6,11 @@ import { z } from 'zod';
 import { loadConfig } from '../shared/config.js';
 import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
 import { ValidationError, problemsFromZod } from '../shared/errors.js';
-import type { Finding, Hit } from '../shared/model.js';
+import type { Hit } from '../shared/model.js';
 import { makeFinding } from '../shared/scoring/finding.js';
-import { type Tuning, loadTuning } from '../shared/scoring/tuning.js';
-import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, ensureQueue, ensureTable, requireStorage } from '../shared/state/storage.js';
+import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
+import { enqueueFinding } from '../shared/state/findings-queue.js';
+import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, ensureTable, requireStorage } from '../shared/state/storage.js';
 
 /**
  * Queue "hits" → enrich and score → queue "findings". Idempotent under redelivery: a ledger row
@@ -18,9 +19,6 @@ import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, encodeQueueMessag
  * is acknowledged without enqueuing again. A crash between enqueue and ledger write can still
  * enqueue twice; the finding id is stable, so the delivery stage drops the repeat.
  */
-/** Azure queue messages hold 64 KiB; base64 adds a third. */
-const MAX_MESSAGE_CHARS = 64 * 1024;
-
 export interface EnrichHitsDeps {
   enricher: Enricher;
   tuning: Tuning;
@@ -53,8 +51,7 @@ export function makeEnrichHitsHandler(getDeps: () => EnrichHitsDeps | Promise<En
       context.log(`enrich-hits: finding ${finding.id} was already enqueued; redelivery acknowledged`);
       return;
     }
-    const queue = await ensureQueue(deps.findings);
-    await queue.sendMessage(encodeQueueMessage(fitForQueue(finding)));
+    await enqueueFinding(deps.findings, finding);
     await ledger.upsertEntity({ partitionKey, rowKey: finding.id, detectionId: hit.detectionId, enqueuedAt: now() }, 'Replace');
     const missing = finding.enrichment.missing.filter((m) => m.retryable).map((m) => m.source);
     context.log(`enrich-hits: finding ${finding.id} (${finding.level}, score ${finding.score})${missing.length ? `; missing ${missing.join(', ')}` : ''}`);
@@ -85,21 +82,11 @@ async function alreadyEnqueued(ledger: TableClient, partitionKey: string, rowKey
   }
 }
 
-/** Keeps a finding under the queue's message size by shortening, then dropping, the raw row. */
-export function fitForQueue(finding: Finding): Finding {
-  if (encodeQueueMessage(finding).length <= MAX_MESSAGE_CHARS) return finding;
-  const shortened: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(finding.hit.row)) shortened[k] = typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v;
-  const smaller = { ...finding, hit: { ...finding.hit, row: shortened } };
-  if (encodeQueueMessage(smaller).length <= MAX_MESSAGE_CHARS) return smaller;
-  return { ...finding, hit: { ...finding.hit, row: { _note: 'row dropped: the finding exceeded the queue message size' } } };
-}
-
 let appDeps: Promise<EnrichHitsDeps> | undefined;
 function depsFromSettings(): Promise<EnrichHitsDeps> {
   appDeps ??= (async () => {
     const config = loadConfig();
-    const tuning = loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) });
+    const tuning = tuningFromConfig(config);
     const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
     const storage = requireStorage(config, credential);
     return {

@@ -1,12 +1,16 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
+import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig } from '../shared/config.js';
 import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
 import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
 import type { Finding } from '../shared/model.js';
 import { parseEnrichRequest } from '../shared/observables.js';
 import { makeFinding } from '../shared/scoring/finding.js';
-import { type Tuning, loadTuning } from '../shared/scoring/tuning.js';
+import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
+import { errorMessage } from '../shared/redact.js';
+import { enqueueFinding } from '../shared/state/findings-queue.js';
+import { QUEUE_NAMES, storageClients } from '../shared/state/storage.js';
 import { errorResponse, json } from './lib/http-response.js';
 
 /**
@@ -18,6 +22,8 @@ export interface EnrichDeps {
   enricher: Enricher;
   tuning: Tuning;
   maxBodyBytes: number;
+  /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
+  findings?: QueueClient;
   now?: () => Date;
 }
 
@@ -34,11 +40,32 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
       );
       const missing = findings.flatMap((f) => f.enrichment.missing.filter((m) => m.retryable));
       if (missing.length > 0) context.warn(`enrich: ${missing.length} enrichment(s) missing, retryable: ${[...new Set(missing.map((m) => m.source))].join(', ')}`);
-      return json(200, { findings, skipped });
+      const writeBack = await queueForWriteBack(findings, deps.findings, context);
+      return json(200, { findings, skipped, ...(writeBack ? { writeBack } : {}) });
     } catch (err) {
       return errorResponse(err, context);
     }
   };
+}
+
+/**
+ * Findings from a Sentinel incident (the automation-rule path) go to the "findings" queue, where
+ * deliver comments on the incident and raises its severity. The caller still gets its findings
+ * when the queue is down; the answer says which were not queued, so the playbook can retry.
+ */
+async function queueForWriteBack(findings: Finding[], queue: QueueClient | undefined, context: InvocationContext): Promise<{ queued: number; failed: number } | undefined> {
+  const fromIncident = findings.filter((f) => f.hit.incident?.armId);
+  if (!queue || fromIncident.length === 0) return undefined;
+  let failed = 0;
+  for (const finding of fromIncident) {
+    try {
+      await enqueueFinding(queue, finding);
+    } catch (err) {
+      failed += 1;
+      context.warn(`enrich: finding ${finding.id} not queued for incident write-back: ${errorMessage(err)}`);
+    }
+  }
+  return { queued: fromIncident.length - failed, failed };
 }
 
 /** Reads at most limit bytes: content-length is checked first, then the bytes actually received. */
@@ -75,12 +102,14 @@ let appDeps: Promise<EnrichDeps> | undefined;
 function depsFromSettings(): Promise<EnrichDeps> {
   appDeps ??= (async () => {
     const config = loadConfig();
-    const tuning = loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) });
+    const tuning = tuningFromConfig(config);
     const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+    const storage = storageClients(config, credential);
     return {
       enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
       tuning,
       maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
+      ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
     };
   })().catch((err: unknown) => {
     appDeps = undefined;

@@ -5,7 +5,7 @@ import type { Detection } from '../shared/detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
-import { loadTuning } from '../shared/scoring/tuning.js';
+import { tuningFromConfig } from '../shared/scoring/tuning.js';
 import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
@@ -60,7 +60,7 @@ function productionDeps(): Promise<HuntDeps> {
       state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
       seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
       sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
-      tuning: loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) }),
+      tuning: tuningFromConfig(config),
       settings: huntSettings(config),
     };
   })().catch((err: unknown) => {

@@ -4,7 +4,7 @@ import { ValidationError } from '../../shared/errors.js';
 import type { Finding } from '../../shared/model.js';
 import { observableHit, parseObservableArgument } from '../../shared/observables.js';
 import { makeFinding } from '../../shared/scoring/finding.js';
-import { loadTuning } from '../../shared/scoring/tuning.js';
+import { tuningFromConfig } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port> [--json]
@@ -33,7 +33,7 @@ export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Comman
       throw err;
     }
     const config = loadConfig(io.env);
-    const tuning = loadTuning({ ...(config.TUNING_FILE ? { file: config.TUNING_FILE } : {}), ...(config.TUNING_JSON ? { json: config.TUNING_JSON } : {}) });
+    const tuning = tuningFromConfig(config);
     const enricher = enricherFor ? enricherFor(io) : enricherFromConfig(config, io.credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers });
     const hit = observableHit(observable, new Date());
     const finding = makeFinding(hit, await enricher.enrich(hit), tuning);

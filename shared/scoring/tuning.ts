@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { Config } from '../config.js';
 import { ValidationError, problemsFromZod } from '../errors.js';
 
 /**
@@ -217,11 +218,16 @@ export const DEFAULT_TUNING: Tuning = tuningSchema.parse({});
  * Builds the tuning in force: defaults, then a file, then inline JSON. Objects merge deeply;
  * arrays given by the user replace the defaults (so a user can empty a list).
  */
-export function loadTuning(source: { file?: string; json?: string } = {}): Tuning {
+export function loadTuning(source: { file?: string | undefined; json?: string | undefined } = {}): Tuning {
   let doc: unknown = {};
   if (source.file) doc = deepMerge(doc, readJson(readFileSync(source.file, 'utf8'), `TUNING_FILE (${source.file})`));
   if (source.json) doc = deepMerge(doc, readJson(source.json, 'TUNING_JSON'));
   return parseTuning(doc);
+}
+
+/** The tuning in force for a configuration (TUNING_FILE, then TUNING_JSON, over the defaults). */
+export function tuningFromConfig(config: Pick<Config, 'TUNING_FILE' | 'TUNING_JSON'>): Tuning {
+  return loadTuning({ file: config.TUNING_FILE, json: config.TUNING_JSON });
 }
 
 export function parseTuning(doc: unknown): Tuning {
