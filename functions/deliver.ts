@@ -11,8 +11,10 @@ import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js'
 import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
 
 /**
- * Queue "findings" → incident webhook, Teams card, Sentinel write-back. Retries with backoff run
- * inside one invocation (DELIVERY_MAX_ATTEMPTS per destination); when a destination still fails,
+ * Queue "findings" → incident webhook, Teams card, Sentinel write-back. A suppressed finding is
+ * handled by the Deliverer exactly as in the CLI: not posted to the webhooks, recorded in the
+ * ledger and logged with its rule; its Sentinel incident (if any) still gets the comment, never a
+ * higher severity. Retries with backoff run inside one invocation (DELIVERY_MAX_ATTEMPTS per destination); when a destination still fails,
  * the message goes to "findings-poison" with the (redacted) reason and the invocation succeeds,
  * so the host does not redeliver it. The ledger makes a redelivery (host retry after a crash,
  * a requeued poison message) skip every destination already posted.
@@ -71,6 +73,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
     const failed = report.results.filter((r) => r.status === 'failed');
     context.log(
       `deliver ${finding.id}: ${report.posted} posted, ${report.skipped} already posted, ${failed.length} failed` +
+        (report.suppressed.length > 0 ? `, ${report.suppressed.length} suppressed (not sent to the webhooks)` : '') +
         (report.notConfigured.length > 0 ? `; not configured: ${report.notConfigured.join(', ')}` : ''),
     );
     if (failed.length > 0) {

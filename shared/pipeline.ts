@@ -13,11 +13,6 @@ export interface HitEnricher {
   enrich(hit: Hit): Promise<Enrichment>;
 }
 
-/** Posts findings (incident webhook, Teams, Sentinel): shared/delivery's Deliverer fits. */
-export interface FindingDeliverer<R> {
-  deliver(findings: Finding[]): Promise<R>;
-}
-
 export interface PipelineOptions {
   tuning: Tuning;
   /** Without one, findings are scored on base signals and say that enrichment is missing. */
@@ -67,13 +62,6 @@ export function sortFindings(findings: Finding[]): Finding[] {
       b.hit.time.localeCompare(a.hit.time) ||
       a.id.localeCompare(b.id),
   );
-}
-
-/** Suppressed findings are kept for the report but never delivered. */
-export async function deliverFindings<R>(findings: Finding[], deliverer: FindingDeliverer<R>): Promise<{ report: R; delivered: number; suppressed: number }> {
-  const live = findings.filter((f) => !f.suppressedBy);
-  const report = await deliverer.deliver(live);
-  return { report, delivered: live.length, suppressed: findings.length - live.length };
 }
 
 export function uniqueHits(hits: Hit[]): Hit[] {

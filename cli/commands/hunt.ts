@@ -14,7 +14,7 @@ import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
 import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/workspace.js';
 import type { Finding, Hit } from '../../shared/model.js';
-import { type HitEnricher, deliverFindings, findingsForHits } from '../../shared/pipeline.js';
+import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
 import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
@@ -27,16 +27,19 @@ import { findingsTable } from '../report/table.js';
 
 export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
 
-  (neither)          hunt Log Analytics (LOG_ANALYTICS_WORKSPACE_ID; az login works)
+  (neither)          hunt Log Analytics (LOG_ANALYTICS_WORKSPACE_ID; az login works); the watermark and
+                     seen hits live in Table Storage with STATE_STORAGE_CONNECTION (scope 'cli'),
+                     else in memory, so a later run prints only hits not printed before
   --offline          the bundled demo: samples/ workspace, recorded crt.sh answers, no network
   --workspace DIR    tables exported from Log Analytics (NDJSON, portal CSV, az JSON), named by file
   --detection ID     only this detection (repeatable): ${DETECTIONS.map((d) => d.meta.id).join(', ')}
-  --since DURATION   only rows newer than now - DURATION (e.g. 24h, 7d)
+  --since DURATION   only rows newer than now - DURATION (e.g. 24h, 7d); online: this window, no state
   --now ISO-TIME     the time the hunt runs at (offline: the samples move to it; default: now)
   --out DIR          write findings.ndjson, cards/<id>.json, report.html (offline default ./certsoar-out)
   --png              also screenshot report.html with headless Chromium (/usr/bin/chromium)
   --deliver          post the findings (INCIDENT_WEBHOOK_URL, TEAMS_WEBHOOK_URL), suppressed ones excepted
-  --json             NDJSON findings on stdout instead of the table
+  --json             NDJSON on stdout instead of the table: one line per finding,
+                     {detectionId, row, id, score, level, reasons, suppressedBy?, hit, enrichment, scoredAt}
   -h, --help         this text`;
 
 interface HuntOptions {
@@ -109,7 +112,7 @@ export const run: Command = async (args, io) => {
     }
   }
 
-  if (options.json) for (const f of findings) io.stdout(`${JSON.stringify(f)}\n`);
+  if (options.json) for (const f of findings) io.stdout(findingLine(f));
   else {
     io.stdout(findings.length ? findingsTable(findings) : 'no findings\n');
     io.stdout(`${summaryLine(hits, findings)}\n`);
@@ -122,8 +125,9 @@ export const run: Command = async (args, io) => {
   if (options.deliver) {
     const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await credentialFor(io) : undefined;
     const deliverer = delivererFromConfig(baseConfig, credential, { log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
-    const { report, suppressed } = await deliverFindings(findings, deliverer);
-    say(`delivery: ${report.posted} posted, ${report.skipped} already posted, ${report.failed} failed${report.digest ? ' (Teams: one digest card)' : ''}; ${suppressed} suppressed finding(s) not sent${report.notConfigured.length ? `; not configured: ${report.notConfigured.join(', ')}` : ''}\n`);
+    // All findings: the Deliverer keeps suppressed ones from the webhooks, as in the function.
+    const report = await deliverer.deliver(findings);
+    say(`delivery: ${report.posted} posted, ${report.skipped} already posted, ${report.failed} failed${report.digest ? ' (Teams: one digest card)' : ''}; ${report.suppressed.length} suppressed finding(s) not sent${report.notConfigured.length ? `; not configured: ${report.notConfigured.join(', ')}` : ''}\n`);
     failed ||= report.failed > 0;
   }
   return failed ? 1 : 0;
@@ -235,7 +239,7 @@ async function writeOutputs(dir: string, findings: Finding[], source: string, op
     cards.set(f.id, card);
     await writeFile(join(dir, 'cards', `${f.id}.json`), `${JSON.stringify(card, null, 2)}\n`);
   }
-  await writeFile(join(dir, 'findings.ndjson'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  await writeFile(join(dir, 'findings.ndjson'), findings.map(findingLine).join(''));
   const html = renderReport({ findings, cards, title: 'certsoar hunt report', source, generatedAt: options.now });
   const reportFile = join(dir, 'report.html');
   await writeFile(reportFile, html);
@@ -244,6 +248,15 @@ async function writeOutputs(dir: string, findings: Finding[], source: string, op
     const shot = await screenshot(reportFile, join(dir, 'report.png'), { height: Math.max(1000, 200 + Math.ceil(findings.length / 2) * 700) });
     say(shot.ok ? `wrote ${shot.file}\n` : `no screenshot: ${shot.reason}\n`);
   }
+}
+
+/**
+ * One NDJSON line per finding (--json and findings.ndjson): the hit's detection id and row at the
+ * top level (one hit per line with its detection id and row), then the whole Finding, so the line
+ * is still a finding `certsoar card` reads.
+ */
+export function findingLine(finding: Finding): string {
+  return `${JSON.stringify({ detectionId: finding.hit.detectionId, row: finding.hit.row, ...finding })}\n`;
 }
 
 function summaryLine(hits: Hit[], findings: Finding[]): string {

@@ -21,6 +21,12 @@ import { type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
  * same Idempotency-Key (certsoar-<finding id>-<destination>) and the incident payload the same
  * findingId, so a receiver that dedupes (the Logic App names the incident after findingId) shows
  * it once; a Teams Workflows webhook does not dedupe, so that window can repeat a card.
+ *
+ * Suppressed findings (a tuning rule matched) are decided here, for the CLI and the function
+ * alike: never posted to the incident webhook or Teams (nor counted in a digest), recorded in the
+ * ledger as 'suppressed' with the rule for each webhook destination, logged in one line and
+ * listed in the report. A suppressed finding that came from a Sentinel incident still gets its
+ * write-back comment (saying what suppressed it); the write-back never raises its severity.
  */
 
 export type Destination = 'incident' | 'teams' | 'sentinel';
@@ -29,22 +35,35 @@ export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
   deliveryId: string;
   destination: Destination;
-  status: 'posted' | 'skipped' | 'failed';
+  status: 'posted' | 'skipped' | 'failed' | 'suppressed';
   attempts: number;
   httpStatus?: number;
   /** Redacted. */
   error?: string;
   /** True when retrying cannot help (the receiver rejected the request). */
   permanent?: boolean;
+  /** The suppression rule, when status is 'suppressed'. */
+  rule?: string;
+}
+
+/** A finding a tuning rule suppressed: kept from the webhooks, recorded and reported. */
+export interface SuppressedDelivery {
+  findingId: string;
+  detectionId: string;
+  rule: string;
+  reason: string;
 }
 
 export interface DeliveryReport {
+  /** Every finding given, suppressed ones included. */
   findings: number;
   digest: boolean;
   results: DestinationResult[];
   posted: number;
   skipped: number;
   failed: number;
+  /** Findings not posted to the webhooks because a suppression rule matched them. */
+  suppressed: SuppressedDelivery[];
   /** Destinations not configured (no URL, no workspace), so nothing was sent there. */
   notConfigured: Destination[];
 }
@@ -109,6 +128,18 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     return { attempts: r.attempts, httpStatus: r.status };
   };
 
+  const webhookDestinations: Destination[] = [...(deps.incidentWebhookUrl ? ['incident' as const] : []), ...(deps.teamsWebhookUrl ? ['teams' as const] : [])];
+
+  /** Records why a suppressed finding is not posted; one already posted (before the rule existed) stays posted. */
+  const withhold = async (deliveryId: string, destination: Destination, rule: string): Promise<DestinationResult> => {
+    const previous = await deps.ledger.get(deliveryId, destination);
+    if (previous?.status === 'posted') return { deliveryId, destination, status: 'skipped', attempts: 0 };
+    if (previous?.status !== 'suppressed' || previous.suppressedBy !== rule) {
+      await deps.ledger.markSuppressed(deliveryId, destination, idempotencyKey(deliveryId, destination), rule);
+    }
+    return { deliveryId, destination, status: 'suppressed', attempts: 0, rule };
+  };
+
   return {
     async deliver(findings, options = {}) {
       const log: DeliveryLog = options.log ?? deps.log ?? (() => {});
@@ -117,17 +148,27 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!deps.incidentWebhookUrl) notConfigured.push('incident');
       if (!deps.teamsWebhookUrl) notConfigured.push('teams');
       if (!deps.sentinel) notConfigured.push('sentinel');
-      const digest = findings.length > deps.digestThreshold;
+      const live = findings.filter((f) => !f.suppressedBy);
+      const suppressed: SuppressedDelivery[] = [];
+      const digest = live.length > deps.digestThreshold;
 
       for (const finding of findings) {
+        if (finding.suppressedBy) {
+          const { rule, reason } = finding.suppressedBy;
+          suppressed.push({ findingId: finding.id, detectionId: finding.hit.detectionId, rule, reason });
+          log('info', `suppressed ${finding.id}: detection ${finding.hit.detectionId}, rule ${rule}; not posted`);
+          for (const destination of webhookDestinations) results.push(await withhold(finding.id, destination, rule));
+        }
         const links = findingLinks(finding);
-        if (deps.incidentWebhookUrl) {
+        // A finding from a Sentinel incident already has its incident: it gets the write-back, not a second incident.
+        if (deps.incidentWebhookUrl && !finding.suppressedBy && !finding.hit.incident?.armId) {
           results.push(await once(log, finding.id, 'incident', post(log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
         }
-        if (deps.teamsWebhookUrl && !digest) {
+        if (deps.teamsWebhookUrl && !digest && !finding.suppressedBy) {
           results.push(await once(log, finding.id, 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildFindingCard(finding, links)))));
         }
         if (deps.sentinel && isIncidentArmId(finding.hit.incident?.armId)) {
+          // Suppressed too: the comment tells the analyst why; writeBack never raises its severity.
           const sentinel = deps.sentinel;
           results.push(
             await once(log, finding.id, 'sentinel', async () => {
@@ -138,7 +179,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         }
       }
       if (deps.teamsWebhookUrl && digest) {
-        results.push(await once(log, digestId(findings), 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildDigestCard(findings)))));
+        results.push(await once(log, digestId(live), 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildDigestCard(live)))));
       }
       return {
         findings: findings.length,
@@ -147,6 +188,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         posted: results.filter((r) => r.status === 'posted').length,
         skipped: results.filter((r) => r.status === 'skipped').length,
         failed: results.filter((r) => r.status === 'failed').length,
+        suppressed,
         notConfigured,
       };
     },

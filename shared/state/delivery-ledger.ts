@@ -6,9 +6,10 @@ import { ensureTable, tableKey } from './storage.js';
  * 'posted' after it; a redelivered queue message skips every destination already 'posted'.
  * A crash after the POST but before the 'posted' mark leaves 'posting': the next attempt posts
  * again with the same Idempotency-Key, and the receiver drops the duplicate.
+ * A suppressed finding is recorded as 'suppressed' with the rule, per webhook destination it was kept from.
  */
 
-export type DeliveryStatus = 'posting' | 'posted';
+export type DeliveryStatus = 'posting' | 'posted' | 'suppressed';
 
 export interface LedgerEntry {
   status: DeliveryStatus;
@@ -18,12 +19,16 @@ export interface LedgerEntry {
   updatedAt: string;
   /** HTTP status of the successful post, when posted. */
   httpStatus?: number;
+  /** Id of the tuning suppression rule that withheld the finding, when suppressed. */
+  suppressedBy?: string;
 }
 
 export interface DeliveryLedger {
   get(deliveryId: string, destination: string): Promise<LedgerEntry | undefined>;
   markPosting(deliveryId: string, destination: string, idempotencyKey: string): Promise<LedgerEntry>;
   markPosted(deliveryId: string, destination: string, idempotencyKey: string, httpStatus: number): Promise<void>;
+  /** The finding is not posted to this destination because the suppression rule matched it. */
+  markSuppressed(deliveryId: string, destination: string, idempotencyKey: string, rule: string): Promise<void>;
 }
 
 export const DELIVERY_TABLE = 'deliveries';
@@ -34,9 +39,10 @@ export function tableLedger(client: TableClient, now: () => Date = () => new Dat
     await ensureTable(client);
     const k = keys(deliveryId, destination);
     try {
-      const e = await client.getEntity<{ status: string; idempotencyKey: string; starts: number; updatedAt: string; httpStatus?: number }>(k.partitionKey, k.rowKey);
+      const e = await client.getEntity<{ status: string; idempotencyKey: string; starts: number; updatedAt: string; httpStatus?: number; suppressedBy?: string }>(k.partitionKey, k.rowKey);
       return {
-        status: e.status === 'posted' ? 'posted' : 'posting',
+        status: e.status === 'posted' || e.status === 'suppressed' ? e.status : 'posting',
+        ...(e.suppressedBy !== undefined ? { suppressedBy: e.suppressedBy } : {}),
         idempotencyKey: e.idempotencyKey,
         starts: Number(e.starts ?? 0),
         updatedAt: e.updatedAt,
@@ -62,6 +68,13 @@ export function tableLedger(client: TableClient, now: () => Date = () => new Dat
         'Replace',
       );
     },
+    async markSuppressed(deliveryId, destination, idempotencyKey, rule) {
+      const previous = await get(deliveryId, destination);
+      await client.upsertEntity(
+        { ...keys(deliveryId, destination), deliveryId, destination, status: 'suppressed', idempotencyKey, starts: previous?.starts ?? 0, updatedAt: now().toISOString(), suppressedBy: rule },
+        'Replace',
+      );
+    },
   };
 }
 
@@ -81,6 +94,9 @@ export function memoryLedger(now: () => Date = () => new Date()): DeliveryLedger
     },
     async markPosted(d, dest, idempotencyKey, httpStatus) {
       entries.set(key(d, dest), { status: 'posted', idempotencyKey, starts: entries.get(key(d, dest))?.starts ?? 1, updatedAt: now().toISOString(), httpStatus });
+    },
+    async markSuppressed(d, dest, idempotencyKey, rule) {
+      entries.set(key(d, dest), { status: 'suppressed', idempotencyKey, starts: entries.get(key(d, dest))?.starts ?? 0, updatedAt: now().toISOString(), suppressedBy: rule });
     },
   };
 }

@@ -1,7 +1,13 @@
+import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { CLI_STATE_SCOPE } from '../../shared/hunting/hunt-once.js';
+import { HUNT_STATE_TABLE } from '../../shared/state/hunt-state.js';
+import { SEEN_HITS_TABLE } from '../../shared/state/seen-hits.js';
+import { tableKey } from '../../shared/state/storage.js';
+import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { t1608003 } from '../../shared/detections/t1608-003-install-digital-certificate.js';
-import type { Finding } from '../../shared/model.js';
+import type { Finding, Row } from '../../shared/model.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
@@ -10,8 +16,19 @@ import { fakeCredential } from '../shared/hunting/test-detection.js';
 
 /**
  * `certsoar hunt --json` against Log Analytics: the real LogsQueryClient (fake credential) talks
- * to the local HTTPS Log Analytics; crt.sh is the local stand-in; state in memory.
+ * to the local HTTPS Log Analytics; crt.sh is the local stand-in; state in memory, or in Azurite
+ * with STATE_STORAGE_CONNECTION.
  */
+
+/** One --json line: the hit's detection id and row at the top level, then the finding. */
+type HuntLine = Finding & { detectionId: string; row: Row };
+
+function parseLines(text: string): HuntLine[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as HuntLine);
+}
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
 const NOW = '2026-01-16T00:00:00Z';
@@ -48,11 +65,14 @@ describe('certsoar hunt (Log Analytics)', () => {
     const code = await main(['hunt', '--json', '--detection', 'T1608.003', '--now', NOW], io);
     expect(io.err()).not.toMatch(/unexpected error/);
     expect(code).toBe(0);
-    const findings = io
-      .out()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Finding);
+    const findings = parseLines(io.out());
+    // One hit per line with its detection id and row at the top level (issue 3), plus the finding.
+    for (const f of findings) {
+      expect(f.detectionId).toBe('T1608.003');
+      expect(f.row).toEqual(f.hit.row);
+      expect(typeof f.score).toBe('number');
+      expect(f.enrichment.enrichedAt).toEqual(expect.any(String));
+    }
     const params = t1608003.paramsSchema.parse({});
     expect(findings.map((f) => f.hit.key).sort()).toEqual(rows.map((r) => t1608003.evaluate(r, params)?.key).sort());
     expect(new Set(findings.map((f) => f.hit.detectionId))).toEqual(new Set(['T1608.003']));
@@ -89,5 +109,80 @@ describe('certsoar hunt (Log Analytics)', () => {
     const io = captureIo({ ...env(), LOG_ANALYTICS_WORKSPACE_ID: '' }, { credential: fakeCredential() });
     expect(await main(['hunt', '--json'], io)).toBe(1);
     expect(io.err()).toMatch(/LOG_ANALYTICS_WORKSPACE_ID/);
+  });
+});
+
+describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)', () => {
+  let azurite: AzuriteInstance;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+
+  const stored = () => ({ ...env(), STATE_STORAGE_CONNECTION: azurite.connectionString });
+  const table = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+  const partition = tableKey(`${CLI_STATE_SCOPE}|T1608.003`);
+  const watermark = async () => (await table(HUNT_STATE_TABLE).getEntity<{ watermark: string }>(partition, 'watermark')).watermark;
+  const seenKeys = async () => {
+    const keys: string[] = [];
+    for await (const e of table(SEEN_HITS_TABLE).listEntities<{ key: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) keys.push(e.key);
+    return keys.sort();
+  };
+  const hunt = async (envVars: Record<string, string>, args: string[]) => {
+    const io = captureIo(envVars, { credential: fakeCredential() });
+    const code = await main(['hunt', '--json', '--detection', 'T1608.003', ...args], io);
+    expect(io.err()).not.toMatch(/unexpected error/);
+    expect(code).toBe(0);
+    return parseLines(io.out());
+  };
+
+  it('stores the watermark and seen hits in Table Storage (scope cli); a second run prints only hits not printed before', async () => {
+    const params = t1608003.paramsSchema.parse({});
+    const sample = projectedT1608Rows(sampleCefRows());
+    // Spread over the day before NOW; the first one ingested at 23:50, inside the next run's overlap.
+    const rows = sample.map((row, i) => ({ ...row, TimeGenerated: new Date(Date.parse(NOW) - (i === 0 ? 12 : (i + 1) * 100) * 60_000).toISOString() }));
+    la.records = rows.map((row) => ({ row, ingestedAt: new Date(Date.parse(String(row.TimeGenerated)) + 120_000) }));
+    la.requests = [];
+
+    const first = await hunt(stored(), ['--now', NOW]);
+    const firstKeys = rows.map((r) => t1608003.evaluate(r, params)!.key).sort();
+    expect(first.map((f) => f.hit.key).sort()).toEqual(firstKeys);
+    expect(first.every((f) => f.detectionId === 'T1608.003' && f.row.DestinationIP === f.hit.row.DestinationIP)).toBe(true);
+    expect(await watermark()).toBe('2026-01-15T23:55:00.000Z'); // NOW − HUNT_INGESTION_DELAY
+    expect(await seenKeys()).toEqual(firstKeys);
+
+    // An hour later: two new events arrive; the overlap re-reads the 23:50 one, which is not printed again.
+    const later = '2026-01-16T01:00:00Z';
+    const fresh = sample.slice(1, 3).map((row, i) => ({ ...row, TimeGenerated: new Date(Date.parse(later) - (20 + i) * 60_000).toISOString() }));
+    la.records.push(...fresh.map((row) => ({ row, ingestedAt: new Date(Date.parse(String(row.TimeGenerated)) + 120_000) })));
+    la.requests = [];
+    la.now = () => new Date(later);
+    const second = await hunt(stored(), ['--now', later]);
+    expect(la.requests[0]?.window?.start.toISOString()).toBe('2026-01-15T23:45:00.000Z'); // watermark − HUNT_OVERLAP
+    const freshKeys = fresh.map((r) => t1608003.evaluate(r, params)!.key).sort();
+    expect(second.map((f) => f.hit.key).sort()).toEqual(freshKeys);
+    expect(await watermark()).toBe('2026-01-16T00:55:00.000Z');
+    expect(await seenKeys()).toEqual([...firstKeys, ...freshKeys].sort());
+
+    // A third run with nothing new prints nothing.
+    expect(await hunt(stored(), ['--now', later])).toEqual([]);
+
+    // --since: this window, every hit in it, and the stored state neither read nor moved.
+    const adHoc = await hunt(stored(), ['--since', '2h', '--now', later]);
+    expect(adHoc.map((f) => f.hit.key).sort()).toEqual([t1608003.evaluate(rows[0]!, params)!.key, ...freshKeys].sort());
+    expect(await watermark()).toBe('2026-01-16T00:55:00.000Z');
+  });
+
+  it('without STATE_STORAGE_CONNECTION state is in memory: each run starts afresh and prints the same hits', async () => {
+    const before = await seenKeys();
+    const watermarkBefore = await watermark().catch(() => 'none');
+    const one = await hunt(env(), ['--now', NOW]);
+    const two = await hunt(env(), ['--now', NOW]);
+    expect(one.length).toBeGreaterThan(0);
+    expect(two.map((f) => f.id).sort()).toEqual(one.map((f) => f.id).sort());
+    expect(await seenKeys()).toEqual(before);
+    expect(await watermark().catch(() => 'none')).toBe(watermarkBefore);
   });
 });

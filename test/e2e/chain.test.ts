@@ -87,6 +87,8 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       tlsRow(1, 'update-check.example-cdn.net', 'localhost'),
       tlsRow(2, 'login.contoso-support.net', 'login.contoso-support.net'),
       tlsRow(3, 'files.fabrikam-share.org', 'test'),
+      // Re-signed by a TLS-inspection appliance: a hit that the default tuning suppresses.
+      { ...tlsRow(4, 'portal.northwind-traders.com', 'localhost'), AdditionalExtensions: 'ssl_subject=CN=localhost;ssl_issuer=CN=Zscaler Intermediate Root CA' },
     ];
     la.records.push(...rows.map((row, i) => ({ row, ingestedAt: minutesAgo(55 + i) })));
 
@@ -136,12 +138,12 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       await enrich(text, context('enrichHits', dequeueCount));
       await enrich(text, context('enrichHits', dequeueCount + 1)); // the host redelivered it
     });
-    expect(hitMessages).toBe(3);
+    expect(hitMessages).toBe(4);
 
     // The enrich stage's own crash window (enqueued, ledger not written) enqueues a finding twice:
     // copy one finding message to play it.
     const peeked = await findingsQueue.peekMessages({ numberOfMessages: 32 });
-    expect(peeked.peekedMessageItems).toHaveLength(3);
+    expect(peeked.peekedMessageItems).toHaveLength(4);
     await findingsQueue.sendMessage(peeked.peekedMessageItems[0]!.messageText);
 
     // 3. deliver, with faults: a 503 and a 429 on the first posts, a hang past the client timeout
@@ -152,6 +154,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     const crashingLedger: DeliveryLedger = {
       get: (d, dest) => inner.get(d, dest),
       markPosting: (d, dest, k) => inner.markPosting(d, dest, k),
+      markSuppressed: (d, dest, k, rule) => inner.markSuppressed(d, dest, k, rule),
       markPosted: async (d, dest, k, s) => {
         if (dest === 'teams' && crashes > 0) {
           crashes--;
@@ -186,11 +189,15 @@ describe('the whole chain delivers every finding exactly once under faults', () 
 
     // The crash really happened and the message really came back.
     expect(thrown).toBe(1);
-    expect(deliveredMessages).toBe(5); // 4 messages, one of them twice (after the crash)
+    expect(deliveredMessages).toBe(6); // 5 messages, one of them twice (after the crash)
     expect(sleeps.filter((ms) => ms >= 7000)).toHaveLength(1); // Retry-After honoured (backoff alone stays under 4 s here)
 
     // Exactly once per finding and destination, at the receiver.
-    const findingIds = peeked.peekedMessageItems.map((m) => (decodeQueueMessage(m.messageText) as { id: string }).id).sort();
+    const enqueued = peeked.peekedMessageItems.map((m) => decodeQueueMessage(m.messageText) as { id: string; suppressedBy?: { rule: string } });
+    const suppressed = enqueued.filter((f) => f.suppressedBy);
+    expect(suppressed.map((f) => f.suppressedBy?.rule)).toEqual(['tls-inspection-appliance']);
+    const findingIds = enqueued.filter((f) => !f.suppressedBy).map((f) => f.id).sort();
+    expect(findingIds).toHaveLength(3);
     const incidents = receiver.acceptedAt('/incident');
     const cards = receiver.acceptedAt('/teams');
     expect(incidents.map((r) => (r.body as { findingId: string }).findingId).sort()).toEqual(findingIds);
@@ -199,6 +206,14 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     // … although the receiver saw repeats (timeout retry, the crash): they were dropped by key.
     expect(receiver.requests.length).toBeGreaterThan(incidents.length + cards.length);
     expect(receiver.duplicatesDropped).toBe(2);
+    // The suppressed finding reached neither webhook; the ledger says why, per destination.
+    expect(JSON.stringify(receiver.requests.map((r) => [r.idempotencyKey, r.body]))).not.toContain(suppressed[0]!.id);
+    for (const destination of ['incident', 'teams']) {
+      expect(await inner.get(suppressed[0]!.id, destination)).toMatchObject({ status: 'suppressed', suppressedBy: 'tls-inspection-appliance' });
+    }
+    const copies = enqueued[0]!.id === suppressed[0]!.id ? 2 : 1; // the first message was enqueued twice
+    // one line per delivery of its message(s), each delivered twice by the drain
+    expect(logs.filter((l) => l.includes(`suppressed ${suppressed[0]!.id}: detection T1608.003, rule tls-inspection-appliance`))).toHaveLength(2 * copies);
     // Nothing poisoned, nothing left on any queue, no signature in any log line.
     expect(await poisonQueue.exists()).toBe(false);
     expect((await findingsQueue.getProperties()).approximateMessagesCount).toBe(0);

@@ -74,6 +74,21 @@ describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)
     expect(await t.poisoned()).toEqual([]);
   });
 
+  it('a suppressed finding is not posted (as in the CLI): ledger says suppressed with the rule, one log line, not poisoned; a redelivery posts nothing', async () => {
+    const t = setup();
+    const finding = sampleFinding({ id: 'fn-suppressed', suppressedBy: { rule: 'cdn-wildcard-mismatch', reason: 'CDN wildcard certificate that does not name the exact subdomain' } });
+    await t.handler(encodeQueueMessage(finding), t.context(1));
+    await t.handler(encodeQueueMessage(finding), t.context(2));
+    expect(receiver.requests.filter((r) => r.path.endsWith(String(t.n)))).toHaveLength(0);
+    const rows: Array<{ destination: string; status: string; suppressedBy?: string }> = [];
+    for await (const e of t.ledgerTable.listEntities<{ destination: string; status: string; suppressedBy?: string }>()) rows.push(e);
+    expect(rows.map((r) => `${r.destination}:${r.status}:${r.suppressedBy}`).sort()).toEqual(['incident:suppressed:cdn-wildcard-mismatch', 'teams:suppressed:cdn-wildcard-mismatch']);
+    const lines = t.logs.filter((l) => /suppressed fn-suppressed: detection T1608\.003, rule cdn-wildcard-mismatch/.test(l));
+    expect(lines).toHaveLength(2); // one per invocation
+    expect(t.logs.join('\n')).toContain('deliver fn-suppressed: 0 posted, 0 already posted, 0 failed, 1 suppressed');
+    expect(await t.poisoned()).toEqual([]);
+  });
+
   it('after DELIVERY_MAX_ATTEMPTS a failing webhook sends the message to the poison queue with a redacted reason', async () => {
     const t = setup(2);
     receiver.inject({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Enrichment, Finding, Hit } from '../../shared/model.js';
-import { type FindingDeliverer, deliverFindings, findingForHit, findingsForHits, sortFindings, uniqueHits } from '../../shared/pipeline.js';
+import { findingForHit, findingsForHits, sortFindings, uniqueHits } from '../../shared/pipeline.js';
 import { findingId } from '../../shared/scoring/finding.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
 
@@ -93,21 +93,6 @@ describe('findingsForHits', () => {
 
   it('handles no hits', async () => {
     expect(await findingsForHits([], { tuning })).toEqual([]);
-  });
-});
-
-describe('deliverFindings', () => {
-  it('delivers only the live findings and counts the suppressed ones', async () => {
-    const delivered: string[][] = [];
-    const deliverer: FindingDeliverer<string> = {
-      deliver: async (fs) => {
-        delivered.push(fs.map((f) => f.hit.key));
-        return 'ok';
-      },
-    };
-    const findings = await findingsForHits([hit('a', 5), hit('dev-b', 5, { entities: { host: 'dev-b', domains: [] } })], { tuning });
-    expect(await deliverFindings(findings, deliverer)).toEqual({ report: 'ok', delivered: 1, suppressed: 1 });
-    expect(delivered).toEqual([['a']]);
   });
 });
 
