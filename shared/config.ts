@@ -55,7 +55,7 @@ export const configSchema = z.object({
   CRTSH_CONTACT: optionalText,
 
   // Live TLS probe
-  TLS_PROBE_ENABLED: bool(true),
+  TLS_PROBE_ENABLED: bool(false),
   TLS_PROBE_ALLOW_PRIVATE: bool(false),
   TLS_PROBE_TIMEOUT: duration('5s'),
 

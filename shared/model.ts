@@ -144,7 +144,18 @@ export interface MissingEnrichment {
 
 /** Everything enrichment adds to a hit. */
 export interface Enrichment {
+  /** CT history of the primary registrable domain: the destination host's, else the first one the certificate names. */
   ct?: CtHistory;
+  /** CT histories of the other registrable domains the certificate names (CN/SANs), one per domain, never `ct`'s. */
+  ctOtherDomains?: CtHistory[];
+  /**
+   * Whether the hit's certificate is in CT, over every lookup that could have found it (fingerprint,
+   * serial/issuer in each history): true when one found it; false only when every one of them ran to
+   * completion and none did; absent when nothing could tell (no lookup, a failed or truncated one).
+   */
+  certificateInCt?: boolean;
+  /** Where it was found: "fingerprint" and/or the registrable domains whose CT history holds it. */
+  certificateFoundIn?: string[];
   /** crt.sh lookup of a fingerprint (T1588.004 thumbprints). */
   ctCertificate?: {
     found: boolean;

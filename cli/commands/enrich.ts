@@ -9,8 +9,9 @@ import { type CliIo, type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port> [--json]
 
-Looks the observable up in certificate transparency (crt.sh), probes host:port live when
-TLS_PROBE_ENABLED, and prints the enrichment and the score.
+Looks the observable up in certificate transparency (crt.sh), probes a host:port live for
+the certificate chain it presents (private and metadata addresses refused unless
+TLS_PROBE_ALLOW_PRIVATE=true), and prints the enrichment and the score.
 
   --json   print the finding as JSON`;
 

@@ -95,7 +95,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       CRTSH_CONTACT: crtshContact
 
       // Live TLS probe
-      TLS_PROBE_ENABLED: 'true'
+      TLS_PROBE_ENABLED: 'false'
       TLS_PROBE_ALLOW_PRIVATE: 'false'
       TLS_PROBE_TIMEOUT: '5s'
 

@@ -109,8 +109,9 @@ export function matchCertificate(history: CompactHistory, cert: CertificateObser
   const subjectCn = (cert.subjectCommonName ?? cnOf(cert.subject))?.toLowerCase();
   const notBefore = cert.notBefore ? Math.floor(Date.parse(cert.notBefore) / 1000) : undefined;
   if (!serial && !(subjectCn && notBefore !== undefined && !Number.isNaN(notBefore))) return undefined;
-  if (serial && !history.certs.some((c) => c[0] !== '')) {
+  if (serial && history.certs.length > 0 && !history.certs.some((c) => c[0] !== '')) {
     // Legacy answers have no serials: fall back to name and date when we can, else we cannot tell.
+    // (An empty history holds no certificate at all: that is a clear "not there".)
     if (!(subjectCn && notBefore !== undefined)) return undefined;
   }
   const found = history.certs.find((c) => {

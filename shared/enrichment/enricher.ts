@@ -2,20 +2,23 @@ import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../config.js';
 import { CertsoarError } from '../errors.js';
 import type { CtHistory, Enrichment, Hit, MissingEnrichment, TlsProbeResult } from '../model.js';
+import { OBSERVABLE_DETECTION_ID } from '../observables.js';
 import { errorMessage } from '../redact.js';
 import { DEFAULT_TUNING } from '../scoring/tuning.js';
 import { CRTSH_CACHE_TABLE, type CtCacheStore, TableCtCache } from '../state/crtsh-cache.js';
 import { storageClients } from '../state/storage.js';
 import { certificateAge } from './certificate-age.js';
 import { type CrtshClient, type CtCertificate, createCrtshClient } from './crtsh-client.js';
-import { type CtMatch, cnOf, ctHistoryFeatures, matchCertificate } from './ct-history.js';
+import { type CompactHistory, type CtMatch, cnOf, ctHistoryFeatures, matchCertificate } from './ct-history.js';
 import { createCtLookups } from './ct-lookups.js';
+import { ctPresence } from './ct-presence.js';
 import { registrableDomain } from './registrable-domain.js';
 import { ProbeRefusedError, type TlsProbe, createTlsProbe } from './tls-probe.js';
 
 /**
- * Enrichment of one hit: crt.sh history of its registrable domain, a fingerprint lookup of its
- * certificate, an optional live TLS probe, and the certificate's age from the best source.
+ * Enrichment of one hit: crt.sh history of its registrable domain and of the other registrable
+ * domains its certificate names, a fingerprint lookup of its certificate, a live TLS probe where
+ * allowed, and the certificate's age from the best source.
  * Never throws because a source failed: the failure is listed in `missing` (retryable when a
  * later run could succeed) and the rest of the enrichment stands.
  */
@@ -29,8 +32,14 @@ export interface EnricherDeps {
   /** Shared cache behind the in-memory LRU (Table Storage in production). */
   cache?: CtCacheStore;
   cacheTtlMs?: number;
-  /** undefined: no live probe (TLS_PROBE_ENABLED=false). */
+  /** undefined: no live probe at all. */
   probe?: TlsProbe;
+  /**
+   * Probe the destination of hunt hits too (TLS_PROBE_ENABLED=true). Off by default: connecting to
+   * a hit's destination from the organisation's egress address can tip off whoever runs it. A
+   * host:port someone asked for explicitly (bare observable) is probed either way.
+   */
+  probeHuntHits?: boolean;
   now?: () => Date;
   /** tuning.enrichment.freeAcmeIssuers. */
   freeAcmeIssuers?: readonly string[];
@@ -55,13 +64,16 @@ export function createEnricher(deps: EnricherDeps): Enricher {
       const at = now();
       const missing: MissingEnrichment[] = [];
       const domain = domainOf(hit);
+      const { others: otherDomains, skipped: skippedDomains } = otherCertificateDomains(hit, domain);
       const fingerprint = hit.certificate?.sha256 ? ({ kind: 'sha256', hex: hit.certificate.sha256 } as const) : hit.certificate?.sha1 ? ({ kind: 'sha1', hex: hit.certificate.sha1 } as const) : undefined;
       const target = probeTarget(hit);
+      const probeAllowed = deps.probeHuntHits === true || isRequestedHostPort(hit);
 
-      const [historyResult, certResult, probeResult] = await Promise.all([
+      const [historyResult, otherResults, certResult, probeResult] = await Promise.all([
         lookups && domain ? settle(lookups.history(domain)) : undefined,
+        lookups ? Promise.all(otherDomains.map((d) => settle(lookups.history(d)))) : [],
         lookups && fingerprint ? settle(lookups.certificate(fingerprint.kind, fingerprint.hex)) : undefined,
-        deps.probe && target ? settle(deps.probe(target.host, target.port)) : undefined,
+        deps.probe && target && probeAllowed ? settle(deps.probe(target.host, target.port)) : undefined,
       ]);
 
       if (!lookups) {
@@ -69,19 +81,40 @@ export function createEnricher(deps: EnricherDeps): Enricher {
       } else if (!domain && !fingerprint) {
         missing.push({ source: 'crtsh', reason: 'the hit names no registrable domain and no certificate fingerprint', retryable: false });
       }
-      for (const r of [historyResult, certResult]) {
-        if (r && !r.ok) missing.push({ source: 'crtsh', reason: errorMessage(r.error), retryable: isRetryable(r.error) });
+      if (historyResult && !historyResult.ok) missing.push(crtshMissing(historyResult.error));
+      otherResults.forEach((r, i) => {
+        if (!r.ok) missing.push(crtshMissing(r.error, otherDomains[i]));
+      });
+      if (certResult && !certResult.ok) missing.push(crtshMissing(certResult.error));
+      if (lookups && skippedDomains.length > 0) {
+        missing.push({
+          source: 'crtsh',
+          reason: `the certificate names ${skippedDomains.length} more registrable domain(s) than the ${MAX_CT_DOMAINS_PER_HIT} looked up per hit (${skippedDomains.slice(0, 3).join(', ')}${skippedDomains.length > 3 ? ', …' : ''})`,
+          retryable: false,
+        });
       }
 
+      const features = (history: CompactHistory, source: CtHistory['source']) =>
+        ctHistoryFeatures(history, { now: at, freeAcmeIssuers: freeAcme, ...(hit.certificate ? { certificate: hit.certificate } : {}), source });
       let ct: CtHistory | undefined;
+      const ctOtherDomains: CtHistory[] = [];
       let match: CtMatch | null | undefined;
+      const considerMatch = (history: CompactHistory) => {
+        if (!hit.certificate || match) return;
+        const m = matchCertificate(history, hit.certificate);
+        if (m !== undefined) match = m;
+      };
       if (historyResult?.ok) {
-        const { history, source } = historyResult.value;
-        ct = ctHistoryFeatures(history, { now: at, freeAcmeIssuers: freeAcme, ...(hit.certificate ? { certificate: hit.certificate } : {}), source });
-        match = hit.certificate ? matchCertificate(history, hit.certificate) : undefined;
+        ct = features(historyResult.value.history, historyResult.value.source);
+        considerMatch(historyResult.value.history);
+      }
+      for (const r of otherResults) {
+        if (!r.ok) continue;
+        ctOtherDomains.push(features(r.value.history, r.value.source));
+        considerMatch(r.value.history);
       }
       const ctCertificate: CtCertificate | undefined = certResult?.ok ? certResult.value.certificate : undefined;
-      if (ct && ctCertificate && (ct.certificateInCt === undefined || ctCertificate.found)) ct.certificateInCt = ctCertificate.found;
+      const presence = ctPresence(hit, { ...(ct ? { ct } : {}), ctOtherDomains, ...(ctCertificate ? { ctCertificate } : {}), missing });
 
       let tlsProbe: TlsProbeResult | undefined;
       if (probeResult?.ok) tlsProbe = probeResult.value;
@@ -106,6 +139,9 @@ export function createEnricher(deps: EnricherDeps): Enricher {
 
       return {
         ...(ct ? { ct } : {}),
+        ...(ctOtherDomains.length > 0 ? { ctOtherDomains } : {}),
+        ...(presence.inCt !== undefined ? { certificateInCt: presence.inCt } : {}),
+        ...(presence.foundIn.length > 0 ? { certificateFoundIn: presence.foundIn } : {}),
         ...(ctCertificate ? { ctCertificate } : {}),
         ...(age ? { certificateAge: age } : {}),
         ...(tlsProbe ? { tlsProbe } : {}),
@@ -131,6 +167,35 @@ export function domainOf(hit: Hit): string | undefined {
     if (domain) return domain;
   }
   return undefined;
+}
+
+/** Registrable domains looked up per hit at most (the primary one included): crt.sh is a shared public service. */
+export const MAX_CT_DOMAINS_PER_HIT = 5;
+
+/**
+ * The registrable domains the hit's certificate names (CN, SANs) besides the primary one, in
+ * order, without repeats, at most MAX_CT_DOMAINS_PER_HIT - 1; the rest are returned as skipped.
+ */
+export function otherCertificateDomains(hit: Hit, primary: string | undefined): { others: string[]; skipped: string[] } {
+  const c = hit.certificate;
+  const names = [c?.subjectCommonName ?? cnOf(c?.subject), ...(c?.sans ?? [])];
+  const distinct: string[] = [];
+  for (const name of names) {
+    const d = registrableDomain(name);
+    if (d && d !== primary && !distinct.includes(d)) distinct.push(d);
+  }
+  const room = MAX_CT_DOMAINS_PER_HIT - (primary ? 1 : 0);
+  return { others: distinct.slice(0, room), skipped: distinct.slice(room) };
+}
+
+/** A host:port someone asked for by name (POST /api/enrich {host, port}, certsoar enrich host:port), not a hunt hit's destination. */
+export function isRequestedHostPort(hit: Hit): boolean {
+  return hit.detectionId === OBSERVABLE_DETECTION_ID && hit.indicators.ObservableKind === 'hostport' && !hit.incident;
+}
+
+/** The primary lookup's failure reads as before; another domain's names the domain, for re-enrichment. */
+function crtshMissing(error: unknown, domain?: string): MissingEnrichment {
+  return { source: 'crtsh', reason: `${domain ? `CT history of ${domain}: ` : ''}${errorMessage(error)}`, retryable: isRetryable(error) };
 }
 
 function probeTarget(hit: Hit): { host: string; port: number } | undefined {
@@ -178,12 +243,14 @@ export function enricherFromConfig(
   });
   const storage = storageClients(config, credential);
   const cache = storage ? new TableCtCache(storage.table(CRTSH_CACHE_TABLE), now, options.onCacheError) : undefined;
-  const probe = config.TLS_PROBE_ENABLED ? createTlsProbe({ timeoutMs: config.TLS_PROBE_TIMEOUT, allowPrivate: config.TLS_PROBE_ALLOW_PRIVATE }) : undefined;
+  // The probe exists for host:port asked for explicitly; TLS_PROBE_ENABLED adds hunt hits' destinations.
+  const probe = createTlsProbe({ timeoutMs: config.TLS_PROBE_TIMEOUT, allowPrivate: config.TLS_PROBE_ALLOW_PRIVATE });
   return createEnricher({
     crtsh,
     ...(cache ? { cache } : {}),
     cacheTtlMs: config.CRTSH_CACHE_TTL,
-    ...(probe ? { probe } : {}),
+    probe,
+    probeHuntHits: config.TLS_PROBE_ENABLED,
     now,
     ...(options.freeAcmeIssuers ? { freeAcmeIssuers: options.freeAcmeIssuers } : {}),
   });

@@ -1,5 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
+import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
 import { inRanges } from './match.js';
 import type { Tuning } from './tuning.js';
@@ -35,9 +36,11 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
   const publicCa = issuer ? t.publicCaIssuers.find((ca) => includesFold(issuer, ca)) : undefined;
   const notBefore = age?.notBefore ? Date.parse(age.notBefore) : undefined;
   const pastLoggingLag = notBefore === undefined || now - notBefore > 86_400_000;
-  const absent = enrichment.ctCertificate?.found === false || (ct?.certificateInCt === false && !ct.truncated);
+  // Absent only when every lookup that could have found it ran and none did (fingerprint and the
+  // serial/issuer in each history); a failed, skipped or truncated lookup is "cannot tell".
+  const absent = ctPresence(hit, enrichment).inCt === false;
   if (publicCa && !selfSigned && absent && pastLoggingLag) {
-    add('absent_from_ct', `issuer claims to be ${publicCa}, a public CA, but the certificate is not in CT`);
+    add('absent_from_ct', `issuer claims to be ${publicCa}, a public CA, but the certificate is not in CT (${absenceChecks(enrichment)})`);
   }
 
   if (ct && ct.issuedLast7Days >= t.burstThreshold) {
@@ -55,10 +58,9 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
   }
 
   if (selfSigned && !enrichment.ctCertificate?.found) {
-    const dn = [hit.certificate?.subject, hit.certificate?.subjectCommonName, hit.certificate?.issuer, hit.certificate?.issuerCommonName, enrichment.tlsProbe?.chain[0]?.subject, enrichment.ctCertificate?.subject]
-      .filter(Boolean)
-      .join(' | ');
-    const vendor = t.wellKnownVendors.find((v) => new RegExp(`\\b${escapeRegex(v)}\\b`, 'i').test(dn));
+    const dns = [hit.certificate?.subject, hit.certificate?.subjectCommonName, hit.certificate?.issuer, hit.certificate?.issuerCommonName, enrichment.tlsProbe?.chain[0]?.subject, enrichment.ctCertificate?.subject];
+    const values = dns.flatMap((dn) => dnValues(dn));
+    const vendor = t.wellKnownVendors.find((v) => values.some((value) => namesVendor(value, v)));
     if (vendor) add('vendor_root_self_signed', `self-signed certificate names ${vendor}, a well-known vendor that would not sign its own`);
   }
 
@@ -139,6 +141,38 @@ function certificateNames(hit: Hit, enrichment: Enrichment): string[] {
   const leaf = enrichment.tlsProbe?.chain[0];
   const raw = [c?.subjectCommonName, cnFrom(c?.subject), ...(c?.sans ?? []), cnFrom(leaf?.subject), ...(leaf?.sans ?? []), cnFrom(enrichment.ctCertificate?.subject)];
   return [...new Set(raw.filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase().replace(/^\*\./, '').replace(/\.$/, '')))];
+}
+
+/** The name values of a DN in any form logs and command lines give it: "CN=x, O=y", "/C=US/O=y/CN=x", or a bare CN. */
+export function dnValues(dn: string | undefined): string[] {
+  if (!dn) return [];
+  const text = dn.trim();
+  const values = /(?:^|[,/+])\s*[A-Za-z][A-Za-z0-9.]*\s*=/.test(text)
+    ? [...text.matchAll(/(?:^|[,/+])\s*[A-Za-z][A-Za-z0-9.]*\s*=\s*("(?:[^"\\]|\\.)*"|(?:\\.|[^,/+])*)/g)].map((m) => (m[1] ?? '').replace(/^"|"$/g, '').trim())
+    : [text];
+  return values.filter((v) => v !== '');
+}
+
+/**
+ * Whether a DN value names the vendor: as a whole word in a name ("Microsoft IT TLS CA 5"), or, for
+ * a DNS name, as the registrable domain itself (www.microsoft.com), never as a label of someone
+ * else's host (microsoft.contoso.test).
+ */
+function namesVendor(value: string, vendor: string): boolean {
+  if (/^(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)+\.?$/i.test(value)) {
+    const label = parse(value.replace(/^\*\./, ''), { allowPrivateDomains: false }).domainWithoutSuffix;
+    return label !== null && label !== undefined && label.toLowerCase() === vendor.toLowerCase().replace(/\s+/g, '');
+  }
+  return new RegExp(`\\b${escapeRegex(vendor)}\\b`, 'i').test(value);
+}
+
+/** What the absence rests on, for the reason: the fingerprint lookup and the histories searched. */
+function absenceChecks(enrichment: Enrichment): string {
+  const histories = [enrichment.ct, ...(enrichment.ctOtherDomains ?? [])].filter((h) => h?.certificateInCt === false).map((h) => h?.domain);
+  return [
+    ...(enrichment.ctCertificate?.found === false ? ['fingerprint not found'] : []),
+    ...(histories.length > 0 ? [`not in the CT history of ${histories.join(', ')}`] : []),
+  ].join('; ');
 }
 
 function issuerOf(hit: Hit, enrichment: Enrichment): string | undefined {

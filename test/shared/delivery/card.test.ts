@@ -9,7 +9,7 @@ import {
 } from '../../../shared/delivery/card.js';
 import { findingLinks } from '../../../shared/delivery/links.js';
 import type { Level } from '../../../shared/model.js';
-import { oversizedFinding, sampleFinding } from './fixtures.js';
+import { oversizedFinding, sampleFinding, seaTurtleFinding } from './fixtures.js';
 import { cardProblems } from './validate-card.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -89,5 +89,27 @@ describe('buildFindingCard', () => {
     expect(await cardProblems(card)).toEqual([]);
     const actions = (card.actions ?? []) as Array<{ title: string }>;
     expect(actions.map((a) => a.title)).toEqual(['crt.sh']);
+  });
+});
+
+describe('buildFindingCard: CT facts over every domain looked up', () => {
+  const facts = (card: ReturnType<typeof buildFindingCard>) =>
+    Object.fromEntries(((card.body.find((b) => b.type === 'FactSet') as { facts: Array<{ title: string; value: string }> }).facts).map((f) => [f.title, f.value]));
+
+  it('says the Sea Turtle certificate is in CT (contoso.com history), not "not in CT" from the lookalike\'s history', async () => {
+    const card = buildFindingCard(seaTurtleFinding());
+    const f = facts(card);
+    expect(f['Certificate in CT']).toBe('yes (contoso.com history)');
+    expect(f['CT first seen']).toBe('2026-11-17 (c0ntoso.com)');
+    expect(f['CT first seen, other names']).toBe('contoso.com first seen 2016-03-01');
+    expect(await cardProblems(card)).toEqual([]);
+  });
+
+  it('says no only when every lookup came back without it, and unknown when one failed', () => {
+    expect(facts(buildFindingCard(sampleFinding()))['Certificate in CT']).toBe('no');
+    const failed = seaTurtleFinding();
+    failed.enrichment.ctOtherDomains = [];
+    failed.enrichment.missing = [{ source: 'crtsh', reason: 'CT history of contoso.com: crt.sh unavailable: HTTP 503', retryable: true }];
+    expect(facts(buildFindingCard(failed))['Certificate in CT']).toBe('unknown');
   });
 });

@@ -75,3 +75,25 @@ export function oversizedFinding(): Finding {
   base.reasons = Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, points: 1, reason: `reason number ${i} ${'é'.repeat(300)}` }));
   return base;
 }
+
+/** Sea Turtle: the organisation's real certificate (in contoso.com's CT history) served for a lookalike from outside its ranges. */
+export function seaTurtleFinding(): Finding {
+  const base = sampleFinding({ id: '5ea7017e5ea7017e5ea7017e5ea7017e' });
+  const history = base.enrichment.ct!;
+  return {
+    ...base,
+    hit: {
+      ...base.hit,
+      entities: { ...base.hit.entities, destinationHost: 'webmail.c0ntoso.com', destinationIp: '192.0.2.44', domains: ['webmail.c0ntoso.com', 'webmail.contoso.com'] },
+      certificate: { subjectCommonName: 'webmail.contoso.com', issuerCommonName: 'DigiCert Global G2 TLS RSA SHA256 2020 CA1', serialNumber: '0a3f5c71e2d94b8806c1d2e3f4a5b6c7', sha1: 'e1'.repeat(20), notBefore: '2025-06-02T00:00:00.000Z' },
+    },
+    enrichment: {
+      ...base.enrichment,
+      ct: { ...history, domain: 'c0ntoso.com', firstSeen: '2026-11-17T09:00:00.000Z', certificateInCt: false },
+      ctOtherDomains: [{ ...history, domain: 'contoso.com', firstSeen: '2016-03-01T01:00:02.000Z', certificatesTotal: 6, certificateInCt: true }],
+      ctCertificate: { found: false },
+      certificateInCt: true,
+      certificateFoundIn: ['contoso.com'],
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildIncidentPayload } from '../../../shared/delivery/incident.js';
 import { INCIDENT_SCHEMA_VERSION, incidentJsonSchema, incidentPayloadSchema } from '../../../shared/delivery/incident-schema.js';
 import { findingLinks } from '../../../shared/delivery/links.js';
-import { oversizedFinding, sampleFinding } from './fixtures.js';
+import { oversizedFinding, sampleFinding, seaTurtleFinding } from './fixtures.js';
 
 describe('incident payload', () => {
   it('carries detection, entities, score, reasons, enrichment summary and links', () => {
@@ -59,5 +59,21 @@ describe('incident payload', () => {
   it('rejects a payload of the wrong version', () => {
     const p = { ...buildIncidentPayload(sampleFinding()), schemaVersion: '0.9' };
     expect(incidentPayloadSchema.safeParse(p).success).toBe(false);
+  });
+});
+
+describe('incident payload: certificate in CT', () => {
+  it('is true when the certificate is in the history of a domain it names, whatever the destination\'s history says', () => {
+    const p = buildIncidentPayload(seaTurtleFinding());
+    expect(p.enrichment.ctDomain).toBe('c0ntoso.com');
+    expect(p.enrichment.certificateInCt).toBe(true);
+  });
+
+  it('is left out when a lookup that could have found it failed', () => {
+    const finding = seaTurtleFinding();
+    finding.enrichment.ctOtherDomains = [];
+    finding.enrichment.missing = [{ source: 'crtsh', reason: 'CT history of contoso.com: crt.sh unavailable: HTTP 503', retryable: true }];
+    expect(buildIncidentPayload(finding).enrichment.certificateInCt).toBeUndefined();
+    expect(buildIncidentPayload(sampleFinding()).enrichment.certificateInCt).toBe(false);
   });
 });

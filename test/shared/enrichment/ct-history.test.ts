@@ -71,3 +71,10 @@ describe('CT history features from real answers', () => {
     expect(f.firstSeen).toBe('2024-05-01T00:00:00.000Z');
   });
 });
+
+describe('matchCertificate against an empty history', () => {
+  it('says "not there" for a serial when the domain has no certificate in CT at all (crt.sh answered [])', () => {
+    const empty = compactHistory('never-issued.example', [], 0, false, new Date('2023-01-20T00:00:00Z'));
+    expect(matchCertificate(empty, { serialNumber: '0c1fcb184518c7e3866741236d6b73f1', issuerCommonName: 'DigiCert TLS RSA SHA256 2020 CA1' })).toBeNull();
+  });
+});

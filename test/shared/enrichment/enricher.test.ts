@@ -1,13 +1,13 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrtshClient } from '../../../shared/enrichment/crtsh-client.js';
-import { createEnricher, domainOf, enricherFromConfig } from '../../../shared/enrichment/enricher.js';
-import { createTlsProbe } from '../../../shared/enrichment/tls-probe.js';
+import { MAX_CT_DOMAINS_PER_HIT, createEnricher, domainOf, enricherFromConfig, otherCertificateDomains } from '../../../shared/enrichment/enricher.js';
+import { type TlsProbe, createTlsProbe } from '../../../shared/enrichment/tls-probe.js';
 import { loadConfig } from '../../../shared/config.js';
 import type { Hit } from '../../../shared/model.js';
 import { observableHit } from '../../../shared/observables.js';
 import { makeFinding } from '../../../shared/scoring/finding.js';
-import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
+import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
 import { TableCtCache } from '../../../shared/state/crtsh-cache.js';
 import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
 import { type CrtshStandIn, dataset, startCrtshStandIn, syntheticHistory } from '../../helpers/crtsh-stand-in.js';
@@ -165,5 +165,145 @@ describe('domainOf', () => {
     const hit = domainHit('a.b.example.co.uk');
     expect(domainOf(hit)).toBe('example.co.uk');
     expect(domainOf({ ...hit, entities: { domains: [], destinationHost: '10.1.1.1' }, certificate: { subject: 'CN=*.tenant.azurewebsites.net' } })).toBe('tenant.azurewebsites.net');
+  });
+});
+
+// The example.com answer (real crt.sh data) holds serial 0c1fcb… issued by DigiCert TLS RSA SHA256 2020 CA1.
+const EXAMPLE_SERIAL = '0c1fcb184518c7e3866741236d6b73f1';
+const DIGICERT = 'DigiCert TLS RSA SHA256 2020 CA1';
+const NOW_2023 = new Date('2023-01-20T00:00:00Z');
+
+/** A firewall hit: the organisation's (example.com's) real certificate served for a lookalike destination. */
+function seaTurtleHit(over: Partial<Hit['certificate']> = {}): Hit {
+  return {
+    detectionId: 'T1608.003',
+    key: 'sea-turtle',
+    time: NOW_2023.toISOString(),
+    row: {},
+    signals: [],
+    indicators: {},
+    entities: { destinationHost: 'mail.examp1e.com', destinationIp: '192.0.2.44', destinationPort: 443, domains: ['mail.examp1e.com', 'www.example.com'] },
+    certificate: { subjectCommonName: 'www.example.com', sans: ['example.com', 'www.example.com'], serialNumber: EXAMPLE_SERIAL, issuerCommonName: DIGICERT, notBefore: '2023-01-13T00:00:00Z', sha1: 'ab'.repeat(20), ...over },
+  };
+}
+
+describe('enricher: CT history of the domains the certificate names (Sea Turtle)', () => {
+  it('looks up the destination domain and the certificate\'s own, once each, and finds the certificate in the latter', async () => {
+    crtsh.setHistory('examp1e.com', syntheticHistory('examp1e.com', 2, { notBefore: new Date('2023-01-18T00:00:00Z') }));
+    const e = enricher();
+    const enrichment = await e.enrich(seaTurtleHit());
+    const histories = crtsh.requests.filter((r) => r.query.q !== undefined).map((r) => r.query.q).sort();
+    expect(histories).toEqual(['%.examp1e.com', '%.example.com']);
+    expect(enrichment.ct).toMatchObject({ domain: 'examp1e.com', certificateInCt: false });
+    expect(enrichment.ctOtherDomains).toEqual([expect.objectContaining({ domain: 'example.com', certificateInCt: true, certificatesTotal: 14 })]);
+    expect(enrichment.ctCertificate).toEqual({ found: false });
+    expect(enrichment.certificateInCt).toBe(true);
+    expect(enrichment.certificateFoundIn).toEqual(['example.com']);
+    const tuning = parseTuning({ organisation: { domains: ['example.com'], addressRanges: ['203.0.113.0/24'] } });
+    const finding = makeFinding(seaTurtleHit(), enrichment, tuning, NOW_2023);
+    expect(finding.reasons.map((r) => r.id)).toContain('own_domain_outside_ranges');
+    expect(finding.reasons.map((r) => r.id)).not.toContain('absent_from_ct');
+
+    // a second hit naming the same domains costs no crt.sh history request (cache lifetime)
+    const before = crtsh.requests.filter((r) => r.query.q !== undefined).length;
+    await e.enrich({ ...seaTurtleHit(), key: 'again', entities: { ...seaTurtleHit().entities, destinationHost: 'webmail.examp1e.com' } });
+    expect(crtsh.requests.filter((r) => r.query.q !== undefined).length).toBe(before);
+  });
+
+  it('says absent only when the fingerprint is not found and no named domain\'s history holds the serial', async () => {
+    crtsh.setHistory('examp1e.com', syntheticHistory('examp1e.com', 2));
+    const hit = seaTurtleHit({ serialNumber: '0badc0ffee', notBefore: '2022-12-01T00:00:00Z' });
+    const enrichment = await enricher().enrich(hit);
+    expect(enrichment.certificateInCt).toBe(false);
+    const finding = makeFinding(hit, enrichment, DEFAULT_TUNING, NOW_2023);
+    expect(finding.reasons.find((r) => r.id === 'absent_from_ct')?.reason).toMatch(/fingerprint not found; not in the CT history of examp1e\.com, example\.com/);
+  });
+
+  it('never takes a failed history lookup of a named domain for absence', async () => {
+    crtsh.setHistory('examp1e.com', syntheticHistory('examp1e.com', 2));
+    crtsh.setHistory('example.com', () => '<!DOCTYPE html><html><head><title>crt.sh | ERROR!</title></head><body>statement timeout</body></html>');
+    try {
+      const hit = seaTurtleHit({ serialNumber: '0badc0ffee', notBefore: '2022-12-01T00:00:00Z' });
+      const enrichment = await enricher({ maxAttempts: 1 }).enrich(hit);
+      expect(enrichment.ctCertificate).toEqual({ found: false });
+      expect(enrichment.ct?.certificateInCt).toBe(false);
+      expect(enrichment.certificateInCt).toBeUndefined();
+      expect(enrichment.missing).toContainEqual({ source: 'crtsh', reason: expect.stringMatching(/^CT history of example\.com: /), retryable: true });
+      expect(makeFinding(hit, enrichment, DEFAULT_TUNING, NOW_2023).reasons.map((r) => r.id)).not.toContain('absent_from_ct');
+    } finally {
+      crtsh.setHistory('example.com', dataset('example.com.json'));
+    }
+  });
+
+  it('finds the certificate by serial when the fingerprint lookup misses, and says so', async () => {
+    const hit: Hit = { ...domainHit('example.com'), certificate: { serialNumber: EXAMPLE_SERIAL, issuer: `C=US, O=DigiCert Inc, CN=${DIGICERT}`, sha1: 'cd'.repeat(20), notBefore: '2023-01-13T00:00:00Z' } };
+    const enrichment = await enricher().enrich(hit);
+    expect(enrichment.ctCertificate?.found).toBe(false);
+    expect(enrichment.ct?.certificateInCt).toBe(true);
+    expect(enrichment.certificateInCt).toBe(true);
+    expect(makeFinding(hit, enrichment, DEFAULT_TUNING, NOW_2023).reasons.map((r) => r.id)).not.toContain('absent_from_ct');
+  });
+
+  it('looks up at most MAX_CT_DOMAINS_PER_HIT registrable domains and says the rest were skipped', async () => {
+    const sans = Array.from({ length: 8 }, (_, i) => `www.tenant${i}.com`);
+    const hit: Hit = { ...domainHit('cdn.example.com'), certificate: { subjectCommonName: 'cdn.example.com', sans, serialNumber: '0badc0ffee', issuerCommonName: DIGICERT } };
+    expect(otherCertificateDomains(hit, 'example.com').others).toHaveLength(MAX_CT_DOMAINS_PER_HIT - 1);
+    const enrichment = await enricher().enrich(hit);
+    expect(crtsh.requests.filter((r) => r.query.q !== undefined)).toHaveLength(MAX_CT_DOMAINS_PER_HIT);
+    expect(enrichment.ctOtherDomains?.map((h) => h.domain)).toEqual(['tenant0.com', 'tenant1.com', 'tenant2.com', 'tenant3.com']);
+    expect(enrichment.missing).toContainEqual({ source: 'crtsh', reason: expect.stringMatching(/4 more registrable domain/), retryable: false });
+    expect(enrichment.certificateInCt).toBeUndefined();
+  });
+});
+
+describe('enricher: the live TLS probe only where asked', () => {
+  function countingProbe(): TlsProbe & { calls: string[] } {
+    const calls: string[] = [];
+    const probe: TlsProbe = async (host, port) => {
+      calls.push(`${host}:${port}`);
+      return { host, port, chain: [], selfSigned: false, authorized: true };
+    };
+    return Object.assign(probe, { calls });
+  }
+  const huntHit: Hit = { ...seaTurtleHit(), certificate: undefined, entities: { destinationHost: 'c2.examp1e.net', destinationPort: 8443, domains: [] } };
+
+  it('never probes a hunt hit\'s destination by default: that would tip off whoever runs it', async () => {
+    const probe = countingProbe();
+    const r = await createEnricher({ probe }).enrich(huntHit);
+    expect(probe.calls).toEqual([]);
+    expect(r.tlsProbe).toBeUndefined();
+    expect(r.missing.some((m) => m.source === 'tls_probe')).toBe(false);
+  });
+
+  it('probes a host:port someone asked for, and hunt hits only when TLS_PROBE_ENABLED', async () => {
+    const probe = countingProbe();
+    await createEnricher({ probe }).enrich(observableHit({ kind: 'hostport', host: 'asked.example.net', port: 443 }, new Date()));
+    expect(probe.calls).toEqual(['asked.example.net:443']);
+    await createEnricher({ probe, probeHuntHits: true }).enrich(huntHit);
+    expect(probe.calls).toEqual(['asked.example.net:443', 'c2.examp1e.net:8443']);
+  });
+
+  it('from settings: default TLS_PROBE_ENABLED leaves hunt hits alone and still probes an explicit host:port (loopback, guard opened)', async () => {
+    const config = loadConfig({ CRTSH_BASE_URL: crtsh.url, TLS_PROBE_ALLOW_PRIVATE: 'true' });
+    expect(config.TLS_PROBE_ENABLED).toBe(false);
+    const e = enricherFromConfig(config);
+    const before = tlsServer.connections;
+    const hunt: Hit = { ...huntHit, entities: { destinationIp: '127.0.0.1', destinationPort: tlsServer.port, domains: [] } };
+    expect((await e.enrich(hunt)).tlsProbe).toBeUndefined();
+    expect(tlsServer.connections).toBe(before);
+    const asked = await e.enrich(observableHit({ kind: 'hostport', host: '127.0.0.1', port: tlsServer.port }, new Date()));
+    expect(asked.tlsProbe?.chain.length).toBeGreaterThan(0);
+    expect(tlsServer.connections).toBe(before + 1);
+    const all = enricherFromConfig(loadConfig({ CRTSH_BASE_URL: crtsh.url, TLS_PROBE_ALLOW_PRIVATE: 'true', TLS_PROBE_ENABLED: 'true' }));
+    expect((await all.enrich(hunt)).tlsProbe?.chain.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the SSRF guard on an explicit host:port', async () => {
+    const e = enricherFromConfig(loadConfig({ CRTSH_BASE_URL: crtsh.url }));
+    const before = tlsServer.connections;
+    const r = await e.enrich(observableHit({ kind: 'hostport', host: '127.0.0.1', port: tlsServer.port }, new Date()));
+    expect(r.tlsProbe).toBeUndefined();
+    expect(r.missing).toContainEqual({ source: 'tls_probe', reason: expect.stringMatching(/refused to probe/), retryable: false });
+    expect(tlsServer.connections).toBe(before);
   });
 });

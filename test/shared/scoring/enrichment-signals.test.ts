@@ -122,3 +122,61 @@ describe('lookalike helpers', () => {
     expect(lookalikeOf('rnicrosoft.com', ['microsoft.com'], 1)).toMatchObject({ domain: 'rnicrosoft.com', of: 'microsoft.com', how: 'homoglyphs' });
   });
 });
+
+describe('absent_from_ct: only when no lookup that could have found the certificate did', () => {
+  const h = hit({ entities: { domains: [], destinationHost: 'webmail.c0ntoso.com' }, certificate: { issuer: 'CN=DigiCert Global G2 TLS RSA SHA256 2020 CA1', serialNumber: '0a3f5c71', sha1: 'ab'.repeat(20), subjectCommonName: 'webmail.contoso.com' } });
+  const old = { notBefore: '2025-01-01T00:00:00Z', ageDays: 68, from: 'log' as const };
+
+  it('stays silent when the fingerprint is not found but the serial/issuer matched in the history', () => {
+    expect(ids(h, enrichment({ ctCertificate: { found: false }, ct: ct({ domain: 'contoso.com', certificateInCt: true }), certificateAge: old }))).toEqual([]);
+  });
+
+  it('stays silent when the match is in the history of a domain the certificate names, not the destination', () => {
+    const e = enrichment({
+      ctCertificate: { found: false },
+      ct: ct({ domain: 'c0ntoso.com', certificateInCt: false }),
+      ctOtherDomains: [ct({ domain: 'contoso.com', certificateInCt: true })],
+      certificateAge: old,
+    });
+    expect(ids(h, e)).toEqual([]);
+  });
+
+  it('fires when the fingerprint is not found and no history holds the serial', () => {
+    const e = enrichment({ ctCertificate: { found: false }, ct: ct({ domain: 'c0ntoso.com', certificateInCt: false }), ctOtherDomains: [ct({ domain: 'contoso.com', certificateInCt: false })], certificateAge: old });
+    const signal = enrichmentSignals(h, e, DEFAULT_TUNING).find((s) => s.id === 'absent_from_ct');
+    expect(signal?.reason).toContain('fingerprint not found; not in the CT history of c0ntoso.com, contoso.com');
+  });
+
+  it('never counts a failed lookup as absence', () => {
+    const failed = { source: 'crtsh' as const, reason: 'CT history of contoso.com: crt.sh unavailable: HTTP 503', retryable: true };
+    // fingerprint not found, primary history without it, the named domain's history failed
+    expect(ids(h, enrichment({ ctCertificate: { found: false }, ct: ct({ domain: 'c0ntoso.com', certificateInCt: false }), missing: [failed], certificateAge: old }))).toEqual([]);
+    // the fingerprint lookup failed, the history has no match
+    expect(ids(h, enrichment({ ct: ct({ domain: 'contoso.com', certificateInCt: false }), missing: [{ ...failed, reason: 'crt.sh unavailable: timeout' }], certificateAge: old }))).toEqual([]);
+  });
+
+  it('cannot tell from a history that cannot decide (legacy answer without serials)', () => {
+    expect(ids(h, enrichment({ ctCertificate: { found: false }, ct: ct({ domain: 'contoso.com' }), certificateAge: old }))).toEqual([]);
+  });
+});
+
+describe('vendor_root_self_signed with subjects from command lines', () => {
+  it('reads the DN forms makecert, openssl and New-SelfSignedCertificate give', () => {
+    const self = (subject: string) => ids(hit({ detectionId: 'T1587.003', certificate: { subject, selfSigned: true } }), enrichment());
+    expect(self('CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US')).toEqual(['vendor_root_self_signed']);
+    expect(self('/C=US/O=Google Trust Services/CN=GTS Root R9')).toEqual(['vendor_root_self_signed']);
+    expect(self('CN = Amazon RSA 2048 M02')).toEqual(['vendor_root_self_signed']);
+    // a host name names the vendor only as its registrable domain, not as a label of someone else's host
+    expect(self('CN=www.microsoft.com')).toEqual(['vendor_root_self_signed']);
+    expect(self('CN=microsoft.contoso.test')).toEqual([]);
+    expect(self('/CN=localhost')).toEqual([]);
+  });
+
+  it('splits DNs into their values, whatever the separator', async () => {
+    const { dnValues } = await import('../../../shared/scoring/enrichment-signals.js');
+    expect(dnValues('CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US')).toEqual(['Microsoft IT TLS CA 5', 'Microsoft Corporation', 'US']);
+    expect(dnValues('/C=US/O=Acme/CN=www.acme.test')).toEqual(['US', 'Acme', 'www.acme.test']);
+    expect(dnValues('Microsoft IT TLS CA 5')).toEqual(['Microsoft IT TLS CA 5']);
+    expect(dnValues('CN="Contoso, Ltd", O=Contoso')).toEqual(['Contoso, Ltd', 'Contoso']);
+  });
+});
