@@ -9,6 +9,7 @@ import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
 import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
+import { buildOnce } from './lib/once.js';
 
 /**
  * Queue "findings" → incident webhook, Teams card, Sentinel write-back. A suppressed finding is
@@ -102,15 +103,7 @@ async function depsFromEnvironment(): Promise<DeliverDeps> {
   };
 }
 
-let production: Promise<DeliverDeps> | undefined;
-
-function productionDeps(): Promise<DeliverDeps> {
-  production ??= depsFromEnvironment().catch((err: unknown) => {
-    production = undefined; // a fixed setting takes effect on the next message
-    throw err;
-  });
-  return production;
-}
+const productionDeps = buildOnce(depsFromEnvironment);
 
 app.storageQueue('deliver', {
   queueName: FINDINGS_QUEUE,

@@ -10,6 +10,7 @@ import type { Hit } from '../shared/model.js';
 import { makeFinding } from '../shared/scoring/finding.js';
 import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
 import { enqueueFinding } from '../shared/state/findings-queue.js';
+import { buildOnce } from './lib/once.js';
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, ensureTable, requireStorage } from '../shared/state/storage.js';
 
 /**
@@ -82,24 +83,17 @@ async function alreadyEnqueued(ledger: TableClient, partitionKey: string, rowKey
   }
 }
 
-let appDeps: Promise<EnrichHitsDeps> | undefined;
-function depsFromSettings(): Promise<EnrichHitsDeps> {
-  appDeps ??= (async () => {
-    const config = loadConfig();
-    const tuning = tuningFromConfig(config);
-    const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
-    const storage = requireStorage(config, credential);
-    return {
-      enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
-      tuning,
-      findings: storage.queue(QUEUE_NAMES.findings),
-      ledger: storage.table(ENRICH_LEDGER_TABLE),
-    };
-  })().catch((err: unknown) => {
-    appDeps = undefined;
-    throw err;
-  });
-  return appDeps;
-}
+const depsFromSettings = buildOnce(async (): Promise<EnrichHitsDeps> => {
+  const config = loadConfig();
+  const tuning = tuningFromConfig(config);
+  const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+  const storage = requireStorage(config, credential);
+  return {
+    enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
+    tuning,
+    findings: storage.queue(QUEUE_NAMES.findings),
+    ledger: storage.table(ENRICH_LEDGER_TABLE),
+  };
+});
 
 app.storageQueue('enrichHits', { queueName: QUEUE_NAMES.hits, connection: 'STATE_STORAGE_CONNECTION', handler: makeEnrichHitsHandler(depsFromSettings) });

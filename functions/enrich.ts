@@ -12,6 +12,7 @@ import { errorMessage } from '../shared/redact.js';
 import { enqueueFinding } from '../shared/state/findings-queue.js';
 import { QUEUE_NAMES, storageClients } from '../shared/state/storage.js';
 import { errorResponse, json } from './lib/http-response.js';
+import { buildOnce } from './lib/once.js';
 
 /**
  * POST /api/enrich: a Sentinel incident-trigger payload, a hunt hit {detectionId, row}, or a bare
@@ -98,24 +99,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-let appDeps: Promise<EnrichDeps> | undefined;
-function depsFromSettings(): Promise<EnrichDeps> {
-  appDeps ??= (async () => {
-    const config = loadConfig();
-    const tuning = tuningFromConfig(config);
-    const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
-    const storage = storageClients(config, credential);
-    return {
-      enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
-      tuning,
-      maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
-      ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
-    };
-  })().catch((err: unknown) => {
-    appDeps = undefined;
-    throw err;
-  });
-  return appDeps;
-}
+const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
+  const config = loadConfig();
+  const tuning = tuningFromConfig(config);
+  const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+  const storage = storageClients(config, credential);
+  return {
+    enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
+    tuning,
+    maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
+    ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
+  };
+});
 
 app.http('enrich', { methods: ['POST'], authLevel: 'function', route: 'enrich', handler: makeEnrichHandler(depsFromSettings) });

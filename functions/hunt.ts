@@ -10,6 +10,7 @@ import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
 import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
+import { buildOnce } from './lib/once.js';
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
@@ -45,30 +46,22 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
   };
 }
 
-let production: Promise<HuntDeps> | undefined;
-
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
-function productionDeps(): Promise<HuntDeps> {
-  production ??= (async () => {
-    const config = loadConfig(process.env);
-    const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
-    const credential = new DefaultAzureCredential();
-    const storage = requireStorage(config, credential);
-    return {
-      logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
-      workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
-      state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
-      seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-      sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
-      tuning: tuningFromConfig(config),
-      settings: huntSettings(config),
-    };
-  })().catch((err: unknown) => {
-    production = undefined; // a fixed setting takes effect on the next run
-    throw err;
-  });
-  return production;
-}
+const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
+  const config = loadConfig(process.env);
+  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
+  const credential = new DefaultAzureCredential();
+  const storage = requireStorage(config, credential);
+  return {
+    logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
+    workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
+    state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
+    seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
+    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
+    tuning: tuningFromConfig(config),
+    settings: huntSettings(config),
+  };
+});
 
 /** Registers the timers; a bad HUNTS_ENABLED or schedule fails loudly at startup, naming the setting. */
 export function registerHunts(env: Record<string, string | undefined> = process.env): void {
