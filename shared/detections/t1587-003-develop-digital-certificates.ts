@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Row, Signal } from '../model.js';
+import type { CertificateObservation, Entities, Row, Signal } from '../model.js';
 import { kqlReal, kqlString, kqlStringList } from '../kql/literals.js';
 import { escapeRegex, jsRegex, kqlRegex } from '../kql/regex.js';
 import { baseName, durationText, eventTime, isDnsName, stableKey, stringList, text, timeFilter, unique } from './common.js';
@@ -106,6 +106,8 @@ const FILE_COLUMNS = [
 ] as const;
 const RAW_COLUMNS = unique<string>([...PROCESS_COLUMNS, ...FILE_COLUMNS]);
 
+const TIME_COLUMNS = ['TimeGenerated', 'Timestamp'];
+
 const anyOf = (values: readonly string[]) => `(?:${values.map(escapeRegex).join('|')})`;
 /** A command-line argument value: "quoted", 'quoted' or bare (groups 1, 2, 3). */
 const ARG = `(?:"([^"]*)"|'([^']*)'|([^\\s"']+))`;
@@ -117,6 +119,12 @@ const DNSNAME_ITEM = `([^\\s,"'@()]+)`;
 const SAN_EXT = `subjectAltName\\s*=\\s*([^"'\\s]+)`;
 const SAN_DNS = `dns:([^,"'\\s]+)`;
 const CN_VALUE = '(?:^|[,/])[ \\t]*CN=([^,/]*)';
+/** Self-signed by construction: makecert -r, openssl req -x509 / x509 -signkey without -CA, New-SelfSignedCertificate without -Signer. */
+const MAKECERT_SELF_SIGNED = '(?:^|\\s)[-/]r(?:\\s|$)';
+const OPENSSL_SELF_SIGNED = '(?:^|\\s)(?:req\\s(?:.*\\s)?-x509|x509\\s(?:.*\\s)?-signkey)(?:\\s|$)';
+const OPENSSL_CA_OPTION = '(?:^|\\s)-CA\\s';
+const PS_SELF_SIGNED = 'New-SelfSignedCertificate';
+const PS_SIGNER_OPTION = '(?:^|\\s)-Signer(?:\\s|:|$)';
 
 /** A store named where a command puts a certificate: Cert:\<location>\<store>, or certutil -addstore [-f …] <store>. */
 function trustStoreRegex(p: T1587003Params): string {
@@ -189,59 +197,115 @@ function buildQuery(p: T1587003Params, window?: QueryWindow): string {
   ].join('\n');
 }
 
-function optionValue(source: string, value: string): string {
-  const m = jsRegex(source).exec(value);
+const SUBJ_OPTION_RE = jsRegex(SUBJ_OPTION);
+const SUBJECT_OPTION_RE = jsRegex(SUBJECT_OPTION);
+const MAKECERT_NAME_RE = jsRegex(MAKECERT_NAME);
+const CN_VALUE_RE = jsRegex(CN_VALUE);
+const DNSNAME_LIST_RE = jsRegex(DNSNAME_LIST);
+const SAN_EXT_RE = jsRegex(SAN_EXT);
+// Global ones are only ever used through matchAll, which clones them, so sharing is safe.
+const DNSNAME_ITEMS = new RegExp(DNSNAME_ITEM, 'g');
+const SAN_DNS_NAMES = new RegExp(SAN_DNS, 'ig');
+
+/** What the twin needs from the parameters, built once per parameters object instead of once per row. */
+interface Compiled {
+  certTools: Set<string>;
+  opensslNames: Set<string>;
+  powershellNames: Set<string>;
+  certutilNames: Set<string>;
+  fileActionTypes: Set<string>;
+  openssl: RegExp;
+  powershell: RegExp;
+  certutilVerb: RegExp;
+  trustStore: RegExp;
+  certFile: RegExp;
+  privateKeyFile: RegExp;
+  suspiciousFolder: RegExp;
+}
+
+const compiledByParams = new WeakMap<T1587003Params, Compiled>();
+const lowerSet = (values: readonly string[]) => new Set(values.map((v) => v.toLowerCase()));
+
+function compiled(p: T1587003Params): Compiled {
+  let c = compiledByParams.get(p);
+  if (!c) {
+    c = {
+      certTools: lowerSet(p.certTools),
+      opensslNames: lowerSet(p.opensslNames),
+      powershellNames: lowerSet(p.powershellNames),
+      certutilNames: lowerSet(p.certutilNames),
+      fileActionTypes: lowerSet(p.fileActionTypes),
+      openssl: jsRegex(anyOf(p.opensslPatterns)),
+      powershell: jsRegex(anyOf(p.powershellPatterns)),
+      certutilVerb: jsRegex(certutilVerbRegex(p)),
+      trustStore: jsRegex(trustStoreRegex(p)),
+      certFile: jsRegex(extensionRegex(p.certFileExtensions)),
+      privateKeyFile: jsRegex(extensionRegex(p.privateKeyExtensions)),
+      suspiciousFolder: jsRegex(anyOf(p.suspiciousFolders)),
+    };
+    compiledByParams.set(p, c);
+  }
+  return c;
+}
+
+function optionValue(re: RegExp, value: string): string {
+  const m = re.exec(value);
   return m ? (m[1] ?? m[2] ?? m[3] ?? '') : '';
 }
 
 /** Subject, CN and DNS names a command line gives for the certificate it makes. */
 export function certificateNamesFromCommandLine(commandLine: string): { subject: string; commonName: string; dnsNames: string[] } {
-  const subject = optionValue(SUBJ_OPTION, commandLine) || optionValue(SUBJECT_OPTION, commandLine) || optionValue(MAKECERT_NAME, commandLine);
-  const commonName = jsRegex(CN_VALUE).exec(subject)?.[1] ?? '';
-  const dnsList = jsRegex(DNSNAME_LIST).exec(commandLine)?.[1] ?? '';
-  const sanList = jsRegex(SAN_EXT).exec(commandLine)?.[1] ?? '';
-  const dnsNames = [
-    ...[...dnsList.matchAll(new RegExp(DNSNAME_ITEM, 'g'))].map((m) => m[1] as string),
-    ...[...sanList.matchAll(jsRegex(SAN_DNS, 'g'))].map((m) => m[1] as string),
-  ];
+  const subject = optionValue(SUBJ_OPTION_RE, commandLine) || optionValue(SUBJECT_OPTION_RE, commandLine) || optionValue(MAKECERT_NAME_RE, commandLine);
+  const commonName = CN_VALUE_RE.exec(subject)?.[1] ?? '';
+  const dnsList = DNSNAME_LIST_RE.exec(commandLine)?.[1] ?? '';
+  const sanList = SAN_EXT_RE.exec(commandLine)?.[1] ?? '';
+  const dnsNames = [...[...dnsList.matchAll(DNSNAME_ITEMS)].map((m) => m[1] as string), ...[...sanList.matchAll(SAN_DNS_NAMES)].map((m) => m[1] as string)];
   return { subject, commonName, dnsNames };
 }
 
-const matchesAnyName = (names: readonly string[], value: string) => names.some((n) => n.toLowerCase() === value.toLowerCase());
+/** Whether the command makes a certificate that signs itself (what the tool does, not what the subject says). */
+export function selfSignedByCommandLine(processFileName: string, commandLine: string, p: T1587003Params): boolean {
+  const name = baseName(processFileName).toLowerCase();
+  if (name === 'makecert.exe' || name === 'makecert') return jsRegex(MAKECERT_SELF_SIGNED).test(commandLine);
+  const c = compiled(p);
+  if (c.opensslNames.has(name)) return jsRegex(OPENSSL_SELF_SIGNED).test(commandLine) && !jsRegex(OPENSSL_CA_OPTION).test(commandLine);
+  if (c.powershellNames.has(name)) return jsRegex(PS_SELF_SIGNED).test(commandLine) && !jsRegex(PS_SIGNER_OPTION).test(commandLine);
+  return false;
+}
 
 /** Which branch a row belongs to, or null. A row is a file event when its ActionType says so. */
-function branchOf(row: Row, p: T1587003Params): { branch: string; isFile: boolean; trustStore: boolean } | null {
+function branchOf(row: Row, c: Compiled): { branch: string; isFile: boolean; trustStore: boolean } | null {
   const actionType = text(row, 'ActionType') ?? '';
   const fileName = text(row, 'FileName') ?? '';
   if (/^file/i.test(actionType)) {
     const folder = text(row, 'FolderPath') ?? '';
-    const ok =
-      matchesAnyName(p.fileActionTypes, actionType) &&
-      jsRegex(extensionRegex(p.certFileExtensions)).test(fileName) &&
-      jsRegex(anyOf(p.suspiciousFolders)).test(folder);
+    const ok = c.fileActionTypes.has(actionType.toLowerCase()) && c.certFile.test(fileName) && c.suspiciousFolder.test(folder);
     return ok ? { branch: BRANCHES.file, isFile: true, trustStore: false } : null;
   }
   const cmd = text(row, 'ProcessCommandLine') ?? '';
-  const trustStore = jsRegex(trustStoreRegex(p)).test(cmd);
-  if (matchesAnyName(p.certTools, fileName) || (matchesAnyName(p.opensslNames, fileName) && jsRegex(anyOf(p.opensslPatterns)).test(cmd))) {
+  const trustStore = c.trustStore.test(cmd);
+  const file = fileName.toLowerCase();
+  if (c.certTools.has(file) || (c.opensslNames.has(file) && c.openssl.test(cmd))) {
     return { branch: BRANCHES.tool, isFile: false, trustStore: false };
   }
-  if (matchesAnyName(p.powershellNames, fileName) && jsRegex(anyOf(p.powershellPatterns)).test(cmd)) {
+  if (c.powershellNames.has(file) && c.powershell.test(cmd)) {
     return { branch: BRANCHES.powershell, isFile: false, trustStore };
   }
-  if (matchesAnyName(p.certutilNames, fileName) && jsRegex(certutilVerbRegex(p)).test(cmd)) {
+  if (c.certutilNames.has(file) && c.certutilVerb.test(cmd)) {
     return { branch: BRANCHES.certutil, isFile: false, trustStore };
   }
   return null;
 }
 
 function evaluate(row: Row, p: T1587003Params): Evaluation | null {
-  const hit = branchOf(row, p);
+  const c = compiled(p);
+  const hit = branchOf(row, c);
   if (!hit) return null;
   const fileName = text(row, 'FileName') ?? '';
   const commandLine = text(row, hit.isFile ? 'InitiatingProcessCommandLine' : 'ProcessCommandLine') ?? '';
   const names = certificateNamesFromCommandLine(commandLine);
-  const privateKey = hit.isFile && jsRegex(extensionRegex(p.privateKeyExtensions)).test(fileName);
+  const selfSigned = selfSignedByCommandLine((hit.isFile ? text(row, 'InitiatingProcessFileName') : fileName) ?? '', commandLine, p);
+  const privateKey = hit.isFile && c.privateKeyFile.test(fileName);
   const w = p.weights;
 
   const signals: Signal[] = [];
@@ -264,7 +328,7 @@ function evaluate(row: Row, p: T1587003Params): Evaluation | null {
   const score = signals.reduce((s, x) => s + x.points, 0);
   if (!(score > p.minScore)) return null;
 
-  const time = eventTime(row, ['TimeGenerated', 'Timestamp']);
+  const time = eventTime(row, TIME_COLUMNS);
   const host = text(row, 'DeviceName');
   const domain = text(row, hit.isFile ? 'InitiatingProcessAccountDomain' : 'AccountDomain');
   const user = text(row, hit.isFile ? 'InitiatingProcessAccountName' : 'AccountName');
@@ -275,7 +339,18 @@ function evaluate(row: Row, p: T1587003Params): Evaluation | null {
   const processName = hit.isFile ? text(row, 'InitiatingProcessFileName') : fileName;
   const domains = unique([names.commonName, ...names.dnsNames].map((d) => d.toLowerCase().replace(/^\*\./, '')).filter(isDnsName));
   const filePath = hit.isFile && folder ? (baseName(folder).toLowerCase() === fileName.toLowerCase() ? folder : `${folder.replace(/[\\/]$/, '')}\\${fileName}`) : undefined;
-  return {
+  // Optional fields are assigned one by one, in the order they always had: a conditional
+  // spread per field costs more than the rest of the row's work.
+  const entities = {} as Entities;
+  if (host) entities.host = host;
+  if (account) entities.account = account;
+  if (processName) entities.processName = processName;
+  if (commandLine) entities.commandLine = commandLine;
+  if (parent) entities.parentProcessName = parent;
+  if (filePath) entities.filePath = filePath;
+  if (hit.isFile && sha1) entities.fileHashSha1 = sha1;
+  entities.domains = domains;
+  const evaluation: Evaluation = {
     key: stableKey(ID, [time, text(row, 'DeviceId') ?? host, hit.branch, fileName, folder, commandLine, text(row, 'ReportId')]),
     time,
     signals,
@@ -288,26 +363,17 @@ function evaluate(row: Row, p: T1587003Params): Evaluation | null {
       CertDnsNames: names.dnsNames.join(',') || null,
       CertRiskScore: score,
     },
-    entities: {
-      ...(host ? { host } : {}),
-      ...(account ? { account } : {}),
-      ...(processName ? { processName } : {}),
-      ...(commandLine ? { commandLine } : {}),
-      ...(parent ? { parentProcessName: parent } : {}),
-      ...(filePath ? { filePath } : {}),
-      ...(hit.isFile && sha1 ? { fileHashSha1: sha1 } : {}),
-      domains,
-    },
-    ...(names.subject || names.dnsNames.length
-      ? {
-          certificate: {
-            ...(names.subject ? { subject: names.subject } : {}),
-            ...(names.commonName ? { subjectCommonName: names.commonName } : {}),
-            ...(names.dnsNames.length ? { sans: names.dnsNames } : {}),
-          },
-        }
-      : {}),
+    entities,
   };
+  if (names.subject || names.dnsNames.length || selfSigned) {
+    const certificate: CertificateObservation = {};
+    if (names.subject) certificate.subject = names.subject;
+    if (names.commonName) certificate.subjectCommonName = names.commonName;
+    if (names.dnsNames.length) certificate.sans = names.dnsNames;
+    if (selfSigned) certificate.selfSigned = true;
+    evaluation.certificate = certificate;
+  }
+  return evaluation;
 }
 
 export const t1587003: Detection<T1587003Params> = {

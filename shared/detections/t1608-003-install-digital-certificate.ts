@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CertificateObservation, Row, Signal } from '../model.js';
+import type { CertificateObservation, Entities, Row, Signal } from '../model.js';
 import { kqlIntList, kqlReal, kqlString, kqlStringList } from '../kql/literals.js';
 import { escapeRegex, globToRegex, jsRegex, kqlRegex } from '../kql/regex.js';
 import { DNS_NAME_SOURCE, durationText, eventTime, isDnsName, numeric, stableKey, stringList, text, timeFilter, unique } from './common.js';
@@ -91,6 +91,8 @@ const FINGERPRINT_KEYS = ['PanOSFingerprint', 'FortinetFortiGatecerthash', 'SSL_
 const NOT_BEFORE_KEYS = ['PanOSTimeNotBefore', 'FortinetFortiGatenotbefore', 'ssl_not_before', 'ssl-not-before'];
 const NOT_AFTER_KEYS = ['PanOSTimeNotAfter', 'FortinetFortiGatenotafter', 'ssl_not_after', 'ssl-not-after'];
 
+const TIME_COLUMNS = ['TimeGenerated', 'ReceiptTime'];
+
 const RAW_COLUMNS = [
   'TimeGenerated',
   'DeviceVendor',
@@ -118,12 +120,55 @@ const BLANK_VALUE = ['', 'null', 'n/a', '-', 'none'];
 const CN_PRESENT = '(?:^|[,/])[ \\t]*CN=';
 const CN_VALUE = '(?:^|[,/])[ \\t]*CN=([^,/]*)';
 const SAN_NAME = '(?:dns:)?([^\\s,:]+)';
+// Only ever used through matchAll, which clones it, so sharing one instance is safe.
+const SAN_NAMES = new RegExp(SAN_NAME, 'g');
+const CN_PRESENT_RE = jsRegex(CN_PRESENT);
+const CN_VALUE_RE = jsRegex(CN_VALUE);
+const SERIAL_RE = jsRegex(extensionRegex(SERIAL_KEYS));
+const FINGERPRINT_RE = jsRegex(extensionRegex(FINGERPRINT_KEYS));
+const NOT_BEFORE_RE = jsRegex(extensionRegex(NOT_BEFORE_KEYS));
+const NOT_AFTER_RE = jsRegex(extensionRegex(NOT_AFTER_KEYS));
 
 function placeholderRegex(p: T1608003Params): string | undefined {
   const parts: string[] = [];
   if (p.placeholderCnNames.length) parts.push(`^(?:${p.placeholderCnNames.map(globToRegex).join('|')})$`);
   if (p.placeholderCnWords.length) parts.push(`(?:^|[^a-z0-9])(?:${p.placeholderCnWords.map(escapeRegex).join('|')})(?:[^a-z0-9]|$)`);
   return parts.length ? parts.join('|') : undefined;
+}
+
+/** What the twin needs from the parameters, built once per parameters object instead of once per row. */
+interface Compiled {
+  excludedActions: Set<string>;
+  tlsPorts: Set<number>;
+  subject: RegExp;
+  issuer: RegExp;
+  san: RegExp;
+  sni: RegExp;
+  placeholder: RegExp | undefined;
+  allowedIssuers: Set<string>;
+  allowedDestinationHosts: Set<string>;
+}
+
+const compiledByParams = new WeakMap<T1608003Params, Compiled>();
+
+function compiled(p: T1608003Params): Compiled {
+  let c = compiledByParams.get(p);
+  if (!c) {
+    const placeholder = placeholderRegex(p);
+    c = {
+      excludedActions: new Set(p.excludedActions.map((a) => a.toLowerCase())),
+      tlsPorts: new Set(p.tlsPorts),
+      subject: jsRegex(extensionRegex(p.subjectKeys)),
+      issuer: jsRegex(extensionRegex(p.issuerKeys)),
+      san: jsRegex(extensionRegex(p.sanKeys)),
+      sni: jsRegex(extensionRegex(p.sniKeys)),
+      placeholder: placeholder === undefined ? undefined : jsRegex(placeholder),
+      allowedIssuers: new Set(p.allowedIssuers.map((i) => i.toLowerCase())),
+      allowedDestinationHosts: new Set(p.allowedDestinationHosts.map((h) => h.toLowerCase())),
+    };
+    compiledByParams.set(p, c);
+  }
+  return c;
 }
 
 function buildQuery(p: T1608003Params, window?: QueryWindow): string {
@@ -175,30 +220,43 @@ export interface TlsCertificateFields {
   destinationHost: string;
 }
 
-function firstMatch(source: string, value: string | undefined): string {
+function firstMatch(re: RegExp, value: string | undefined): string {
   if (value === undefined) return '';
-  return jsRegex(source).exec(value)?.[1] ?? '';
+  return re.exec(value)?.[1] ?? '';
 }
 
+const isSpace = (code: number) => code === 32 || code === 9 || code === 13 || code === 10;
+
+/** CleanValue in the query: trimmed of spaces, tabs and line breaks; blank markers become ''. */
 function cleanValue(value: string | undefined): string {
-  const v = (value ?? '').replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
-  return BLANK_VALUE.includes(v.toLowerCase()) ? '' : v;
+  const raw = value ?? '';
+  let start = 0;
+  let end = raw.length;
+  while (start < end && isSpace(raw.charCodeAt(start))) start++;
+  while (end > start && isSpace(raw.charCodeAt(end - 1))) end--;
+  const v = start === 0 && end === raw.length ? raw : raw.slice(start, end);
+  // Every blank marker is at most four characters long.
+  return v.length <= 4 && BLANK_VALUE.includes(v.toLowerCase()) ? '' : v;
 }
 
 function commonName(dn: string): string {
-  return cleanValue(jsRegex(CN_PRESENT).test(dn) ? firstMatch(CN_VALUE, dn) : dn);
+  return cleanValue(CN_PRESENT_RE.test(dn) ? firstMatch(CN_VALUE_RE, dn) : dn);
 }
 
 /** Reads subject, issuer, SANs and destination host from a CommonSecurityLog row. */
 export function tlsCertificateFields(row: Row, p: T1608003Params): TlsCertificateFields {
+  return certificateFields(row, compiled(p));
+}
+
+function certificateFields(row: Row, c: Compiled): TlsCertificateFields {
   const ext = text(row, 'AdditionalExtensions');
   const label3 = text(row, 'DeviceCustomString3Label')?.toLowerCase() ?? '';
   const label4 = text(row, 'DeviceCustomString4Label')?.toLowerCase() ?? '';
-  const subject = cleanValue(firstMatch(extensionRegex(p.subjectKeys), ext) || (label3.includes('subject') ? (text(row, 'DeviceCustomString3') ?? '') : ''));
-  const issuer = cleanValue(firstMatch(extensionRegex(p.issuerKeys), ext) || (label4.includes('issuer') ? (text(row, 'DeviceCustomString4') ?? '') : ''));
-  const sanRaw = cleanValue(firstMatch(extensionRegex(p.sanKeys), ext));
-  const sans = sanRaw ? [...sanRaw.toLowerCase().matchAll(new RegExp(SAN_NAME, 'g'))].map((m) => m[1] as string) : [];
-  const host = cleanValue(text(row, 'DestinationHostName') || firstMatch(extensionRegex(p.sniKeys), ext))
+  const subject = cleanValue(firstMatch(c.subject, ext) || (label3.includes('subject') ? (text(row, 'DeviceCustomString3') ?? '') : ''));
+  const issuer = cleanValue(firstMatch(c.issuer, ext) || (label4.includes('issuer') ? (text(row, 'DeviceCustomString4') ?? '') : ''));
+  const sanRaw = cleanValue(firstMatch(c.san, ext));
+  const sans = sanRaw ? [...sanRaw.toLowerCase().matchAll(SAN_NAMES)].map((m) => m[1] as string) : [];
+  const host = cleanValue(text(row, 'DestinationHostName') || firstMatch(c.sni, ext))
     .replace(/\.+$/, '')
     .toLowerCase();
   return { subject, issuer, subjectCn: commonName(subject), issuerCn: commonName(issuer), sanRaw, sans, destinationHost: host };
@@ -212,8 +270,8 @@ export function namesCoverHost(names: readonly string[], host: string): boolean 
   return dot >= 0 && lower.includes(`*${host.slice(dot)}`);
 }
 
-function extensionValue(keys: readonly string[], ext: string | undefined): string {
-  return cleanValue(firstMatch(extensionRegex(keys), ext));
+function extensionValue(re: RegExp, ext: string | undefined): string {
+  return cleanValue(firstMatch(re, ext));
 }
 
 function certificateTime(value: string): string | undefined {
@@ -223,19 +281,19 @@ function certificateTime(value: string): string | undefined {
 }
 
 function evaluate(row: Row, p: T1608003Params): Evaluation | null {
+  const c = compiled(p);
   const action = text(row, 'DeviceAction')?.toLowerCase() ?? '';
-  if (p.excludedActions.some((a) => a.toLowerCase() === action)) return null;
+  if (c.excludedActions.has(action)) return null;
   const port = numeric(row, 'DestinationPort');
-  if (port === undefined || !p.tlsPorts.includes(port)) return null;
-  const f = tlsCertificateFields(row, p);
+  if (port === undefined || !c.tlsPorts.has(port)) return null;
+  const f = certificateFields(row, c);
   if (!f.subject && !f.issuer) return null;
 
   const selfSigned = f.subject !== '' && f.issuer !== '' && f.subject.toLowerCase() === f.issuer.toLowerCase();
   const hostIsName = isDnsName(f.destinationHost);
   const certNames = [f.subjectCn.toLowerCase(), ...f.sans];
   const mismatch = hostIsName && (f.subjectCn !== '' || f.sanRaw !== '') && !namesCoverHost(certNames, f.destinationHost);
-  const placeholderSource = placeholderRegex(p);
-  const placeholder = placeholderSource !== undefined && f.subjectCn !== '' && jsRegex(placeholderSource).test(f.subjectCn);
+  const placeholder = c.placeholder !== undefined && f.subjectCn !== '' && c.placeholder.test(f.subjectCn);
 
   const signals: Signal[] = [];
   if (selfSigned) signals.push({ id: 'self_signed', points: p.weights.self_signed, reason: `certificate issuer equals its subject (${f.subject})` });
@@ -246,29 +304,30 @@ function evaluate(row: Row, p: T1608003Params): Evaluation | null {
   if (placeholder) signals.push({ id: 'placeholder_cn', points: p.weights.placeholder_cn, reason: `certificate common name "${f.subjectCn}" is a placeholder` });
   const score = signals.reduce((s, x) => s + x.points, 0);
   if (!(score > p.minScore)) return null;
-  if (p.allowedIssuers.some((i) => i.toLowerCase() === f.issuer.toLowerCase())) return null;
-  if (p.allowedDestinationHosts.some((h) => h.toLowerCase() === f.destinationHost)) return null;
+  if (c.allowedIssuers.has(f.issuer.toLowerCase())) return null;
+  if (c.allowedDestinationHosts.has(f.destinationHost)) return null;
 
   const ext = text(row, 'AdditionalExtensions');
-  const fingerprint = extensionValue(FINGERPRINT_KEYS, ext).replace(/[:\s]/g, '').toLowerCase();
-  const serial = extensionValue(SERIAL_KEYS, ext);
-  const notBefore = certificateTime(extensionValue(NOT_BEFORE_KEYS, ext));
-  const notAfter = certificateTime(extensionValue(NOT_AFTER_KEYS, ext));
-  const certificate: CertificateObservation = {
-    ...(f.subject ? { subject: f.subject } : {}),
-    ...(f.issuer ? { issuer: f.issuer } : {}),
-    ...(f.subjectCn ? { subjectCommonName: f.subjectCn } : {}),
-    ...(f.issuerCn ? { issuerCommonName: f.issuerCn } : {}),
-    ...(f.sans.length ? { sans: f.sans } : {}),
-    ...(serial ? { serialNumber: serial } : {}),
-    ...(/^[0-9a-f]{40}$/.test(fingerprint) ? { sha1: fingerprint } : {}),
-    ...(/^[0-9a-f]{64}$/.test(fingerprint) ? { sha256: fingerprint } : {}),
-    ...(notBefore ? { notBefore } : {}),
-    ...(notAfter ? { notAfter } : {}),
-    selfSigned,
-  };
+  const fingerprint = extensionValue(FINGERPRINT_RE, ext).replace(/[:\s]/g, '').toLowerCase();
+  const serial = extensionValue(SERIAL_RE, ext);
+  const notBefore = certificateTime(extensionValue(NOT_BEFORE_RE, ext));
+  const notAfter = certificateTime(extensionValue(NOT_AFTER_RE, ext));
+  // Optional fields are assigned one by one, in the order they always had: a conditional
+  // spread per field costs more than the rest of the row's work.
+  const certificate: CertificateObservation = {};
+  if (f.subject) certificate.subject = f.subject;
+  if (f.issuer) certificate.issuer = f.issuer;
+  if (f.subjectCn) certificate.subjectCommonName = f.subjectCn;
+  if (f.issuerCn) certificate.issuerCommonName = f.issuerCn;
+  if (f.sans.length) certificate.sans = f.sans;
+  if (serial) certificate.serialNumber = serial;
+  if (/^[0-9a-f]{40}$/.test(fingerprint)) certificate.sha1 = fingerprint;
+  if (/^[0-9a-f]{64}$/.test(fingerprint)) certificate.sha256 = fingerprint;
+  if (notBefore) certificate.notBefore = notBefore;
+  if (notAfter) certificate.notAfter = notAfter;
+  certificate.selfSigned = selfSigned;
 
-  const time = eventTime(row, ['TimeGenerated', 'ReceiptTime']);
+  const time = eventTime(row, TIME_COLUMNS);
   const sourceIp = text(row, 'SourceIP');
   const destinationIp = text(row, 'DestinationIP');
   const vendor = text(row, 'DeviceVendor');
@@ -277,6 +336,14 @@ function evaluate(row: Row, p: T1608003Params): Evaluation | null {
   );
   const host = text(row, 'SourceHostName');
   const account = text(row, 'SourceUserName');
+  const entities = {} as Entities; // domains, the one required field, goes last where it always stood
+  if (host) entities.host = host;
+  if (account) entities.account = account;
+  if (sourceIp) entities.sourceIp = sourceIp;
+  if (destinationIp) entities.destinationIp = destinationIp;
+  if (f.destinationHost) entities.destinationHost = f.destinationHost;
+  entities.destinationPort = port;
+  entities.domains = domains;
   return {
     key: stableKey(ID, [time, sourceIp, text(row, 'SourcePort'), destinationIp, port, f.subject, f.issuer, vendor]),
     time,
@@ -292,15 +359,7 @@ function evaluate(row: Row, p: T1608003Params): Evaluation | null {
       HasPlaceholderCn: placeholder,
       CertRiskScore: score,
     },
-    entities: {
-      ...(host ? { host } : {}),
-      ...(account ? { account } : {}),
-      ...(sourceIp ? { sourceIp } : {}),
-      ...(destinationIp ? { destinationIp } : {}),
-      ...(f.destinationHost ? { destinationHost: f.destinationHost } : {}),
-      destinationPort: port,
-      domains,
-    },
+    entities,
     certificate,
   };
 }

@@ -226,10 +226,14 @@ export async function huntDetection(detection: Detection, deps: HuntDeps, option
     result.hits += hits.length;
     try {
       // An ad-hoc window (--since) shows everything in it and leaves the state alone.
-      const fresh = adHoc ? undefined : new Set(await deps.seen.unseen(id, hits.map((h) => h.key), now));
-      const newHits = fresh ? hits.filter((h) => fresh.has(h.key)) : hits;
+      const hitKeys = hits.map((h) => h.key);
+      const fresh = adHoc ? hitKeys : await deps.seen.unseen(id, hitKeys, now);
+      // Keys are unique within a slice, so as many fresh keys as hits means every hit is new:
+      // the usual case, and no set of a slice's worth of keys to build.
+      const freshSet = fresh.length === hitKeys.length ? undefined : new Set(fresh);
+      const newHits = freshSet ? hits.filter((h) => freshSet.has(h.key)) : hits;
       await deps.sink.send(newHits); // 3. send
-      if (!adHoc) await deps.seen.markSeen(id, newHits.map((h) => h.key), now, settings.seenHitTtlMs); // 4. mark seen
+      if (!adHoc) await deps.seen.markSeen(id, freshSet ? newHits.map((h) => h.key) : hitKeys, now, settings.seenHitTtlMs); // 4. mark seen
       result.newHits += newHits.length;
       if (!adHoc && (!watermark || slice.end.getTime() > watermark.value.getTime())) {
         watermark = await deps.state.setWatermark(id, slice.end, watermark); // 5. move the watermark

@@ -19,16 +19,26 @@ export function kqlRegex(source: string): string {
   return `(?i)${source}`;
 }
 
-const compiled = new Map<string, RegExp>();
+/** flags → source → compiled. Two levels, so a lookup builds no key string. */
+const compiled = new Map<string, Map<string, RegExp>>();
+let compiledCount = 0;
 
-/** The same source compiled for JavaScript (cached: twins run it once per row). */
+/**
+ * The same source compiled for JavaScript (cached). Twins compile their regexes once per
+ * parameters object and keep them; this cache covers the callers that ask per row.
+ */
 export function jsRegex(source: string, flags = ''): RegExp {
-  const key = `${flags}/${source}`;
-  let re = compiled.get(key);
+  let bySource = compiled.get(flags);
+  if (!bySource) compiled.set(flags, (bySource = new Map()));
+  let re = bySource.get(source);
   if (!re) {
-    if (compiled.size >= 1000) compiled.clear();
+    if (compiledCount >= 1000) {
+      for (const m of compiled.values()) m.clear();
+      compiledCount = 0;
+    }
     re = new RegExp(source, `i${flags}`);
-    compiled.set(key, re);
+    bySource.set(source, re);
+    compiledCount++;
   }
   if (re.global || re.sticky) re.lastIndex = 0;
   return re;

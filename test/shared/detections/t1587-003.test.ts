@@ -67,3 +67,34 @@ describe('over the Sigma regression Sysmon events', () => {
     expect(hitFromRow(t1587003, row, DEFAULT_TUNING)).toBeNull();
   });
 });
+
+describe('self-signed certificates made on the command line', () => {
+  const cert = (file: string, cmd: string) => t1587003.evaluate({ ActionType: 'ProcessCreated', FileName: file, ProcessCommandLine: cmd }, defaults)?.certificate;
+
+  it('marks makecert -r, openssl req -x509 and New-SelfSignedCertificate self-signed, with the parsed subject', () => {
+    expect(cert('makecert.exe', 'makecert.exe -r -pe -n "CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US" -ss Root -sr LocalMachine C:\\Users\\Public\\msit.cer')).toEqual({
+      subject: 'CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US',
+      subjectCommonName: 'Microsoft IT TLS CA 5',
+      selfSigned: true,
+    });
+    expect(cert('openssl', 'openssl req -x509 -newkey rsa:4096 -nodes -subj "/CN=localhost" -out c.pem')).toMatchObject({ subjectCommonName: 'localhost', selfSigned: true });
+    expect(cert('openssl.exe', 'openssl.exe x509 -req -in c.csr -signkey k.pem -out c.crt')).toEqual({ selfSigned: true });
+    expect(cert('powershell.exe', 'powershell.exe New-SelfSignedCertificate -DnsName login.c0ntoso.com -CertStoreLocation Cert:\\LocalMachine\\My')).toEqual({ sans: ['login.c0ntoso.com'], selfSigned: true });
+  });
+
+  it('does not when a CA signs it, or when nothing is made', () => {
+    expect(cert('makecert.exe', 'makecert.exe -pe -n "CN=app.contoso.com" -ic ca.cer -iv ca.pvk -sr LocalMachine -sky exchange app.cer')?.selfSigned).toBeUndefined();
+    expect(cert('openssl', 'openssl req -x509 -CA ca.crt -CAkey ca.key -subj /CN=leaf.example.net -out leaf.pem')?.selfSigned).toBeUndefined();
+    expect(cert('openssl', 'openssl req -new -key k.pem -subj /CN=csr.example.net -out c.csr')?.selfSigned).toBeUndefined();
+    expect(cert('pwsh.exe', 'pwsh.exe -c New-SelfSignedCertificate -DnsName app.contoso.com -Signer $root')?.selfSigned).toBeUndefined();
+    expect(cert('certutil.exe', 'certutil.exe -addstore -f Root C:\\Users\\Public\\root.cer')).toBeUndefined();
+  });
+
+  it('lets the Storm-0501 "Microsoft IT TLS CA 5" root reach the vendor signal and a higher level', () => {
+    const row = { TimeGenerated: '2026-01-15T06:00:00Z', DeviceName: 'srv-app-09', ActionType: 'ProcessCreated', FileName: 'makecert.exe', ProcessCommandLine: 'makecert.exe -r -pe -n "CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US" -ss Root -sr LocalMachine C:\\Users\\Public\\msit.cer' };
+    const hit = hitFromRow(t1587003, row, DEFAULT_TUNING)!;
+    const s = score(hit, { missing: [], enrichedAt: '2026-01-15T06:05:00Z' }, DEFAULT_TUNING);
+    expect(s.reasons.map((r) => r.id)).toEqual(['cert_tool_execution', 'vendor_root_self_signed']);
+    expect(s.level).toBe('High');
+  });
+});
