@@ -19,12 +19,20 @@ export function getDetection(id: string): Detection {
   return d;
 }
 
+/** Parsed parameters per tuning document: a tuning is never changed after it is loaded. */
+const paramsCache = new WeakMap<Tuning, Map<string, Record<string, unknown>>>();
+
 /** The detection's parameters in force: its defaults overridden by tuning.detections[id]. */
 export function detectionParams(detection: Detection, tuning: Tuning): Record<string, unknown> {
+  const perTuning = paramsCache.get(tuning) ?? new Map<string, Record<string, unknown>>();
+  paramsCache.set(tuning, perTuning);
+  const cached = perTuning.get(detection.meta.id);
+  if (cached) return cached;
   const parsed = detection.paramsSchema.safeParse(tuning.detections[detection.meta.id] ?? {});
   if (!parsed.success) {
     throw new ValidationError('invalid detection parameters', problemsFromZod(parsed.error.issues, `tuning.detections.${detection.meta.id}`));
   }
+  perTuning.set(detection.meta.id, parsed.data);
   return parsed.data;
 }
 

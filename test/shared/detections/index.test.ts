@@ -38,3 +38,15 @@ describe('DETECTIONS', () => {
     });
   }
 });
+
+describe('detectionParams cache', () => {
+  it('parses once per tuning document, and a different tuning gets its own parameters', async () => {
+    const { parseTuning } = await import('../../../shared/scoring/tuning.js');
+    const d = getDetection('T1608.003');
+    const a = parseTuning({ detections: { 'T1608.003': { minScore: 3 } } });
+    const b = parseTuning({ detections: { 'T1608.003': { minScore: 4 } } });
+    expect(detectionParams(d, a)).toBe(detectionParams(d, a));
+    expect(detectionParams(d, a).minScore).toBe(3);
+    expect(detectionParams(d, b).minScore).toBe(4);
+  });
+});
