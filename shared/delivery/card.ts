@@ -188,6 +188,10 @@ export function listWithMore(items: string[], max: number, maxText: number): str
 }
 
 function formatDays(days: number): string {
-  if (days < 1) return `${Math.round(days * 24)} hours`;
-  return `${Math.floor(days)} days`;
+  if (days < 1) return plural(Math.round(days * 24), 'hour');
+  return plural(Math.floor(days), 'day');
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }

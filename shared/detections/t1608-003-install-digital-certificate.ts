@@ -298,8 +298,8 @@ function evaluate(row: Row, p: T1608003Params): Evaluation | null {
   const signals: Signal[] = [];
   if (selfSigned) signals.push({ id: 'self_signed', points: p.weights.self_signed, reason: `certificate issuer equals its subject (${f.subject})` });
   if (mismatch) {
-    const names = f.sans.length ? `CN ${f.subjectCn || '(none)'} and ${f.sans.length} SAN(s)` : `CN ${f.subjectCn}`;
-    signals.push({ id: 'hostname_mismatch', points: p.weights.hostname_mismatch, reason: `${names} do not cover the destination ${f.destinationHost}` });
+    const names = f.sans.length ? `CN ${f.subjectCn || '(none)'} and ${f.sans.length} SAN(s) do` : `CN ${f.subjectCn} does`;
+    signals.push({ id: 'hostname_mismatch', points: p.weights.hostname_mismatch, reason: `${names} not cover the destination ${f.destinationHost}` });
   }
   if (placeholder) signals.push({ id: 'placeholder_cn', points: p.weights.placeholder_cn, reason: `certificate common name "${f.subjectCn}" is a placeholder` });
   const score = signals.reduce((s, x) => s + x.points, 0);
