@@ -12,7 +12,9 @@ import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } f
 import { buildOnce } from './lib/once.js';
 
 /**
- * Queue "findings" → incident webhook, Teams card, Sentinel write-back. A suppressed finding is
+ * Queue "findings" → incident webhook, Sentinel write-back, and a pending Teams card: one message
+ * is one finding, so the card waits in the ledger for the teams-digest timer, which posts one card
+ * each or one digest card above DIGEST_THRESHOLD (see shared/delivery/deliverer.ts). A suppressed finding is
  * handled by the Deliverer exactly as in the CLI: not posted to the webhooks, recorded in the
  * ledger and logged with its rule; its Sentinel incident (if any) still gets the comment, never a
  * higher severity. Retries with backoff run inside one invocation (DELIVERY_MAX_ATTEMPTS per destination); when a destination still fails,
@@ -74,6 +76,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
     const failed = report.results.filter((r) => r.status === 'failed');
     context.log(
       `deliver ${finding.id}: ${report.posted} posted, ${report.skipped} already posted, ${failed.length} failed` +
+        (report.pending > 0 ? `, ${report.pending} Teams card left for the teams-digest timer` : '') +
         (report.suppressed.length > 0 ? `, ${report.suppressed.length} suppressed (not sent to the webhooks)` : '') +
         (report.notConfigured.length > 0 ? `; not configured: ${report.notConfigured.join(', ')}` : ''),
     );
@@ -96,8 +99,9 @@ async function depsFromEnvironment(): Promise<DeliverDeps> {
     credential = new DefaultAzureCredential();
   }
   const storage = requireStorage(config, credential);
+  const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {
-    deliverer: delivererFromConfig(config, credential, { ledger: tableLedger(storage.table(DELIVERY_TABLE)) }),
+    deliverer: delivererFromConfig(config, credential, { ledger, pendingTeams: ledger }),
     poisonQueue: storage.queue(FINDINGS_POISON_QUEUE),
     maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
   };

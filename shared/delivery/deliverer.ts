@@ -2,9 +2,9 @@ import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../config.js';
 import type { Finding } from '../model.js';
 import { errorMessage, redact } from '../redact.js';
-import { type DeliveryLedger, memoryLedger } from '../state/delivery-ledger.js';
+import { type DeliveryLedger, memoryLedger, type PendingEntry, type PendingLedger } from '../state/delivery-ledger.js';
 import { buildFindingCard, teamsMessage } from './card.js';
-import { buildDigestCard, digestId } from './digest.js';
+import { buildDigestCard, buildDigestCardFromRows, type DigestRow, digestId, digestRow } from './digest.js';
 import { buildIncidentPayload } from './incident.js';
 import { findingLinks } from './links.js';
 import { isIncidentArmId, type SentinelWriteBack, sentinelWriteBack } from './sentinel.js';
@@ -27,6 +27,16 @@ import { type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
  * ledger as 'suppressed' with the rule for each webhook destination, logged in one line and
  * listed in the report. A suppressed finding that came from a Sentinel incident still gets its
  * write-back comment (saying what suppressed it); the write-back never raises its severity.
+ *
+ * Teams on the Functions path (deps.pendingTeams set): deliver() sees one finding per queue
+ * message, so it cannot tell a flood from a trickle. It records the card as 'pending' instead
+ * (never for a suppressed finding), and sendPendingTeams(), run by the teams-digest timer, posts
+ * what is pending: one digest card when more than digestThreshold wait, else one card each. Each
+ * run first claims every entry for the delivery it will go out in (its own finding id, or the
+ * digest id = hash of the sorted finding ids), then posts through the same ledger discipline; a
+ * crash between post and mark leaves the claims, so the next run posts the same card with the same
+ * Idempotency-Key even when new findings arrived meanwhile (they form their own delivery).
+ * The CLI has the whole run in hand and posts Teams directly.
  */
 
 export type Destination = 'incident' | 'teams' | 'sentinel';
@@ -35,7 +45,8 @@ export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
   deliveryId: string;
   destination: Destination;
-  status: 'posted' | 'skipped' | 'failed' | 'suppressed';
+  /** 'pending': left for sendPendingTeams (Functions path, Teams only). */
+  status: 'posted' | 'skipped' | 'failed' | 'suppressed' | 'pending';
   attempts: number;
   httpStatus?: number;
   /** Redacted. */
@@ -62,6 +73,8 @@ export interface DeliveryReport {
   posted: number;
   skipped: number;
   failed: number;
+  /** Teams cards left for the teams-digest timer. */
+  pending: number;
   /** Findings not posted to the webhooks because a suppression rule matched them. */
   suppressed: SuppressedDelivery[];
   /** Destinations not configured (no URL, no workspace), so nothing was sent there. */
@@ -73,6 +86,11 @@ export type DeliveryLog = (level: 'info' | 'warn', message: string) => void;
 export interface Deliverer {
   /** log: where this call's progress goes (an invocation's context); defaults to the deliverer's. */
   deliver(findings: Finding[], options?: { log?: DeliveryLog }): Promise<DeliveryReport>;
+  /**
+   * Posts the Teams cards deliver() left pending (see above); `findings` counts the entries taken.
+   * Throws when the ledger fails mid-way (the claims make the next run finish the same deliveries).
+   */
+  sendPendingTeams(options?: { log?: DeliveryLog }): Promise<DeliveryReport>;
 }
 
 export interface DelivererDeps {
@@ -80,6 +98,8 @@ export interface DelivererDeps {
   teamsWebhookUrl?: string;
   sentinel?: SentinelWriteBack;
   ledger: DeliveryLedger;
+  /** When set (the Functions path), Teams cards are recorded here by deliver() and posted by sendPendingTeams(). */
+  pendingTeams?: PendingLedger;
   digestThreshold: number;
   /** Attempts per destination within one delivery (DELIVERY_MAX_ATTEMPTS). */
   maxAttempts: number;
@@ -150,7 +170,8 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!deps.sentinel) notConfigured.push('sentinel');
       const live = findings.filter((f) => !f.suppressedBy);
       const suppressed: SuppressedDelivery[] = [];
-      const digest = live.length > deps.digestThreshold;
+      const pendingTeams = deps.teamsWebhookUrl ? deps.pendingTeams : undefined;
+      const digest = !pendingTeams && live.length > deps.digestThreshold;
 
       for (const finding of findings) {
         if (finding.suppressedBy) {
@@ -164,7 +185,9 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         if (deps.incidentWebhookUrl && !finding.suppressedBy && !finding.hit.incident?.armId) {
           results.push(await once(log, finding.id, 'incident', post(log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
         }
-        if (deps.teamsWebhookUrl && !digest && !finding.suppressedBy) {
+        if (pendingTeams && !finding.suppressedBy) {
+          results.push(await leavePending(log, pendingTeams, finding, links));
+        } else if (deps.teamsWebhookUrl && !digest && !finding.suppressedBy) {
           results.push(await once(log, finding.id, 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildFindingCard(finding, links)))));
         }
         if (deps.sentinel && isIncidentArmId(finding.hit.incident?.armId)) {
@@ -181,17 +204,69 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (deps.teamsWebhookUrl && digest) {
         results.push(await once(log, digestId(live), 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildDigestCard(live)))));
       }
-      return {
-        findings: findings.length,
-        digest,
-        results,
-        posted: results.filter((r) => r.status === 'posted').length,
-        skipped: results.filter((r) => r.status === 'skipped').length,
-        failed: results.filter((r) => r.status === 'failed').length,
-        suppressed,
-        notConfigured,
-      };
+      return report(findings.length, digest, results, suppressed, notConfigured);
     },
+
+    async sendPendingTeams(options = {}) {
+      const log: DeliveryLog = options.log ?? deps.log ?? (() => {});
+      const url = deps.teamsWebhookUrl;
+      const ledger = deps.pendingTeams;
+      if (!url || !ledger) return report(0, false, [], [], url ? [] : ['teams']);
+      const entries = await ledger.listPending('teams');
+      // Deliveries an earlier run claimed but did not finish go out again exactly as planned.
+      const deliveries = new Map<string, PendingEntry[]>();
+      for (const e of entries) if (e.claimedBy) deliveries.set(e.claimedBy, [...(deliveries.get(e.claimedBy) ?? []), e]);
+      const fresh = entries.filter((e) => !e.claimedBy);
+      const digest = fresh.length > deps.digestThreshold;
+      const plan = digest ? [{ id: digestId(fresh.map((e) => ({ id: e.findingId }))), members: fresh }] : fresh.map((e) => ({ id: e.findingId, members: [e] }));
+      for (const { id, members } of plan) {
+        for (const e of members) await ledger.claimPending(e.findingId, 'teams', id);
+        deliveries.set(id, members);
+      }
+      if (deliveries.size > 0) log('info', `teams: ${entries.length} pending, ${deliveries.size} card(s) to post${digest ? ` (one digest for ${fresh.length})` : ''}`);
+
+      const results: DestinationResult[] = [];
+      let anyDigest = false;
+      for (const [deliveryId, members] of deliveries) {
+        const single = members.length === 1 && members[0]!.findingId === deliveryId;
+        anyDigest ||= !single;
+        const body = single ? (JSON.parse(members[0]!.message) as unknown) : teamsMessage(buildDigestCardFromRows(members.map((m) => JSON.parse(m.summary) as DigestRow)));
+        const result = await once(log, deliveryId, 'teams', post(log, url, 'teams', body));
+        results.push(result);
+        if (result.status === 'failed') continue; // stays pending and claimed: the next run tries again
+        const httpStatus = result.httpStatus ?? (await deps.ledger.get(deliveryId, 'teams'))?.httpStatus ?? 200;
+        for (const m of members) await ledger.settlePending(m.findingId, 'teams', deliveryId, idempotencyKey(deliveryId, 'teams'), httpStatus);
+      }
+      return report(entries.length, anyDigest, results, [], []);
+    },
+  };
+
+  /** Functions path: the Teams card waits for the teams-digest timer (a redelivery leaves it as it is). */
+  async function leavePending(log: DeliveryLog, ledger: PendingLedger, finding: Finding, links: ReturnType<typeof findingLinks>): Promise<DestinationResult> {
+    const deliveryId = finding.id;
+    const previous = await deps.ledger.get(deliveryId, 'teams');
+    if (previous && previous.status !== 'suppressed') {
+      log('info', `teams ${deliveryId}: already ${previous.status}, skipped`);
+      return { deliveryId, destination: 'teams', status: 'skipped', attempts: 0 };
+    }
+    const message = JSON.stringify(teamsMessage(buildFindingCard(finding, links)));
+    await ledger.markPending(deliveryId, 'teams', idempotencyKey(deliveryId, 'teams'), { message, summary: JSON.stringify(digestRow(finding)) });
+    log('info', `teams ${deliveryId}: pending for the teams-digest timer`);
+    return { deliveryId, destination: 'teams', status: 'pending', attempts: 0 };
+  }
+}
+
+function report(findings: number, digest: boolean, results: DestinationResult[], suppressed: SuppressedDelivery[], notConfigured: Destination[]): DeliveryReport {
+  return {
+    findings,
+    digest,
+    results,
+    posted: results.filter((r) => r.status === 'posted').length,
+    skipped: results.filter((r) => r.status === 'skipped').length,
+    failed: results.filter((r) => r.status === 'failed').length,
+    pending: results.filter((r) => r.status === 'pending').length,
+    suppressed,
+    notConfigured,
   };
 }
 
@@ -202,7 +277,7 @@ export function delivererFromConfig(
     'INCIDENT_WEBHOOK_URL' | 'TEAMS_WEBHOOK_URL' | 'DELIVERY_MAX_ATTEMPTS' | 'DIGEST_THRESHOLD' | 'ARM_ENDPOINT' | 'SENTINEL_INCIDENT_LABEL' | 'SENTINEL_WORKSPACE_RESOURCE_ID'
   >,
   credential?: TokenCredential,
-  options: { ledger?: DeliveryLedger; post?: DelivererDeps['post']; log?: DelivererDeps['log'] } = {},
+  options: { ledger?: DeliveryLedger; pendingTeams?: PendingLedger; post?: DelivererDeps['post']; log?: DelivererDeps['log'] } = {},
 ): Deliverer {
   return createDeliverer({
     ...(config.INCIDENT_WEBHOOK_URL ? { incidentWebhookUrl: config.INCIDENT_WEBHOOK_URL } : {}),
@@ -219,6 +294,7 @@ export function delivererFromConfig(
         }
       : {}),
     ledger: options.ledger ?? memoryLedger(),
+    ...(options.pendingTeams ? { pendingTeams: options.pendingTeams } : {}),
     digestThreshold: config.DIGEST_THRESHOLD,
     maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
     ...(options.post ? { post: options.post } : {}),

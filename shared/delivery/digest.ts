@@ -6,15 +6,44 @@ import { primaryEntity } from './incident.js';
 
 /** One card for a run with many findings: a table (level, detection, entity, score), highest first. */
 
+/**
+ * What one row of the digest needs from a finding. The Functions path stores it with the pending
+ * Teams entry (a few hundred bytes, where the whole finding could pass a table property's 64 KB)
+ * and builds the digest from these rows later.
+ */
+export interface DigestRow {
+  id: string;
+  level: Level;
+  score: number;
+  detectionId: string;
+  entity: string;
+  suppressed: boolean;
+}
+
+export function digestRow(finding: Finding): DigestRow {
+  return {
+    id: finding.id,
+    level: finding.level,
+    score: finding.score,
+    detectionId: detectionInfo(finding.hit.detectionId).id,
+    entity: (primaryEntity(finding) ?? '(none)').slice(0, 200),
+    suppressed: Boolean(finding.suppressedBy),
+  };
+}
+
 const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
 
 /** Stable id of a digest: the same set of findings always gives the same id (ledger, Idempotency-Key). */
-export function digestId(findings: Finding[]): string {
+export function digestId(findings: Array<{ id: string }>): string {
   const ids = findings.map((f) => f.id).sort();
   return `digest-${createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32)}`;
 }
 
 export function buildDigestCard(findings: Finding[]): AdaptiveCard {
+  return buildDigestCardFromRows(findings.map(digestRow));
+}
+
+export function buildDigestCardFromRows(findings: DigestRow[]): AdaptiveCard {
   let card: AdaptiveCard | undefined;
   for (const maxRows of [50, 30, 15, 8]) {
     card = renderDigest(findings, maxRows);
@@ -23,7 +52,7 @@ export function buildDigestCard(findings: Finding[]): AdaptiveCard {
   return card!;
 }
 
-function renderDigest(findings: Finding[], maxRows: number): AdaptiveCard {
+function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
   const sorted = [...findings].sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.score - a.score);
   const shown = sorted.slice(0, maxRows);
   const rest = sorted.length - shown.length;
@@ -33,7 +62,7 @@ function renderDigest(findings: Finding[], maxRows: number): AdaptiveCard {
     .map(([l, n]) => `${n} ${l}`)
     .join(' · ');
   const top = sorted[0]?.level ?? 'Informational';
-  const suppressed = findings.filter((f) => f.suppressedBy).length;
+  const suppressed = findings.filter((f) => f.suppressed).length;
   const cell = (value: string, extra: Record<string, unknown> = {}): CardElement => ({
     type: 'TableCell',
     items: [{ type: 'TextBlock', text: value, wrap: true, ...extra }],
@@ -43,9 +72,9 @@ function renderDigest(findings: Finding[], maxRows: number): AdaptiveCard {
     ...shown.map((f) => ({
       type: 'TableRow',
       cells: [
-        cell(f.level + (f.suppressedBy ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
-        cell(text(detectionInfo(f.hit.detectionId).id, 40)),
-        cell(text(primaryEntity(f) ?? '(none)', 80)),
+        cell(f.level + (f.suppressed ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
+        cell(text(f.detectionId, 40)),
+        cell(text(f.entity, 80)),
         cell(String(f.score)),
       ],
     })),

@@ -13,6 +13,7 @@ import { InvocationContext as Context } from '@azure/functions';
 import { makeDeliverHandler, type PoisonMessage } from '../../functions/deliver.js';
 import { makeEnrichHitsHandler } from '../../functions/enrich-hits.js';
 import { makeHuntHandler } from '../../functions/hunt.js';
+import { makeTeamsDigestHandler } from '../../functions/teams-digest.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeliverer, idempotencyKey } from '../../shared/delivery/deliverer.js';
 import { incidentPayloadSchema } from '../../shared/delivery/incident-schema.js';
@@ -21,7 +22,7 @@ import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntSettings } from '../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';
 import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
-import { type DeliveryLedger, tableLedger } from '../../shared/state/delivery-ledger.js';
+import { type DeliveryLedger, type PendingLedger, tableLedger } from '../../shared/state/delivery-ledger.js';
 import { QueueHitSink } from '../../shared/state/hit-queue.js';
 import { TableHuntState } from '../../shared/state/hunt-state.js';
 import { TableSeenHits } from '../../shared/state/seen-hits.js';
@@ -33,11 +34,12 @@ import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../h
 import { fakeCredential } from '../shared/delivery/fixtures.js';
 
 /**
- * hunt → "hits" → enrich-hits → "findings" → deliver, each stage's real handler called directly
+ * hunt → "hits" → enrich-hits → "findings" → deliver → teams-digest timer, each stage's real handler called directly
  * by a small stand-in for the Functions queue host (receive, invoke with dequeueCount, delete on
  * success, leave the message for redelivery on a throw), against Azurite queues and tables, a
  * Log Analytics stand-in, a crt.sh stand-in and an HTTPS webhook receiver. Faults: redelivered
- * messages, webhook 503/429/timeouts, and a crash between the POST and the ledger's 'posted' mark.
+ * messages, webhook 503/429/timeouts, and a crash between the POST and the ledger's 'posted' mark
+ * (once in deliver for an incident, once in the teams-digest timer for a Teams card).
  */
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
@@ -68,7 +70,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     await Promise.all([azurite?.stop(), la?.close(), crtsh?.stop(), receiver?.stop()]);
   });
 
-  it('hunt → hits → enrich → findings → deliver', async () => {
+  it('hunt → hits → enrich → findings → deliver → teams digest', async () => {
     const now = new Date();
     const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
     const tlsRow = (i: number, host: string, cn: string) => ({
@@ -147,35 +149,32 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     await findingsQueue.sendMessage(peeked.peekedMessageItems[0]!.messageText);
 
     // 3. deliver, with faults: a 503 and a 429 on the first posts, a hang past the client timeout
-    // (processed by the receiver, answer lost), and a crash after the first Teams post.
+    // (processed by the receiver, answer lost), and a crash after the first incident post. The
+    // Teams cards are left pending for the teams-digest timer (step 4).
     receiver.inject({ kind: 'status', status: 503 }, { kind: 'status', status: 429, retryAfter: '7' }, { kind: 'hang', processed: true });
     const inner = tableLedger(table('deliveries'));
-    let crashes = 1;
-    const crashingLedger: DeliveryLedger = {
-      get: (d, dest) => inner.get(d, dest),
-      markPosting: (d, dest, k) => inner.markPosting(d, dest, k),
-      markSuppressed: (d, dest, k, rule) => inner.markSuppressed(d, dest, k, rule),
+    const crashes: Record<string, number> = { incident: 1, teams: 1 };
+    const crashingLedger: DeliveryLedger & PendingLedger = {
+      ...inner,
       markPosted: async (d, dest, k, s) => {
-        if (dest === 'teams' && crashes > 0) {
-          crashes--;
+        if ((crashes[dest] ?? 0) > 0) {
+          crashes[dest]!--;
           throw new Error('worker process killed');
         }
         return inner.markPosted(d, dest, k, s);
       },
     };
     const sleeps: number[] = [];
-    const deliver = makeDeliverHandler(() => ({
-      deliverer: createDeliverer({
-        incidentWebhookUrl: receiver.url('/incident'),
-        teamsWebhookUrl: receiver.url('/teams'),
-        ledger: crashingLedger,
-        digestThreshold: config.DIGEST_THRESHOLD,
-        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
-        post: { timeoutMs: 500, sleep: async (ms) => void sleeps.push(ms) },
-      }),
-      poisonQueue,
+    const deliverer = createDeliverer({
+      incidentWebhookUrl: receiver.url('/incident'),
+      teamsWebhookUrl: receiver.url('/teams'),
+      ledger: crashingLedger,
+      pendingTeams: crashingLedger,
+      digestThreshold: config.DIGEST_THRESHOLD,
       maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
-    }));
+      post: { timeoutMs: 500, sleep: async (ms) => void sleeps.push(ms) },
+    });
+    const deliver = makeDeliverHandler(() => ({ deliverer, poisonQueue, maxAttempts: config.DELIVERY_MAX_ATTEMPTS }));
     let thrown = 0;
     const deliveredMessages = await drain(findingsQueue, async (text, dequeueCount) => {
       try {
@@ -191,6 +190,17 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     expect(thrown).toBe(1);
     expect(deliveredMessages).toBe(6); // 5 messages, one of them twice (after the crash)
     expect(sleeps.filter((ms) => ms >= 7000)).toHaveLength(1); // Retry-After honoured (backoff alone stays under 4 s here)
+    expect(receiver.requests.filter((r) => r.path === '/teams')).toHaveLength(0); // deliver left every card pending
+
+    // 4. teams-digest, after the queues drained: 3 pending (at most DIGEST_THRESHOLD), so one card
+    // each. The first run crashes after its first post; the next minute's run finishes the job.
+    const teamsDigest = makeTeamsDigestHandler(() => ({ deliverer }));
+    const timer = { isPastDue: false } as unknown as Timer;
+    await expect(teamsDigest(timer, context('teamsDigest'))).rejects.toThrow('worker process killed');
+    const secondRun = await teamsDigest(timer, context('teamsDigest'));
+    expect(secondRun).toMatchObject({ findings: 3, digest: false, posted: 3, failed: 0 });
+    expect(await inner.listPending('teams')).toEqual([]);
+    expect((await teamsDigest(timer, context('teamsDigest'))).findings).toBe(0);
 
     // Exactly once per finding and destination, at the receiver.
     const enqueued = peeked.peekedMessageItems.map((m) => decodeQueueMessage(m.messageText) as { id: string; suppressedBy?: { rule: string } });
@@ -203,9 +213,10 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     expect(incidents.map((r) => (r.body as { findingId: string }).findingId).sort()).toEqual(findingIds);
     expect(cards.map((r) => r.idempotencyKey).sort()).toEqual(findingIds.map((id) => idempotencyKey(id, 'teams')).sort());
     for (const r of incidents) expect(incidentPayloadSchema.safeParse(r.body).success).toBe(true);
-    // … although the receiver saw repeats (timeout retry, the crash): they were dropped by key.
+    // … although the receiver saw repeats (timeout retry, the two crashes): they were dropped by key.
     expect(receiver.requests.length).toBeGreaterThan(incidents.length + cards.length);
-    expect(receiver.duplicatesDropped).toBe(2);
+    expect(receiver.duplicatesDropped).toBe(3);
+    for (const id of findingIds) expect(await inner.get(id, 'teams')).toMatchObject({ status: 'posted', idempotencyKey: idempotencyKey(id, 'teams') });
     // The suppressed finding reached neither webhook; the ledger says why, per destination.
     expect(JSON.stringify(receiver.requests.map((r) => [r.idempotencyKey, r.body]))).not.toContain(suppressed[0]!.id);
     for (const destination of ['incident', 'teams']) {

@@ -31,11 +31,14 @@ describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)
     n++;
     const ledgerTable = TableClient.fromConnectionString(azurite.connectionString, `deliveries${n}`, { allowInsecureConnection: true });
     const poisonQueue = new QueueClient(azurite.connectionString, `findings-poison-${n}`);
+    const ledger = tableLedger(ledgerTable);
+    // As in production: Teams cards are left pending for the teams-digest timer (test/functions/teams-digest.test.ts).
     const deps: DeliverDeps = {
       deliverer: createDeliverer({
         incidentWebhookUrl: receiver.url(`/incident${n}`),
         teamsWebhookUrl: receiver.url(`/teams${n}`),
-        ledger: tableLedger(ledgerTable),
+        ledger,
+        pendingTeams: ledger,
         digestThreshold: 10,
         maxAttempts,
         post: { sleep: async () => {}, timeoutMs: 400 },
@@ -56,21 +59,22 @@ describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)
       const got = await poisonQueue.receiveMessages({ numberOfMessages: 32 });
       return got.receivedMessageItems.map((m) => decodeQueueMessage(m.messageText) as PoisonMessage);
     };
-    return { deps, handler: makeDeliverHandler(() => deps), logs, context, poisoned, ledgerTable, n };
+    return { deps, handler: makeDeliverHandler(() => deps), logs, context, poisoned, ledgerTable, ledger, n };
   }
 
-  it('delivers to both webhooks; a redelivered message is skipped by the ledger', async () => {
+  it('posts the incident and leaves the Teams card pending; a redelivered message is skipped by the ledger', async () => {
     const t = setup();
     const finding = sampleFinding({ id: 'fn-redeliver' });
     await t.handler(finding, t.context(1));
     await t.handler(encodeQueueMessage(finding), t.context(2));
     expect(receiver.acceptedAt(`/incident${t.n}`)).toHaveLength(1);
-    expect(receiver.acceptedAt(`/teams${t.n}`)).toHaveLength(1);
-    expect(receiver.requests.filter((r) => r.path.endsWith(String(t.n)))).toHaveLength(2);
-    const rows: Array<{ status: string }> = [];
-    for await (const e of t.ledgerTable.listEntities<{ status: string }>()) rows.push(e);
-    expect(rows.map((r) => r.status)).toEqual(['posted', 'posted']);
-    expect(t.logs.join('\n')).toContain('already posted');
+    expect(receiver.requests.filter((r) => r.path.endsWith(String(t.n)))).toHaveLength(1); // no Teams post from this function
+    const rows: Array<{ destination: string; status: string }> = [];
+    for await (const e of t.ledgerTable.listEntities<{ destination: string; status: string }>()) if (e.status) rows.push(e);
+    expect(rows.map((r) => `${r.destination}:${r.status}`).sort()).toEqual(['incident:posted', 'teams:pending']);
+    expect((await t.ledger.listPending('teams')).map((e) => e.findingId)).toEqual(['fn-redeliver']);
+    expect(t.logs.join('\n')).toContain('incident fn-redeliver: already posted');
+    expect(t.logs.join('\n')).toContain('1 Teams card left for the teams-digest timer');
     expect(await t.poisoned()).toEqual([]);
   });
 
@@ -100,8 +104,8 @@ describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)
     expect(poison[0]!.reason).toContain('HTTP 503');
     expect(poison[0]!.failures).toEqual([{ destination: 'incident', error: expect.stringContaining('HTTP 503'), permanent: false }]);
     expect((poison[0]!.finding as { id: string }).id).toBe('fn-poison');
-    // Teams still got its card once; the incident never reached the channel.
-    expect(receiver.acceptedAt(`/teams${t.n}`)).toHaveLength(1);
+    // The Teams card still waits for the timer; the incident never reached the channel.
+    expect((await t.ledger.listPending('teams')).map((e) => e.findingId)).toEqual(['fn-poison']);
     expect(receiver.acceptedAt(`/incident${t.n}`)).toHaveLength(0);
     const everything = `${t.logs.join('\n')}\n${JSON.stringify(poison)}`;
     expect(everything).toContain('127.0.0.1');
