@@ -1,5 +1,4 @@
 import { app, type InvocationContext } from '@azure/functions';
-import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig } from '../shared/config.js';
 import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
@@ -9,6 +8,7 @@ import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
 import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
+import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
@@ -93,11 +93,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
 /** Production wiring: settings, Table ledger, poison queue, managed identity for ARM. */
 async function depsFromEnvironment(): Promise<DeliverDeps> {
   const config = loadConfig(process.env);
-  let credential: TokenCredential | undefined;
-  if (config.SENTINEL_WORKSPACE_RESOURCE_ID || config.STATE_STORAGE_CONNECTION__queueServiceUri) {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    credential = new DefaultAzureCredential();
-  }
+  const credential = appCredential();
   const storage = requireStorage(config, credential);
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {

@@ -1,6 +1,5 @@
 import { type InvocationContext, app } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
-import { DefaultAzureCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { loadConfig } from '../shared/config.js';
@@ -10,6 +9,7 @@ import type { Hit } from '../shared/model.js';
 import { makeFinding } from '../shared/scoring/finding.js';
 import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
 import { enqueueFinding } from '../shared/state/findings-queue.js';
+import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, ensureTable, requireStorage } from '../shared/state/storage.js';
 
@@ -86,7 +86,7 @@ async function alreadyEnqueued(ledger: TableClient, partitionKey: string, rowKey
 const depsFromSettings = buildOnce(async (): Promise<EnrichHitsDeps> => {
   const config = loadConfig();
   const tuning = tuningFromConfig(config);
-  const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+  const credential = appCredential();
   const storage = requireStorage(config, credential);
   return {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),

@@ -1,5 +1,4 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
-import { DefaultAzureCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig } from '../shared/config.js';
 import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
@@ -12,6 +11,7 @@ import { errorMessage } from '../shared/redact.js';
 import { enqueueFinding } from '../shared/state/findings-queue.js';
 import { QUEUE_NAMES, storageClients } from '../shared/state/storage.js';
 import { errorResponse, json } from './lib/http-response.js';
+import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
@@ -102,7 +102,7 @@ function parseJson(text: string): unknown {
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
   const config = loadConfig();
   const tuning = tuningFromConfig(config);
-  const credential = config.STATE_STORAGE_CONNECTION ? undefined : new DefaultAzureCredential();
+  const credential = appCredential();
   const storage = storageClients(config, credential);
   return {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),

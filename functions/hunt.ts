@@ -1,5 +1,4 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
-import { DefaultAzureCredential } from '@azure/identity';
 import { loadConfig, requireSettings } from '../shared/config.js';
 import type { Detection } from '../shared/detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
@@ -10,6 +9,7 @@ import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
 import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
+import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
@@ -50,7 +50,7 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   const config = loadConfig(process.env);
   const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
-  const credential = new DefaultAzureCredential();
+  const credential = appCredential();
   const storage = requireStorage(config, credential);
   return {
     logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),

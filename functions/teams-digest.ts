@@ -1,10 +1,10 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import type { TokenCredential } from '@azure/identity';
 import { loadConfig } from '../shared/config.js';
 import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
 import { redact } from '../shared/redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
 import { requireStorage } from '../shared/state/storage.js';
+import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
@@ -39,12 +39,7 @@ export function makeTeamsDigestHandler(getDeps: () => TeamsDigestDeps | Promise<
 
 async function depsFromEnvironment(): Promise<TeamsDigestDeps> {
   const config = loadConfig(process.env);
-  let credential: TokenCredential | undefined;
-  if (config.STATE_STORAGE_CONNECTION__tableServiceUri) {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    credential = new DefaultAzureCredential();
-  }
-  const ledger = tableLedger(requireStorage(config, credential).table(DELIVERY_TABLE));
+  const ledger = tableLedger(requireStorage(config, appCredential()).table(DELIVERY_TABLE));
   // No credential for Sentinel here: this function only posts Teams cards.
   return { deliverer: delivererFromConfig(config, undefined, { ledger, pendingTeams: ledger }) };
 }

@@ -2,7 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { PayloadTooLargeError } from '../errors.js';
 import type { Hit, Row } from '../model.js';
 import { mapLimit } from './limit.js';
-import { encodeQueueMessage, ensureQueue } from './storage.js';
+import { MAX_QUEUE_MESSAGE_BYTES, encodeQueueMessage, ensureQueue } from './storage.js';
 
 /**
  * Where new hits go. The timer functions put each hit on the "hits" queue as one message: the
@@ -13,9 +13,6 @@ export interface HitSink {
   /** Resolves once every hit is durably accepted; rejects if any was not (some may have been). */
   send(hits: readonly Hit[]): Promise<void>;
 }
-
-/** Azure Storage Queues accept messages up to 64 KiB (the encoded text). */
-export const MAX_QUEUE_MESSAGE_BYTES = 65_536;
 
 const SEND_CONCURRENCY = 16;
 

@@ -103,6 +103,9 @@ export function tableKey(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
 }
 
+/** Azure Storage Queues accept messages up to 64 KiB (the encoded text). */
+export const MAX_QUEUE_MESSAGE_BYTES = 65_536;
+
 /**
  * Queue messages in the encoding the Functions queue trigger expects by default (base64 of the
  * UTF-8 JSON; host.json `extensions.queues.messageEncoding` defaults to base64).

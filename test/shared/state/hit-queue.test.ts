@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.js';
 import type { Hit } from '../../../shared/model.js';
-import { MAX_QUEUE_MESSAGE_BYTES, QueueHitSink, hitMessage } from '../../../shared/state/hit-queue.js';
-import { decodeQueueMessage, storageClients } from '../../../shared/state/storage.js';
+import { QueueHitSink, hitMessage } from '../../../shared/state/hit-queue.js';
+import { MAX_QUEUE_MESSAGE_BYTES, decodeQueueMessage, storageClients } from '../../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
 
 let azurite: AzuriteInstance;
