@@ -18,7 +18,7 @@ import type { Finding, Level } from '../../shared/model.js';
  */
 
 const ANCHOR = '2026-01-15T12:00:00Z';
-const datasets = fileURLToPath(new URL('../../../shared/datasets/', import.meta.url));
+const datasets = fileURLToPath(new URL('../datasets/', import.meta.url));
 const samples = fileURLToPath(new URL('../../samples/', import.meta.url));
 
 function captureIo(cwd: string, env: Record<string, string | undefined> = {}): CliIo & { out: string; err: string } {

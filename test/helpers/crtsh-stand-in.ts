@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local HTTP server playing crt.sh on 127.0.0.1: replays the real answers in
- * ../shared/datasets/crtsh, serves PEM downloads (?d=) and SHA-1 pages (?sha1=), injects every
+^ * test/datasets/crtsh, serves PEM downloads (?d=) and SHA-1 pages (?sha1=), injects every
  * failure mode crt.sh shows in the wild, and counts requests.
  */
-export const CRTSH_DATASETS = new URL('../../../shared/datasets/crtsh/', import.meta.url);
+export const CRTSH_DATASETS = new URL('../datasets/crtsh/', import.meta.url);
 
 export function dataset(name: string): string {
   return readFileSync(new URL(name, CRTSH_DATASETS), 'utf8');

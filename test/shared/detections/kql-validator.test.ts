@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const WINDOW = { start: new Date('2026-11-20T10:00:00Z'), end: new Date('2026-11-20T10:15:00Z') };
 
 describe('schemas', () => {
-  it('are the real table schemas from shared/datasets, unchanged', () => {
+  it('are the real table schemas from test/datasets, unchanged', () => {
     for (const table of ['CommonSecurityLog', 'DeviceProcessEvents', 'DeviceFileEvents', 'DeviceRegistryEvents']) {
       const ours = readFileSync(fileURLToPath(new URL(`../../../shared/detections/schemas/${table}.json`, import.meta.url)));
       expect(ours.equals(readFileSync(datasetUrl(`schemas/${table}.json`))), table).toBe(true);

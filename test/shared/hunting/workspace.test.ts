@@ -15,7 +15,7 @@ import {
   tableNameFromFile,
 } from '../../../shared/hunting/workspace.js';
 
-const datasets = fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
+const datasets = fileURLToPath(new URL('../../datasets/', import.meta.url));
 const akamaiCsv = join(datasets, 'commonsecuritylog', 'AkamaiSIEM.csv');
 const paloAltoJson = join(datasets, 'commonsecuritylog', 'PaloAltoCDLEvent.json');
 
