@@ -102,6 +102,34 @@ function offlineDemo(): BenchResult {
   }
 }
 
+/**
+ * globMatch (shared/scoring/match.ts, owned by the tuning work) against the same globs compiled
+ * once: the cost of building a RegExp on every call. Measured only; it reports when the function
+ * is gone (replaced by a matcher compiled once).
+ */
+async function globCost(): Promise<BenchResult> {
+  const match = (await import('../shared/scoring/match.js')) as { globMatch?: (pattern: string, value: string) => boolean };
+  const patterns = ['*Fortinet*SSL*Inspection*', '*Palo Alto*Decrypt*', '*.contoso.com', '*-dev-*', 'CN=Contoso Issuing CA*', '*localhost*'];
+  const values = ['CN=vpn.contoso.com, O=Contoso Ltd, C=US', 'Fortinet FortiGate SSL Deep Inspection CA', 'api-dev-03.corp.example', 'CN=update-cdn-service.net', 'Palo Alto Networks Decryption Root'];
+  if (!match.globMatch) return { name: 'globMatch per call vs compiled once', figures: { note: 'globMatch is gone (replaced)' }, pass: true, target: 'measured only' };
+  const globMatch = match.globMatch;
+  const compiled = patterns.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'is'));
+  const N = 20_000;
+  let hits = 0;
+  let started = performance.now();
+  for (let i = 0; i < N; i++) for (const v of values) for (const p of patterns) if (globMatch(p, v)) hits++;
+  const perCallUs = ((performance.now() - started) * 1000) / (N * values.length * patterns.length);
+  started = performance.now();
+  for (let i = 0; i < N; i++) for (const v of values) for (const r of compiled) if (r.test(v)) hits--;
+  const compiledUs = ((performance.now() - started) * 1000) / (N * values.length * patterns.length);
+  return {
+    name: 'globMatch: a new RegExp per call vs the same globs compiled once',
+    figures: { 'globMatch µs/call': round(perCallUs, 3), 'compiled once µs/call': round(compiledUs, 3), 'per call / compiled': round(perCallUs / compiledUs, 1), 'matches differ': hits },
+    pass: true,
+    target: 'measured only (tuning.ts belongs to the cli work)',
+  };
+}
+
 export async function run(): Promise<BenchResult[]> {
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`load average at start: ${load()}`);
@@ -109,6 +137,7 @@ export async function run(): Promise<BenchResult[]> {
   build();
   results.push(functionImports());
   results.push(offlineDemo());
+  results.push(await globCost());
   console.log(`load average at end: ${load()}`);
   return results;
 }
