@@ -43,27 +43,23 @@ function fetchBody(): Promise<string> {
 }
 
 async function floorMode(): Promise<Record<string, number>> {
-  {
-    const text = await fetchBody();
-    const started = performance.now();
-    const parsed = JSON.parse(text) as { tables: Array<{ rows: unknown[] }> };
-    const ms = performance.now() - started;
-    return { ms, rows: parsed.tables[0]?.rows.length ?? 0, bytes: Buffer.byteLength(text), peakRssMb: process.resourceUsage().maxRSS / 1024 };
-  }
+  const text = await fetchBody();
+  const started = performance.now();
+  const parsed = JSON.parse(text) as { tables: Array<{ rows: unknown[] }> };
+  const ms = performance.now() - started;
+  return { ms, rows: parsed.tables[0]?.rows.length ?? 0, bytes: Buffer.byteLength(text), peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 function twinMode(): Record<string, number> {
-  {
-    const rows = projectedT1608Rows(sampleCefRows());
-    const params = t1608003.paramsSchema.parse({});
-    let hits = 0;
-    for (let i = 0; i < 5_000; i++) t1608003.evaluate(rows[i % rows.length] as Row, params); // warm-up
-    const n = 200_000;
-    const started = performance.now();
-    for (let i = 0; i < n; i++) if (t1608003.evaluate(rows[i % rows.length] as Row, params)) hits++;
-    const ms = performance.now() - started;
-    return { usPerRow: (ms * 1000) / n, rows: n, hits };
-  }
+  const rows = projectedT1608Rows(sampleCefRows());
+  const params = t1608003.paramsSchema.parse({});
+  let hits = 0;
+  for (let i = 0; i < 5_000; i++) t1608003.evaluate(rows[i % rows.length] as Row, params); // warm-up
+  const n = 200_000;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) if (t1608003.evaluate(rows[i % rows.length] as Row, params)) hits++;
+  const ms = performance.now() - started;
+  return { usPerRow: (ms * 1000) / n, rows: n, hits };
 }
 
 async function main(): Promise<Record<string, number>> {
