@@ -1,9 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
 import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { problemsFromZod } from '../shared/errors.js';
-import { deliverableFindingSchema } from '../shared/delivery/finding-schema.js';
 import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
 import { decodeQueueMessage, encodeQueueMessage } from '../shared/state/queue-encoding.js';
@@ -59,6 +57,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
       await poison({ reason: `message is not JSON: ${errorMessage(err)}`, failures: [] });
       return;
     }
+    const { deliverableFindingSchema } = await import('../shared/delivery/finding-schema.js');
     const parsed = deliverableFindingSchema.safeParse(raw);
     if (!parsed.success) {
       const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
@@ -92,7 +91,8 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
 
 /** Production wiring: settings, Table ledger, poison queue, managed identity for ARM (loaded on first use). */
 async function depsFromEnvironment(): Promise<DeliverDeps> {
-  const [{ delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
     import('../shared/delivery/deliverer.js'),
     import('../shared/state/delivery-ledger.js'),
     import('../shared/state/storage.js'),

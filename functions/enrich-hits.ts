@@ -1,13 +1,9 @@
 import { type InvocationContext, app } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
-import { z } from 'zod';
-import { loadConfig } from '../shared/config.js';
 import type { Enricher } from '../shared/enrichment/enricher.js';
-import { ValidationError, problemsFromZod } from '../shared/errors.js';
-import type { Hit } from '../shared/model.js';
 import type { Tuning } from '../shared/scoring/tuning.js';
-import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage } from '../shared/state/queue-encoding.js';
+import { ENRICH_LEDGER_TABLE, QUEUE_NAMES } from '../shared/state/queue-encoding.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -30,28 +26,17 @@ export interface EnrichHitsDeps {
   now?: () => Date;
 }
 
-const hitSchema = z
-  .object({
-    detectionId: z.string().min(1),
-    key: z.string().min(1),
-    time: z.string(),
-    row: z.record(z.string(), z.unknown()),
-    signals: z.array(z.object({ id: z.string(), points: z.number(), reason: z.string() })),
-    indicators: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-    entities: z.object({ domains: z.array(z.string()).default([]) }).loose(),
-  })
-  .loose();
-
 export function makeEnrichHitsHandler(getDeps: () => EnrichHitsDeps | Promise<EnrichHitsDeps>) {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const hits = parseHitMessages(message);
-    const [deps, { makeFinding }, { ensureTable }, { enqueueFinding }, { describeDeadLetter }] = await Promise.all([
+    const [deps, { parseHitMessages }, { makeFinding }, { ensureTable }, { enqueueFinding }, { describeDeadLetter }] = await Promise.all([
       getDeps(),
+      import('../shared/state/hit-queue.js'),
       import('../shared/scoring/finding.js'),
       import('../shared/state/storage.js'),
       import('../shared/state/findings-queue.js'),
       import('../shared/state/queue-message.js'),
     ]);
+    const hits = parseHitMessages(message);
     const now = deps.now ?? (() => new Date());
     const ledger = await ensureTable(deps.ledger);
     for (const hit of hits) {
@@ -70,30 +55,6 @@ export function makeEnrichHitsHandler(getDeps: () => EnrichHitsDeps | Promise<En
   };
 }
 
-/** The hits of a "hits" message (a group or one bare hit), each checked; names the failing hit's fields. */
-export function parseHitMessages(message: unknown): Hit[] {
-  let value = message;
-  if (typeof message === 'string') {
-    try {
-      value = decodeQueueMessage(message);
-    } catch {
-      throw new ValidationError('invalid hits message', [{ path: '', message: 'not JSON (nor base64 JSON)' }]);
-    }
-  }
-  const grouped = value !== null && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { hits?: unknown }).hits);
-  const items = grouped ? ((value as { hits: unknown[] }).hits) : [value];
-  return items.map((item, i) => {
-    const parsed = hitSchema.safeParse(item);
-    if (!parsed.success) throw new ValidationError('invalid hits message', problemsFromZod(parsed.error.issues, grouped ? `hits.${i}` : undefined));
-    return parsed.data as unknown as Hit;
-  });
-}
-
-/** One hit (the earlier name; a group message must go through parseHitMessages). */
-export function parseHitMessage(message: unknown): Hit {
-  return parseHitMessages(message)[0] as Hit;
-}
-
 async function alreadyEnqueued(ledger: TableClient, partitionKey: string, rowKey: string): Promise<boolean> {
   try {
     await ledger.getEntity(partitionKey, rowKey);
@@ -105,7 +66,8 @@ async function alreadyEnqueued(ledger: TableClient, partitionKey: string, rowKey
 }
 
 const depsFromSettings = buildOnce(async (): Promise<EnrichHitsDeps> => {
-  const [{ enricherFromConfig }, { tuningFromConfig }, { requireStorage }, { deadLetterQueueName }] = await Promise.all([
+  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { requireStorage }, { deadLetterQueueName }] = await Promise.all([
+    import('../shared/config.js'),
     import('../shared/enrichment/enricher.js'),
     import('../shared/scoring/tuning.js'),
     import('../shared/state/storage.js'),

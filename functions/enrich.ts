@@ -1,6 +1,5 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
 import type { Enricher } from '../shared/enrichment/enricher.js';
 import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
 import type { Finding } from '../shared/model.js';
@@ -100,7 +99,8 @@ function parseJson(text: string): unknown {
 }
 
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
-  const [{ enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
+  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
+    import('../shared/config.js'),
     import('../shared/enrichment/enricher.js'),
     import('../shared/scoring/tuning.js'),
     import('../shared/state/storage.js'),

@@ -1,8 +1,7 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
-import { loadConfig, requireSettings } from '../shared/config.js';
 import type { Detection } from '../shared/detections/types.js';
 import type { DetectionRunResult, HuntDeps } from '../shared/hunting/hunt-detection.js';
-import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
+import { huntTimers } from '../shared/hunting/hunt-timers.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -12,8 +11,8 @@ import { buildOnce } from './lib/once.js';
  * the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
  * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
  * never overlap; the watermark write is conditional anyway.
- * Registering needs only the settings and the schedules; the hunt engine and the Azure clients
- * are imported on the first run.
+ * Registering needs only HUNTS_ENABLED and the schedules (shared/hunting/hunt-timers.ts); the
+ * settings schema, the detections, the hunt engine and the Azure clients are imported on the first run.
  */
 
 /** The state scope the timer functions use. */
@@ -44,8 +43,9 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
-  const [{ huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
+  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
     await Promise.all([
+      import('../shared/config.js'),
       import('../shared/hunting/hunt-detection.js'),
       import('../shared/hunting/log-analytics.js'),
       import('../shared/scoring/tuning.js'),
@@ -70,16 +70,22 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   };
 });
 
+/** The handler for a registered timer: the detection's definition is loaded on its first run. */
+function lazyHuntHandler(detectionId: string): HuntHandler {
+  let handler: HuntHandler | undefined;
+  return async (timer, context) => {
+    if (!handler) {
+      const { getDetection } = await import('../shared/detections/index.js');
+      handler = makeHuntHandler(getDetection(detectionId), productionDeps);
+    }
+    return handler(timer, context);
+  };
+}
+
 /** Registers the timers; a bad HUNTS_ENABLED or schedule fails loudly at startup, naming the setting. */
 export function registerHunts(env: Record<string, string | undefined> = process.env): void {
-  const config = loadConfig(env);
-  for (const detection of enabledDetections(config)) {
-    app.timer(huntFunctionName(detection), {
-      schedule: scheduleFor(detection, config),
-      runOnStartup: false,
-      useMonitor: true,
-      handler: makeHuntHandler(detection, productionDeps),
-    });
+  for (const timer of huntTimers(env)) {
+    app.timer(timer.functionName, { schedule: timer.schedule, runOnStartup: false, useMonitor: true, handler: lazyHuntHandler(timer.id) });
   }
 }
 

@@ -1,5 +1,4 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { loadConfig } from '../shared/config.js';
 import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { redact } from '../shared/redact.js';
 import { appCredential } from './lib/credential.js';
@@ -36,7 +35,8 @@ export function makeTeamsDigestHandler(getDeps: () => TeamsDigestDeps | Promise<
 }
 
 async function depsFromEnvironment(): Promise<TeamsDigestDeps> {
-  const [{ delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
     import('../shared/delivery/deliverer.js'),
     import('../shared/state/delivery-ledger.js'),
     import('../shared/state/storage.js'),
