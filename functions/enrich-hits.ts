@@ -39,19 +39,27 @@ export function makeEnrichHitsHandler(getDeps: () => EnrichHitsDeps | Promise<En
     const hits = parseHitMessages(message);
     const now = deps.now ?? (() => new Date());
     const ledger = await ensureTable(deps.ledger);
-    for (const hit of hits) {
-      const finding = makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now());
-      const partitionKey = finding.id.slice(0, 2);
-      if (await alreadyEnqueued(ledger, partitionKey, finding.id)) {
-        context.log(`enrich-hits: finding ${finding.id} was already enqueued; redelivery acknowledged`);
-        continue;
-      }
-      const dead = await enqueueFinding(deps.findings, finding, deps.deadLetters);
-      if (dead) context.warn(`enrich-hits: ${describeDeadLetter(dead)}`);
-      await ledger.upsertEntity({ partitionKey, rowKey: finding.id, detectionId: hit.detectionId, enqueuedAt: now() }, 'Replace');
-      const missing = finding.enrichment.missing.filter((m) => m.retryable).map((m) => m.source);
-      context.log(`enrich-hits: finding ${finding.id} (${finding.level}, score ${finding.score})${missing.length ? `; missing ${missing.join(', ')}` : ''}`);
-    }
+    // A message's hits are enriched side by side: the enricher bounds the crt.sh calls and shares
+    // one lookup per domain, so a group costs about what its distinct domains cost. One failure
+    // does not stop the others; the message then fails and its redelivery skips the enqueued ones.
+    const outcomes = await Promise.allSettled(
+      hits.map(async (hit) => {
+        const finding = makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now());
+        const partitionKey = finding.id.slice(0, 2);
+        if (await alreadyEnqueued(ledger, partitionKey, finding.id)) {
+          context.log(`enrich-hits: finding ${finding.id} was already enqueued; redelivery acknowledged`);
+          return;
+        }
+        const dead = await enqueueFinding(deps.findings, finding, deps.deadLetters);
+        if (dead) context.warn(`enrich-hits: ${describeDeadLetter(dead)}`);
+        await ledger.upsertEntity({ partitionKey, rowKey: finding.id, detectionId: hit.detectionId, enqueuedAt: now() }, 'Replace');
+        const missing = finding.enrichment.missing.filter((m) => m.retryable).map((m) => m.source);
+        context.log(`enrich-hits: finding ${finding.id} (${finding.level}, score ${finding.score})${missing.length ? `; missing ${missing.join(', ')}` : ''}`);
+      }),
+    );
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed.length === 1) throw failed[0]?.reason;
+    if (failed.length > 1) throw new AggregateError(failed.map((f) => f.reason), `enrich-hits: ${failed.length} of ${hits.length} hits failed`);
   };
 }
 
