@@ -1,5 +1,6 @@
 import { DNS_NAME_SOURCE } from '../common.js';
 import { paramValue, regexSource } from '../definition/params.js';
+import { KeyValueScanner } from './key-value-scanner.js';
 import type { Expr, Regex } from '../definition/types.js';
 import { Re2, decodeUtf16leBase64, hasTerm, isEmptyValue, kustoEquals, toNumber, toText, type Value } from './kusto-values.js';
 
@@ -84,6 +85,13 @@ export class ExprCompiler {
         const v = this.compile(e.value);
         const group = e.group;
         return (env) => re.extract(toText(v(env)), group);
+      }
+      case 'extract_kv': {
+        const keys = paramValue(this.params, e.keys);
+        if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new Error(`extract_kv keys "${e.keys}" is not a list of strings`);
+        const scanner = new KeyValueScanner(keys as string[]);
+        const v = this.compile(e.value);
+        return (env) => scanner.extract(toText(v(env)));
       }
       case 'extract_all': {
         const re = this.regex(e.regex);

@@ -149,7 +149,7 @@ function compileOutputs(def: DetectionDefinition, c: ExprCompiler): (row: Row, e
   return (row, env, signals) => {
     const time = eventTime(row, def.time);
     const evaluation: Evaluation = {
-      key: stableKey(id, key.map((k) => keyPart(k(env)))),
+      key: stableKey(id, [time, ...key.map((k) => keyPart(k(env)))]),
       time,
       signals,
       indicators: Object.fromEntries(indicators.map(([name, e]) => [name, indicatorValue(e(env))])),

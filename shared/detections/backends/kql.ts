@@ -1,6 +1,6 @@
 import { kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList } from '../../kql/literals.js';
 import { timeFilter } from '../common.js';
-import { numberParam, paramValue, regexSource } from '../definition/params.js';
+import { keyValueRegex, numberParam, paramValue, regexSource } from '../definition/params.js';
 import type { Branch, DetectionDefinition, Expr, Literal, Step } from '../definition/types.js';
 import type { QueryWindow } from '../types.js';
 
@@ -100,6 +100,8 @@ class KqlWriter {
         return `coalesce(${list(e.args)})`;
       case 'extract':
         return `extract(${this.regex(e.regex)}, ${e.group}, ${this.expr(e.value)})`;
+      case 'extract_kv':
+        return `extract(${this.regex(keyValueRegex(e.keys))}, 1, ${this.expr(e.value)})`;
       case 'extract_all':
         return `extract_all(${this.regex(e.regex)}, ${this.expr(e.value)})`;
       case 'trim':

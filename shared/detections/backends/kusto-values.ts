@@ -39,33 +39,48 @@ export function truthy(v: Value): boolean {
 /** A compiled RE2 pattern with the operations the evaluator needs. */
 export class Re2 {
   private readonly re: RE2JS;
-  private readonly leading: RE2JS;
-  private readonly trailing: RE2JS;
+  private readonly trimmer: CharClassTrimmer | undefined;
+  private readonly leading: RE2JS | undefined;
+  private readonly trailing: RE2JS | undefined;
   readonly groups: number;
+  /** The last input and its match: one row asks for several groups of one regex over one value. */
+  private lastInput: string | undefined;
+  private lastMatch: Array<string | null> | null = null;
 
   constructor(readonly source: string) {
     // Fails on anything RE2 does not accept (look-arounds, back-references): clear error, at compile time.
     this.re = RE2JS.compile(source);
     this.groups = this.re.groupCount();
-    const { flags, body } = splitFlags(source);
-    this.leading = RE2JS.compile(`${flags}^(?:${body})+`);
-    this.trailing = RE2JS.compile(`${flags}(?:${body})+$`);
+    this.trimmer = CharClassTrimmer.of(source);
+    if (!this.trimmer) {
+      const { flags, body } = splitFlags(source);
+      this.leading = RE2JS.compile(`${flags}^(?:${body})+`);
+      this.trailing = RE2JS.compile(`${flags}(?:${body})+$`);
+    }
   }
 
   test(value: string): boolean {
+    if (value === this.lastInput) return this.lastMatch !== null;
     return this.re.test(value);
+  }
+
+  private match(value: string): Array<string | null> | null {
+    if (value !== this.lastInput) {
+      // The DFA answers "no match" cheaply; only a match pays for the capturing engine.
+      this.lastMatch = this.re.test(value) ? (this.re.exec(value) as Array<string | null> | null) : null;
+      this.lastInput = value;
+    }
+    return this.lastMatch;
   }
 
   /** extract(): the group's text, "" when there is no match or the group did not take part. */
   extract(value: string, group: number): string {
-    if (!this.re.test(value)) return '';
-    const m = this.re.exec(value);
-    return (m?.[group] as string | null | undefined) ?? '';
+    return this.match(value)?.[group] ?? '';
   }
 
   /** extract_all() with one group: the group of every match, flat; with several, arrays of groups. */
   extractAll(value: string): Value[] {
-    if (!this.re.test(value)) return [];
+    if (!this.test(value)) return [];
     const out: Value[] = [];
     for (const m of this.re.matchAll(value)) {
       if (this.groups <= 1) out.push((m[this.groups] as string | null | undefined) ?? '');
@@ -76,24 +91,60 @@ export class Re2 {
 
   /** trim(): every leading and trailing match removed. */
   trim(value: string): string {
+    if (this.trimmer) return this.trimmer.trim(value, true);
     return this.trimEnd(this.trimStart(value));
   }
 
-  trimStart(value: string): string {
-    const m = this.leading.test(value) ? this.leading.exec(value) : null;
+  private trimStart(value: string): string {
+    const leading = this.leading as RE2JS;
+    const m = leading.test(value) ? leading.exec(value) : null;
     return m && m[0] ? value.slice((m[0] as string).length) : value;
   }
 
   trimEnd(value: string): string {
-    if (!this.trailing.test(value)) return value;
-    const m = this.trailing.exec(value);
+    if (this.trimmer) return this.trimmer.trim(value, false);
+    const trailing = this.trailing as RE2JS;
+    if (!trailing.test(value)) return value;
+    const m = trailing.exec(value);
     return m && m[0] ? value.slice(0, value.length - (m[0] as string).length) : value;
   }
 
   replace(value: string, rewrite: string): string {
-    if (!this.re.test(value)) return value;
+    if (!this.test(value)) return value;
     // KQL's rewrite refers to groups as \1; RE2JS's replaceAll as $1.
     return this.re.matcher(value).replaceAll(rewrite.replace(/\$/g, '\\$').replace(/\\(\d)/g, '$$$1'));
+  }
+}
+
+/**
+ * trim() with a pattern that is one character class repeated (`[ \t\r\n]+`, `\.+`): the same
+ * result as the regex, by a scan over the characters (the common case, run for most cells).
+ */
+class CharClassTrimmer {
+  private constructor(private readonly chars: Set<number>) {}
+
+  static of(source: string): CharClassTrimmer | undefined {
+    const m = /^(?:\[((?:\\[tnr.\\\-/:]|[^\]\\^])+)\]|(\\[.\\/:-]|[^\\[\](){}.*+?^$|]))\+$/.exec(source);
+    if (!m) return undefined;
+    const body = m[1] ?? (m[2] as string);
+    const chars = new Set<number>();
+    for (let i = 0; i < body.length; i++) {
+      let ch = body[i] as string;
+      if (ch === '\\') {
+        const next = body[++i] as string;
+        ch = next === 't' ? '\t' : next === 'n' ? '\n' : next === 'r' ? '\r' : next;
+      } else if (ch === '-' && m[1] !== undefined && i > 0 && i < body.length - 1) return undefined; // a range: not handled here
+      chars.add(ch.charCodeAt(0));
+    }
+    return new CharClassTrimmer(chars);
+  }
+
+  trim(value: string, both: boolean): string {
+    let start = 0;
+    let end = value.length;
+    if (both) while (start < end && this.chars.has(value.charCodeAt(start))) start++;
+    while (end > start && this.chars.has(value.charCodeAt(end - 1))) end--;
+    return start === 0 && end === value.length ? value : value.slice(start, end);
   }
 }
 

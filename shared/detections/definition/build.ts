@@ -37,6 +37,7 @@ export const reCs = (pattern: string): Regex => ({ pattern, caseInsensitive: fal
 export const matches = (value: Expr, regex: Regex): Expr => ({ op: 'matches', value, regex });
 export const coalesce = (...args: Expr[]): Expr => ({ op: 'coalesce', args });
 export const extract = (regex: Regex, group: number, value: Expr): Expr => ({ op: 'extract', regex, group, value });
+export const extractKv = (keys: string, value: Expr): Expr => ({ op: 'extract_kv', keys, value });
 export const extractAll = (regex: Regex, value: Expr): Expr => ({ op: 'extract_all', regex, value });
 export const trim = (regex: Regex, value: Expr): Expr => ({ op: 'trim', regex, value });
 export const trimEnd = (regex: Regex, value: Expr): Expr => ({ op: 'trim_end', regex, value });

@@ -41,3 +41,8 @@ export function regexSource(regex: Regex, params: Record<string, unknown>): stri
   });
   return regex.caseInsensitive ? `(?i)${body}` : body;
 }
+
+/** The regex extract_kv stands for, as a template over its key list parameter. */
+export function keyValueRegex(keysParam: string): Regex {
+  return { pattern: `(?:^|[;|])[ \\t]*{{${keysParam}}}=([^;|\\r\\n]*)`, caseInsensitive: true };
+}

@@ -74,6 +74,14 @@ export type Expr =
   | { op: 'coalesce'; args: Expr[] }
   /** extract(regex, group, value): "" when it does not match. */
   | { op: 'extract'; regex: Regex; group: number; value: Expr }
+  /**
+   * The value of the first `key=value` pair whose key is one of the list parameter `keys`
+   * (case-insensitive), pairs separated by `;` or `|` with optional spaces/tabs before the key,
+   * the value running to the next `;`, `|` or line break; "" when none. Exactly KQL's
+   * extract(@'(?i)(?:^|[;|])[ \t]*(?:k1|k2|…)=([^;|\r\n]*)', 1, value), which is what the
+   * backends emit; the evaluator scans instead of running the regex (the hottest expression).
+   */
+  | { op: 'extract_kv'; keys: string; value: Expr }
   /** extract_all(regex, value): one group → flat array of strings; empty array on no match. */
   | { op: 'extract_all'; regex: Regex; value: Expr }
   /** trim(regex, value) / trim_end(regex, value): the regex removed from both ends / the end. */
@@ -169,7 +177,7 @@ export interface DetectionDefinition<P extends Record<string, unknown> = Record<
   sort: Array<{ column: string; order: 'asc' | 'desc' }>;
   /** Event time: the first parseable of these columns. */
   time: string[];
-  /** Values that identify the hit (hashed with the id into Evaluation.key). */
+  /** Values that identify the hit (hashed with the id and the event time into Evaluation.key). */
   key: Expr[];
   /** Indicators of the hit: name → expression; "" becomes null. */
   indicators: Record<string, Expr>;

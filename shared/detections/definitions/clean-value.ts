@@ -1,4 +1,4 @@
-import { re, reCs, replaceRegex, trim } from '../definition/build.js';
+import { iff, inCi, lit, reCs, trim } from '../definition/build.js';
 import type { Expr } from '../definition/types.js';
 
 /**
@@ -6,8 +6,11 @@ import type { Expr } from '../definition/types.js';
  * vendors write for "no value" (null, n/a, -, none) made empty. Applied to each candidate before
  * a coalesce, so a blank first candidate never hides a real second one.
  */
-export const BLANK_MARKERS = ['null', 'n/a', '-', 'none'];
+export const BLANK_MARKERS = ['', 'null', 'n/a', '-', 'none'];
+
+const WHITESPACE = reCs('[ \\t\\r\\n]+');
 
 export function cleanValue(value: Expr): Expr {
-  return trim(reCs('[ \\t\\r\\n]+'), replaceRegex(value, re(`^[ \\t\\r\\n]*(?:null|n/a|-|none)[ \\t\\r\\n]*$`), ''));
+  const trimmed = trim(WHITESPACE, value);
+  return iff(inCi(trimmed, lit(BLANK_MARKERS)), lit(''), trimmed);
 }

@@ -11,6 +11,7 @@ import {
   extend,
   extract,
   extractAll,
+  extractKv,
   iff,
   inCi,
   indexOf,
@@ -113,7 +114,7 @@ const COLUMNS = {
 } as const;
 
 /** `key=value` in AdditionalExtensions for the keys of a list parameter: pairs separated by `;` (Sentinel) or `|`. */
-const extension = (keysParam: string): Expr => extract(re(`(?:^|[;|])[ \\t]*{{${keysParam}}}=([^;|\\r\\n]*)`), 1, col('AdditionalExtensions'));
+const extension = (keysParam: string): Expr => extractKv(keysParam, col('AdditionalExtensions'));
 const CN_PRESENT = re('(?:^|[,/])[ \\t]*CN=');
 const CN_VALUE = re('(?:^|[,/])[ \\t]*CN=([^,/]*)');
 const SAN_NAME = reCs('(?:dns:)?([^\\s,:]+)');
