@@ -1,120 +1,29 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
-import type { QueueClient } from '@azure/storage-queue';
-import type { Enricher } from '../shared/enrichment/enricher.js';
-import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
-import type { Finding } from '../shared/model.js';
-import type { Tuning } from '../shared/scoring/tuning.js';
-import { errorMessage } from '../shared/redact.js';
-import { QUEUE_NAMES } from '../shared/state/queue-encoding.js';
-import { errorResponse, json } from './lib/http-response.js';
+import type { EnrichRequestDeps } from '../shared/use-cases/enrich-request.js';
+import { contextLog } from './lib/context-log.js';
 import { appCredential } from './lib/credential.js';
+import { errorResponse, json } from './lib/http-response.js';
 import { buildOnce } from './lib/once.js';
+import { readBody } from './lib/read-body.js';
 
-/**
- * POST /api/enrich: a Sentinel incident-trigger payload, a hunt hit {detectionId, row}, or a bare
- * observable → {findings, skipped}. crt.sh being down never fails the request: each finding
- * lists what is missing and is scored without it.
- */
-export interface EnrichDeps {
-  enricher: Enricher;
-  tuning: Tuning;
-  maxBodyBytes: number;
-  /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
-  findings?: QueueClient;
-  now?: () => Date;
-}
+/** POST /api/enrich → shared/use-cases/enrich-request.ts; the use-case loads on the first request. */
+export type { EnrichRequestDeps as EnrichDeps };
 
-export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps>) {
+export function makeEnrichHandler(getDeps: () => EnrichRequestDeps | Promise<EnrichRequestDeps>) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
-      const deps = await getDeps();
-      const now = deps.now ?? (() => new Date());
+      const [deps, { enrichRequest }] = await Promise.all([getDeps(), import('../shared/use-cases/enrich-request.js')]);
       const text = await readBody(request, deps.maxBodyBytes);
-      const body = parseJson(text);
-      const [{ parseEnrichRequest }, { makeFinding }] = await Promise.all([import('../shared/observables.js'), import('../shared/scoring/finding.js')]);
-      const { hits, skipped } = parseEnrichRequest(body, deps.tuning, now());
-      const findings: Finding[] = await Promise.all(
-        hits.map(async (hit) => makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now())),
-      );
-      const missing = findings.flatMap((f) => f.enrichment.missing.filter((m) => m.retryable));
-      if (missing.length > 0) context.warn(`enrich: ${missing.length} enrichment(s) missing, retryable: ${[...new Set(missing.map((m) => m.source))].join(', ')}`);
-      const writeBack = await queueForWriteBack(findings, deps.findings, context);
-      return json(200, { findings, skipped, ...(writeBack ? { writeBack } : {}) });
+      return json(200, await enrichRequest(text, deps, contextLog(context)));
     } catch (err) {
       return errorResponse(err, context);
     }
   };
 }
 
-/**
- * Findings from a Sentinel incident (the automation-rule path) go to the "findings" queue, where
- * deliver comments on the incident and raises its severity. The caller still gets its findings
- * when the queue is down; the answer says which were not queued, so the playbook can retry.
- */
-async function queueForWriteBack(findings: Finding[], queue: QueueClient | undefined, context: InvocationContext): Promise<{ queued: number; failed: number } | undefined> {
-  const fromIncident = findings.filter((f) => f.hit.incident?.armId);
-  if (!queue || fromIncident.length === 0) return undefined;
-  const [{ enqueueFinding }, { describeDeadLetter }] = await Promise.all([import('../shared/state/findings-queue.js'), import('../shared/state/queue-message.js')]);
-  let failed = 0;
-  for (const finding of fromIncident) {
-    try {
-      const dead = await enqueueFinding(queue, finding);
-      if (dead) throw new Error(describeDeadLetter(dead));
-    } catch (err) {
-      failed += 1;
-      context.warn(`enrich: finding ${finding.id} not queued for incident write-back: ${errorMessage(err)}`);
-    }
-  }
-  return { queued: fromIncident.length - failed, failed };
-}
-
-/** Reads at most limit bytes: content-length is checked first, then the bytes actually received. */
-export async function readBody(request: HttpRequest, limit: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit, declared);
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new PayloadTooLargeError(limit, total);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') throw new ValidationError('invalid request body', [{ path: '', message: 'the body is empty; expected JSON' }]);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
-const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
-  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
-    import('../shared/config.js'),
-    import('../shared/enrichment/enricher.js'),
-    import('../shared/scoring/tuning.js'),
-    import('../shared/state/storage.js'),
-  ]);
-  const config = loadConfig();
-  const tuning = tuningFromConfig(config);
-  const credential = await appCredential();
-  const storage = storageClients(config, credential);
-  return {
-    enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
-    tuning,
-    maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
-    ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
-  };
+const depsFromSettings = buildOnce(async () => {
+  const [{ loadConfig }, { enrichRequestDeps }] = await Promise.all([import('../shared/config.js'), import('../shared/use-cases/enrich-request.js')]);
+  return enrichRequestDeps(loadConfig(), await appCredential());
 });
 
 app.http('enrich', { methods: ['POST'], authLevel: 'function', route: 'enrich', handler: makeEnrichHandler(depsFromSettings) });

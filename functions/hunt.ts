@@ -2,82 +2,35 @@ import { type InvocationContext, type Timer, app } from '@azure/functions';
 import type { Detection } from '../shared/detections/types.js';
 import type { DetectionRunResult, HuntDeps } from '../shared/hunting/hunt-detection.js';
 import { huntTimers } from '../shared/hunting/hunt-timers.js';
+import { contextLog } from './lib/context-log.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
- * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
- * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits on
- * the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
- * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
- * never overlap; the watermark write is conditional anyway.
- * Registering needs only HUNTS_ENABLED and the schedules (shared/hunting/hunt-timers.ts); the
- * settings schema, the detections, the hunt engine and the Azure clients are imported on the first run.
+ * One timer function per enabled detection (HUNTS_ENABLED), on its schedule or HUNT_SCHEDULE_<ID>
+ * → shared/use-cases/hunt-source.ts (huntScheduled). The host runs a timer function as a singleton,
+ * so runs of one detection never overlap. Registering needs only HUNTS_ENABLED and the schedules;
+ * the definitions, the hunt engine and the Azure clients load on the first run.
  */
-
-/** The state scope the timer functions use. */
-export const FUNCTIONS_STATE_SCOPE = 'functions';
-
 export type HuntHandler = (timer: Timer, context: InvocationContext) => Promise<DetectionRunResult>;
 
-/**
- * The handler for one detection. `getDeps` is called on every run (cache inside it); tests pass
- * Azurite-backed stores, a LogsQueryClient with a fake credential and their own clock.
- */
 export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | Promise<HuntDeps>): HuntHandler {
   return async (timer, context) => {
-    const [deps, { huntDetection }] = await Promise.all([getDeps(), import('../shared/hunting/hunt-detection.js')]);
-    if (timer.isPastDue) context.warn(`${detection.meta.id}: this run is late (past due); the window still starts at the watermark`);
-    const result = await huntDetection(detection, {
-      ...deps,
-      log: { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) },
-    });
-    // A run that moved nothing shows as a failed invocation in Application Insights; an
-    // incomplete one made progress and only warns (its problems are already logged).
-    if (result.status === 'failed' || result.status === 'unhealthy') {
-      throw new Error(`hunt ${detection.meta.id} ${result.status}: ${result.problems.join('; ')}`);
-    }
-    return result;
+    const [deps, { huntScheduled }] = await Promise.all([getDeps(), import('../shared/use-cases/hunt-source.js')]);
+    return huntScheduled(detection, deps, timer.isPastDue, contextLog(context));
   };
 }
 
-/** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
-const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
-  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
-    await Promise.all([
-      import('../shared/config.js'),
-      import('../shared/hunting/hunt-detection.js'),
-      import('../shared/hunting/log-analytics.js'),
-      import('../shared/scoring/tuning.js'),
-      import('../shared/state/hit-queue.js'),
-      import('../shared/state/hunt-state.js'),
-      import('../shared/state/seen-hits.js'),
-      import('../shared/state/storage.js'),
-      import('../shared/state/queue-message.js'),
-    ]);
-  const config = loadConfig(process.env);
-  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
-  const credential = await appCredential();
-  const storage = requireStorage(config, credential);
-  return {
-    logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
-    workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
-    state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
-    seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
-    tuning: tuningFromConfig(config),
-    settings: huntSettings(config),
-  };
+const productionDeps = buildOnce(async () => {
+  const [{ loadConfig }, { scheduledHuntDeps }] = await Promise.all([import('../shared/config.js'), import('../shared/use-cases/hunt-source.js')]);
+  return scheduledHuntDeps(loadConfig(process.env), await appCredential());
 });
 
 /** The handler for a registered timer: the detection's definition is loaded on its first run. */
 function lazyHuntHandler(detectionId: string): HuntHandler {
   let handler: HuntHandler | undefined;
   return async (timer, context) => {
-    if (!handler) {
-      const { getDetection } = await import('../shared/detections/index.js');
-      handler = makeHuntHandler(getDetection(detectionId), productionDeps);
-    }
+    handler ??= makeHuntHandler((await import('../shared/use-cases/hunt-source.js')).scheduledDetection(detectionId), productionDeps);
     return handler(timer, context);
   };
 }

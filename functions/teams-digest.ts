@@ -1,53 +1,28 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
-import { redact } from '../shared/redact.js';
+import type { DeliveryReport } from '../shared/delivery/deliverer.js';
+import type { TeamsDigestDeps } from '../shared/use-cases/send-pending-teams.js';
+import { contextLog } from './lib/context-log.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
- * Every minute: posts the Teams cards the deliver function left pending. More than
- * DIGEST_THRESHOLD pending → one digest card; otherwise one card per finding. The host runs a timer
- * function as a singleton, so two runs never claim the same entries. A failed post stays pending
- * (and claimed) for the next run; the run then fails, so it shows in Application Insights.
+ * Every minute → shared/use-cases/send-pending-teams.ts: posts the Teams cards the deliver
+ * function left pending. The host runs a timer function as a singleton, so two runs never claim
+ * the same entries.
  */
-
+export type { TeamsDigestDeps };
 export const TEAMS_DIGEST_SCHEDULE = '0 */1 * * * *';
-
-export interface TeamsDigestDeps {
-  deliverer: Deliverer;
-}
 
 export function makeTeamsDigestHandler(getDeps: () => TeamsDigestDeps | Promise<TeamsDigestDeps>) {
   return async function teamsDigest(_timer: Timer, context: InvocationContext): Promise<DeliveryReport> {
-    const { deliverer } = await getDeps();
-    const log = (level: 'info' | 'warn', m: string) => (level === 'warn' ? context.warn(redact(m)) : context.log(redact(m)));
-    const report = await deliverer.sendPendingTeams({ log });
-    if (report.findings > 0 || report.notConfigured.length > 0) {
-      context.log(
-        `teams-digest: ${report.findings} pending, ${report.posted} card(s) posted${report.digest ? ' (digest)' : ''}, ${report.skipped} already posted, ${report.failed} failed` +
-          (report.notConfigured.length > 0 ? `; not configured: ${report.notConfigured.join(', ')}` : ''),
-      );
-    }
-    const failed = report.results.filter((r) => r.status === 'failed');
-    if (failed.length > 0) throw new Error(`teams-digest: ${failed.map((f) => `${f.deliveryId}: ${redact(f.error ?? 'failed')}`).join('; ')}; left pending for the next run`);
-    return report;
+    const [deps, { sendPendingTeams }] = await Promise.all([getDeps(), import('../shared/use-cases/send-pending-teams.js')]);
+    return sendPendingTeams(deps, contextLog(context));
   };
 }
 
-async function depsFromEnvironment(): Promise<TeamsDigestDeps> {
-  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
-    import('../shared/config.js'),
-    import('../shared/delivery/deliverer.js'),
-    import('../shared/state/delivery-ledger.js'),
-    import('../shared/state/storage.js'),
-  ]);
-  const config = loadConfig(process.env);
-  const ledger = tableLedger(requireStorage(config, await appCredential()).table(DELIVERY_TABLE));
-  // No credential for Sentinel here: this function only posts Teams cards.
-  return { deliverer: delivererFromConfig(config, undefined, { ledger, pendingTeams: ledger }) };
-}
-
-app.timer('teamsDigest', {
-  schedule: TEAMS_DIGEST_SCHEDULE,
-  handler: makeTeamsDigestHandler(buildOnce(depsFromEnvironment)),
+const depsFromSettings = buildOnce(async () => {
+  const [{ loadConfig }, { teamsDigestDeps }] = await Promise.all([import('../shared/config.js'), import('../shared/use-cases/send-pending-teams.js')]);
+  return teamsDigestDeps(loadConfig(process.env), await appCredential());
 });
+
+app.timer('teamsDigest', { schedule: TEAMS_DIGEST_SCHEDULE, handler: makeTeamsDigestHandler(depsFromSettings) });

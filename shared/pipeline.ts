@@ -1,23 +1,15 @@
-import type { Enrichment, Finding, Hit, Level } from './model.js';
-import { errorMessage } from './redact.js';
-import { makeFinding } from './scoring/finding.js';
-import type { Tuning } from './scoring/tuning.js';
+import type { Finding, Hit, Level } from './model.js';
+import { mapLimit } from './state/limit.js';
+import { type EnrichAndScoreDeps, type HitEnricher, findingForHit } from './use-cases/enrich-and-score.js';
+
+export { type HitEnricher, findingForHit };
 
 /**
  * hit → enrich → score → finding → deliver, in one process. The CLI runs it over a hunt's hits;
- * the queue functions run the same steps one message at a time (findingForHit).
+ * the queue functions run the same step one message at a time (use-cases/enrich-and-score.ts).
  */
 
-/** Adds CT history, certificate age and probe results to a hit. */
-export interface HitEnricher {
-  enrich(hit: Hit): Promise<Enrichment>;
-}
-
-export interface PipelineOptions {
-  tuning: Tuning;
-  /** Without one, findings are scored on base signals and say that enrichment is missing. */
-  enricher?: HitEnricher;
-  now?: () => Date;
+export interface PipelineOptions extends EnrichAndScoreDeps {
   /** Hits enriched at once; the enricher has its own crt.sh cap, this only bounds memory. */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
@@ -25,30 +17,16 @@ export interface PipelineOptions {
 
 const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
 
-/** One hit to one finding. An enricher that throws never loses the hit: it is scored without enrichment. */
-export async function findingForHit(hit: Hit, options: Pick<PipelineOptions, 'tuning' | 'enricher' | 'now'>): Promise<Finding> {
-  const now = options.now ?? (() => new Date());
-  const enrichment = options.enricher ? await safeEnrich(options.enricher, hit, now) : unenriched(now(), 'no enricher configured', false);
-  return makeFinding(hit, enrichment, options.tuning, now());
-}
-
 /** Every hit (duplicates by detection and key dropped) to findings, best first. */
 export async function findingsForHits(hits: Hit[], options: PipelineOptions): Promise<Finding[]> {
   const unique = uniqueHits(hits);
-  const findings: Finding[] = new Array(unique.length);
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  let next = 0;
   let done = 0;
   options.onProgress?.(0, unique.length);
-  const worker = async () => {
-    while (next < unique.length) {
-      const index = next++;
-      findings[index] = await findingForHit(unique[index]!, options);
-      done += 1;
-      options.onProgress?.(done, unique.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
+  const findings = await mapLimit(unique, Math.max(1, options.concurrency ?? 8), async (hit) => {
+    const finding = await findingForHit(hit, options);
+    options.onProgress?.((done += 1), unique.length);
+    return finding;
+  });
   return sortFindings(findings);
 }
 
@@ -72,22 +50,4 @@ export function uniqueHits(hits: Hit[]): Hit[] {
     seen.add(id);
     return true;
   });
-}
-
-async function safeEnrich(enricher: HitEnricher, hit: Hit, now: () => Date): Promise<Enrichment> {
-  try {
-    return await enricher.enrich(hit);
-  } catch (err) {
-    return unenriched(now(), `enrichment failed: ${errorMessage(err)}`, true);
-  }
-}
-
-function unenriched(at: Date, reason: string, retryable: boolean): Enrichment {
-  return {
-    missing: [
-      { source: 'crtsh', reason, retryable },
-      { source: 'certificate_age', reason, retryable },
-    ],
-    enrichedAt: at.toISOString(),
-  };
 }

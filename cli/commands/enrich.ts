@@ -3,8 +3,8 @@ import { type Enricher, enricherFromConfig } from '../../shared/enrichment/enric
 import { ValidationError } from '../../shared/errors.js';
 import type { Finding } from '../../shared/model.js';
 import { observableHit, parseObservableArgument } from '../../shared/observables.js';
-import { makeFinding } from '../../shared/scoring/finding.js';
 import { tuningFromConfig } from '../../shared/scoring/tuning.js';
+import { findingForHit } from '../../shared/use-cases/enrich-and-score.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port> [--json]
@@ -37,7 +37,7 @@ export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Comman
     const tuning = tuningFromConfig(config);
     const enricher = enricherFor ? enricherFor(io) : enricherFromConfig(config, io.credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers });
     const hit = observableHit(observable, new Date());
-    const finding = makeFinding(hit, await enricher.enrich(hit), tuning);
+    const finding = await findingForHit(hit, { enricher, tuning });
     io.stdout(args.includes('--json') ? `${JSON.stringify(finding, null, 2)}\n` : formatFinding(finding));
     return 0;
   };

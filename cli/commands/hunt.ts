@@ -6,13 +6,14 @@ import { type Config, loadConfig, requireSettings } from '../../shared/config.js
 import { ConfigError } from '../../shared/errors.js';
 import { buildFindingCard } from '../../shared/delivery/card.js';
 import { delivererFromConfig } from '../../shared/delivery/deliverer.js';
-import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
+import { DETECTIONS } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
-import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/workspace.js';
+import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
+import { hitsFromWorkspace as huntWorkspace } from '../../shared/use-cases/hunt-source.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
@@ -188,28 +189,20 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   };
 }
 
-/** Every row of every table a selected detection reads, through its TypeScript twin. */
+/** The workspace's hits (shared/use-cases/hunt-source.ts), with a progress bar on a terminal. */
 function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: Tuning, io: CliIo): Hit[] {
-  const oldest = options.sinceMs === undefined ? undefined : options.now.getTime() - options.sinceMs;
-  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
-  const total = work.reduce((n, w) => n + w.rows.length, 0);
+  const total = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   const progress = progressBar(io.stderr, 'evaluating rows', io.interactive && total >= 5_000);
-  const hits: Hit[] = [];
-  let done = 0;
-  for (const { detection, rows } of work) {
-    for (const row of rows) {
-      done += 1;
-      if (done % 1_000 === 0) progress.update(done, total);
-      if (oldest !== undefined) {
-        const t = rowTime(row);
-        if (t !== undefined && t < oldest) continue;
-      }
-      const hit = hitFromRow(detection, row, tuning);
-      if (hit) hits.push(hit);
-    }
+  try {
+    return huntWorkspace(workspace, {
+      detections: options.detections,
+      tuning,
+      ...(options.sinceMs !== undefined ? { oldest: options.now.getTime() - options.sinceMs } : {}),
+      onProgress: (done, all) => progress.update(done, all),
+    });
+  } finally {
+    progress.done();
   }
-  progress.done();
-  return hits;
 }
 
 async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntOptions, io: CliIo, credential: TokenCredential | undefined): Promise<Finding[]> {

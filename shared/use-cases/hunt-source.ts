@@ -1,0 +1,92 @@
+import type { TokenCredential } from '@azure/identity';
+import { type Config, requireSettings } from '../config.js';
+import { getDetection, hitFromRow } from '../detections/index.js';
+import type { Detection } from '../detections/types.js';
+import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../hunting/hunt-detection.js';
+import { createLogsQueryClient } from '../hunting/log-analytics.js';
+import { type Workspace, rowTime } from '../hunting/workspace.js';
+import type { Hit } from '../model.js';
+import { tuningFromConfig, type Tuning } from '../scoring/tuning.js';
+import { QueueHitSink } from '../state/hit-queue.js';
+import { HUNT_STATE_TABLE, TableHuntState } from '../state/hunt-state.js';
+import { deadLetterQueueName } from '../state/queue-message.js';
+import { QUEUE_NAMES } from '../state/queue-encoding.js';
+import { SEEN_HITS_TABLE, TableSeenHits } from '../state/seen-hits.js';
+import { requireStorage } from '../state/storage.js';
+import type { UseCaseLog } from './log.js';
+
+/**
+ * Hunt a source. Three sources, one engine per kind:
+ * - Log Analytics on a schedule (the timer functions): huntScheduled, one detection per run, new
+ *   hits to the "hits" queue, the watermark and seen hits in Table Storage under scope 'functions';
+ * - Log Analytics once (`certsoar hunt`): shared/hunting/hunt-once.ts, the same huntDetection with
+ *   the CLI's own state scope and an in-memory sink;
+ * - exported tables (`certsoar hunt --workspace DIR` and the offline demo): hitsFromWorkspace,
+ *   every row through the detection's evaluator.
+ */
+
+/** The state scope the timer functions use. */
+export const FUNCTIONS_STATE_SCOPE = 'functions';
+
+/**
+ * One scheduled run of one detection. A run that moved nothing throws, so it shows as a failed
+ * invocation in Application Insights; an incomplete one made progress and only warns (its
+ * problems are already logged).
+ */
+export async function huntScheduled(detection: Detection, deps: HuntDeps, late: boolean, log: UseCaseLog): Promise<DetectionRunResult> {
+  if (late) log.warn(`${detection.meta.id}: this run is late (past due); the window still starts at the watermark`);
+  const result = await huntDetection(detection, { ...deps, log });
+  if (result.status === 'failed' || result.status === 'unhealthy') {
+    throw new Error(`hunt ${detection.meta.id} ${result.status}: ${result.problems.join('; ')}`);
+  }
+  return result;
+}
+
+/** The detection a registered timer runs (the definitions load on the first run, not at start-up). */
+export function scheduledDetection(detectionId: string): Detection {
+  return getDetection(detectionId);
+}
+
+/** Production wiring for the timers (DefaultAzureCredential = the managed identity there). */
+export function scheduledHuntDeps(config: Config, credential: TokenCredential): HuntDeps {
+  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
+  const storage = requireStorage(config, credential);
+  return {
+    logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
+    workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
+    state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
+    seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
+    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
+    tuning: tuningFromConfig(config),
+    settings: huntSettings(config),
+  };
+}
+
+export interface WorkspaceHuntOptions {
+  detections: readonly Detection[];
+  tuning: Tuning;
+  /** Rows older than this (epoch ms) are skipped; rows without a time are kept. */
+  oldest?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Every row of every table a selected detection reads, through the detection's evaluator. */
+export function hitsFromWorkspace(workspace: Workspace, options: WorkspaceHuntOptions): Hit[] {
+  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
+  const total = work.reduce((n, w) => n + w.rows.length, 0);
+  const hits: Hit[] = [];
+  let done = 0;
+  for (const { detection, rows } of work) {
+    for (const row of rows) {
+      done += 1;
+      if (done % 1_000 === 0) options.onProgress?.(done, total);
+      if (options.oldest !== undefined) {
+        const t = rowTime(row);
+        if (t !== undefined && t < options.oldest) continue;
+      }
+      const hit = hitFromRow(detection, row, options.tuning);
+      if (hit) hits.push(hit);
+    }
+  }
+  return hits;
+}
