@@ -46,7 +46,7 @@ export function logAnalyticsSource(logs: LogsQueryClient, workspaceId: string): 
         serverTimeoutInSeconds: q.serverTimeoutInSeconds,
         deadlineMs: q.deadlineMs,
       });
-      return rowsOf(answer.table, q.detection);
+      return rowsOf(answer.table, q.detection, { projectedOnly: true });
     },
   };
 }
@@ -59,15 +59,26 @@ export type AqlBuilder = (detection: Detection, params: Record<string, unknown>,
 export function splunkSource(http: AxiosInstance, spl: SplBuilder, maxRows: number): HuntSource {
   return {
     name: 'splunk',
-    rows: (q) =>
-      splunkExport(http, { search: spl(q.detection, q.params), window: q.slice, lookbackMs: q.lookbackMs, deadlineMs: q.deadlineMs, maxRows }),
+    async rows(q) {
+      const rows = await splunkExport(http, { search: spl(q.detection, q.params), window: q.slice, lookbackMs: q.lookbackMs, deadlineMs: q.deadlineMs, maxRows });
+      return rows.map((r) => projected(r, q.detection));
+    },
   };
 }
 
 export function qradarSource(http: AxiosInstance, aql: AqlBuilder, maxRows: number): HuntSource {
   return {
     name: 'qradar',
-    rows: (q) =>
-      arielSearch(http, { aql: aql(q.detection, q.params, q.slice), deadlineMs: q.deadlineMs, maxRows, pageSize: 1000, waitSeconds: 20, pollIntervalMs: 1000 }),
+    async rows(q) {
+      const rows = await arielSearch(http, { aql: aql(q.detection, q.params, q.slice), deadlineMs: q.deadlineMs, maxRows, pageSize: 1000, waitSeconds: 20, pollIntervalMs: 1000 });
+      return rows.map((r) => projected(r, q.detection));
+    },
   };
+}
+
+/** Only the columns the detection projects: a hit carries nothing else, whatever the SIEM sent. */
+function projected(row: Row, detection: Detection): Row {
+  const out: Row = {};
+  for (const c of detection.projectedColumns) if (row[c] !== undefined) out[c] = row[c];
+  return out;
 }
