@@ -8,7 +8,7 @@ import { buildOnce } from './lib/once.js';
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on its schedule or HUNT_SCHEDULE_<ID>
- * → shared/use-cases/hunt-source.ts (huntScheduled). The host runs a timer function as a singleton,
+ * → shared/use-cases/run-hunt.ts (huntScheduled). The host runs a timer function as a singleton,
  * so runs of one detection never overlap. Registering needs only HUNTS_ENABLED and the schedules;
  * the definitions, the hunt engine and the Azure clients load on the first run.
  */
@@ -16,13 +16,13 @@ export type HuntHandler = (timer: Timer, context: InvocationContext) => Promise<
 
 export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | Promise<HuntDeps>): HuntHandler {
   return async (timer, context) => {
-    const [deps, { huntScheduled }] = await Promise.all([getDeps(), import('../shared/use-cases/hunt-source.js')]);
+    const [deps, { huntScheduled }] = await Promise.all([getDeps(), import('../shared/use-cases/run-hunt.js')]);
     return huntScheduled(detection, deps, timer.isPastDue, contextLog(context));
   };
 }
 
 const productionDeps = buildOnce(async () => {
-  const [{ loadConfig }, { scheduledHuntDeps }] = await Promise.all([import('../shared/config.js'), import('../shared/use-cases/hunt-source.js')]);
+  const [{ loadConfig }, { scheduledHuntDeps }] = await Promise.all([import('../shared/config.js'), import('../shared/use-cases/run-hunt.js')]);
   return scheduledHuntDeps(loadConfig(process.env), await appCredential());
 });
 
@@ -30,7 +30,7 @@ const productionDeps = buildOnce(async () => {
 function lazyHuntHandler(detectionId: string): HuntHandler {
   let handler: HuntHandler | undefined;
   return async (timer, context) => {
-    handler ??= makeHuntHandler((await import('../shared/use-cases/hunt-source.js')).scheduledDetection(detectionId), productionDeps);
+    handler ??= makeHuntHandler((await import('../shared/use-cases/run-hunt.js')).scheduledDetection(detectionId), productionDeps);
     return handler(timer, context);
   };
 }

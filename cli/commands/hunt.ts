@@ -13,7 +13,7 @@ import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
 import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
-import { hitsFromWorkspace as huntWorkspace } from '../../shared/use-cases/hunt-source.js';
+import { hitsFromWorkspace as huntWorkspace } from '../../shared/use-cases/run-hunt.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
@@ -189,7 +189,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   };
 }
 
-/** The workspace's hits (shared/use-cases/hunt-source.ts), with a progress bar on a terminal. */
+/** The workspace's hits (shared/use-cases/run-hunt.ts), with a progress bar on a terminal. */
 function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: Tuning, io: CliIo): Hit[] {
   const total = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   const progress = progressBar(io.stderr, 'evaluating rows', io.interactive && total >= 5_000);

@@ -4,6 +4,7 @@ import { getDetection, hitFromRow } from '../detections/index.js';
 import type { Detection } from '../detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../hunting/log-analytics.js';
+import { logAnalyticsSource } from '../hunting/sources/hunt-source.js';
 import { type Workspace, rowTime } from '../hunting/workspace.js';
 import type { Hit } from '../model.js';
 import { tuningFromConfig, type Tuning } from '../scoring/tuning.js';
@@ -52,8 +53,7 @@ export function scheduledHuntDeps(config: Config, credential: TokenCredential): 
   const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
   const storage = requireStorage(config, credential);
   return {
-    logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
-    workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
+    source: logAnalyticsSource(createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }), LOG_ANALYTICS_WORKSPACE_ID),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
