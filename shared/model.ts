@@ -1,202 +1,244 @@
+import { z } from 'zod';
+import { ValidationError, problemsFromZod } from './errors.js';
+
 /**
  * The data that flows between stages: Hit (a detection matched a row) → Enrichment (what CT,
- * certificate age and tuning add) → Finding (scored, ready to deliver). Queue messages carry
- * these as JSON, so every field is plain data.
+ * certificate age and tuning add) → Finding (scored, ready to deliver). Each is a zod schema with
+ * its type inferred from it, so the queue and HTTP boundaries check exactly what the code reads
+ * (one model, no second copy beside the interfaces). Queue messages carry these as JSON, so every
+ * field is plain data. Where a boundary may meet an older or hand-written message, a field has a
+ * default (an empty list or record) instead of being optional in the type.
  */
 
-export type Level = 'Informational' | 'Low' | 'Medium' | 'High';
+/** Severity levels, lowest first (Sentinel's incident severities; the incident payload and cards use them). */
+export const LEVELS = ['Informational', 'Low', 'Medium', 'High'] as const;
+export const levelSchema = z.enum(LEVELS);
+export type Level = z.infer<typeof levelSchema>;
+/** 0 for Informational … 3 for High: for sorting and for "never lower a severity". */
+export const LEVEL_RANK: Record<Level, number> = { Informational: 0, Low: 1, Medium: 2, High: 3 };
+/** High first, for summaries ("2 High · 1 Low"). */
+export const LEVELS_HIGH_FIRST: readonly Level[] = [...LEVELS].reverse();
 
-export type Row = Record<string, unknown>;
+export const rowSchema = z.record(z.string(), z.unknown());
+export type Row = z.infer<typeof rowSchema>;
 
 /** One named contribution to a score, so an analyst can see why. */
-export interface Signal {
+export const signalSchema = z.object({
   /** Stable id, e.g. "self_signed", "ct_recent_issuance". */
-  id: string;
-  points: number;
-  reason: string;
-}
+  id: z.string(),
+  points: z.number(),
+  reason: z.string(),
+});
+export type Signal = z.infer<typeof signalSchema>;
 
 /** The things a hit is about, in the shape Sentinel entities and cards need. */
-export interface Entities {
+export const entitiesSchema = z.object({
   /** Endpoint that produced the telemetry (DeviceName) or the client (SourceIP host). */
-  host?: string;
-  account?: string;
-  sourceIp?: string;
-  destinationIp?: string;
-  destinationHost?: string;
-  destinationPort?: number;
-  processName?: string;
-  commandLine?: string;
-  parentProcessName?: string;
-  registryKey?: string;
-  filePath?: string;
-  fileHashSha1?: string;
-  fileHashSha256?: string;
-  url?: string;
+  host: z.string().optional(),
+  account: z.string().optional(),
+  sourceIp: z.string().optional(),
+  destinationIp: z.string().optional(),
+  destinationHost: z.string().optional(),
+  destinationPort: z.number().int().optional(),
+  processName: z.string().optional(),
+  commandLine: z.string().optional(),
+  parentProcessName: z.string().optional(),
+  registryKey: z.string().optional(),
+  filePath: z.string().optional(),
+  fileHashSha1: z.string().optional(),
+  fileHashSha256: z.string().optional(),
+  url: z.string().optional(),
   /** DNS names worth a certificate-transparency lookup (destination host, CN, SANs, -DnsName). */
-  domains: string[];
-}
+  domains: z.array(z.string()).default([]),
+});
+export type Entities = z.infer<typeof entitiesSchema>;
 
 /** What the telemetry tells about the certificate involved, as far as it was logged. */
-export interface CertificateObservation {
-  subject?: string;
-  issuer?: string;
-  subjectCommonName?: string;
-  issuerCommonName?: string;
-  sans?: string[];
-  serialNumber?: string;
+export const certificateObservationSchema = z.object({
+  subject: z.string().optional(),
+  issuer: z.string().optional(),
+  subjectCommonName: z.string().optional(),
+  issuerCommonName: z.string().optional(),
+  sans: z.array(z.string()).optional(),
+  serialNumber: z.string().optional(),
   /** Lower-case hex, no separators. */
-  sha1?: string;
-  sha256?: string;
+  sha1: z.string().optional(),
+  sha256: z.string().optional(),
   /** ISO-8601 UTC. */
-  notBefore?: string;
-  notAfter?: string;
+  notBefore: z.string().optional(),
+  notAfter: z.string().optional(),
   /** True when the telemetry (or a signature check) says the certificate signs itself. */
-  selfSigned?: boolean;
+  selfSigned: z.boolean().optional(),
   /** Certificate store a thumbprint was written to (T1588.004). */
-  store?: string;
-}
-
-/** A detection matched one row. Produced by hunts, the HTTP endpoint and the offline workspace alike. */
-export interface Hit {
-  detectionId: string;
-  /** Stable per detection: the same event always has the same key (dedup, idempotency). */
-  key: string;
-  /** Event time, ISO-8601 UTC. */
-  time: string;
-  /** The row as the query projected it (or the raw table row offline). */
-  row: Row;
-  /** Base signals from the detection's TypeScript twin, points taken from tuning. */
-  signals: Signal[];
-  /** Named indicator values the twin computed (IsSelfSigned, DetectionBranch, …), for cards and tests. */
-  indicators: Record<string, string | number | boolean | null>;
-  entities: Entities;
-  certificate?: CertificateObservation;
-  /** When the hit came from a Sentinel incident (automation-rule path). */
-  incident?: IncidentRef;
-}
-
-export interface IncidentRef {
-  /** ARM id of the incident: /subscriptions/…/providers/Microsoft.SecurityInsights/incidents/{id} */
-  armId?: string;
-  incidentNumber?: number;
-  title?: string;
-  severity?: string;
-  url?: string;
-  /** Where the alert lives when it came from Splunk or QRadar, for the write-back there. */
-  siem?: SiemAlertRef;
-}
+  store: z.string().optional(),
+});
+export type CertificateObservation = z.infer<typeof certificateObservationSchema>;
 
 /** A Splunk alert (search id, and the notable event id under Splunk ES) or a QRadar offense. */
-export type SiemAlertRef =
-  | { kind: 'splunk'; sid: string; searchName: string; resultsLink?: string; notableEventId?: string }
-  | { kind: 'qradar'; offenseId: number };
+export const siemAlertRefSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('splunk'), sid: z.string(), searchName: z.string(), resultsLink: z.string().optional(), notableEventId: z.string().optional() }),
+  z.object({ kind: z.literal('qradar'), offenseId: z.number() }),
+]);
+export type SiemAlertRef = z.infer<typeof siemAlertRefSchema>;
+
+export const incidentRefSchema = z.object({
+  /** ARM id of the incident: /subscriptions/…/providers/Microsoft.SecurityInsights/incidents/{id} */
+  armId: z.string().optional(),
+  incidentNumber: z.number().optional(),
+  title: z.string().optional(),
+  severity: z.string().optional(),
+  url: z.string().optional(),
+  /** Where the alert lives when it came from Splunk or QRadar, for the write-back there. */
+  siem: siemAlertRefSchema.optional(),
+});
+export type IncidentRef = z.infer<typeof incidentRefSchema>;
+
+/** A detection matched one row. Produced by hunts, the HTTP endpoint and the offline workspace alike. */
+export const hitSchema = z.object({
+  detectionId: z.string().min(1),
+  /** Stable per detection: the same event always has the same key (dedup, idempotency). */
+  key: z.string().min(1),
+  /** Event time, ISO-8601 UTC. */
+  time: z.string(),
+  /** The row as the query projected it (or the raw table row offline). */
+  row: rowSchema.default({}),
+  /** Base signals from the detection's definition, points taken from tuning. */
+  signals: z.array(signalSchema).default([]),
+  /** Named indicator values the detection computed (IsSelfSigned, DetectionBranch, …), for cards and tests. */
+  indicators: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+  entities: entitiesSchema,
+  certificate: certificateObservationSchema.optional(),
+  /** When the hit came from a Sentinel incident (automation-rule path) or a Splunk/QRadar alert. */
+  incident: incidentRefSchema.optional(),
+});
+export type Hit = z.infer<typeof hitSchema>;
 
 /** Names of the enrichments; a missing one is reported so the finding can be re-enriched. */
-export type EnrichmentSource = 'crtsh' | 'certificate_age' | 'tls_probe';
+export const enrichmentSourceSchema = z.enum(['crtsh', 'certificate_age', 'tls_probe']);
+export type EnrichmentSource = z.infer<typeof enrichmentSourceSchema>;
 
-export interface CtHistory {
+export const ctHistorySchema = z.object({
   /** Registrable domain the history is for (public-suffix aware). */
-  domain: string;
+  domain: z.string(),
   /** Earliest CT entry for the registrable domain, ISO-8601 UTC. */
-  firstSeen?: string;
-  certificatesTotal: number;
-  issuedLast7Days: number;
-  issuedLast30Days: number;
-  distinctIssuers: number;
-  freeAcmeIssuers: string[];
-  wildcardCertificates: number;
-  /** Whether the certificate seen in the hit is in CT; undefined when the hit has nothing to match. */
-  certificateInCt?: boolean;
+  firstSeen: z.string().optional(),
+  certificatesTotal: z.number(),
+  issuedLast7Days: z.number(),
+  issuedLast30Days: z.number(),
+  distinctIssuers: z.number(),
+  freeAcmeIssuers: z.array(z.string()),
+  wildcardCertificates: z.number(),
+  /** Whether the certificate seen in the hit is in this domain's history; undefined when the hit has nothing to match. */
+  certificateInCt: z.boolean().optional(),
   /** crt.sh stopped at its row cap; counts are lower bounds. */
-  truncated: boolean;
+  truncated: z.boolean(),
   /** Where the answer came from, for the analyst and for tests. */
-  source: 'crtsh' | 'cache';
-}
+  source: z.enum(['crtsh', 'cache']),
+});
+export type CtHistory = z.infer<typeof ctHistorySchema>;
 
-export interface CertificateAge {
+export const certificateAgeSchema = z.object({
   /** ISO-8601 UTC of the certificate's notBefore. */
-  notBefore?: string;
-  notAfter?: string;
-  ageDays?: number;
+  notBefore: z.string().optional(),
+  notAfter: z.string().optional(),
+  ageDays: z.number().optional(),
   /** Which source gave the dates. */
-  from: 'log' | 'ct' | 'tls_probe';
-}
+  from: z.enum(['log', 'ct', 'tls_probe']),
+});
+export type CertificateAge = z.infer<typeof certificateAgeSchema>;
 
-export interface TlsProbeResult {
-  host: string;
-  port: number;
-  address?: string;
-  chain: Array<{
-    subject: string;
-    issuer: string;
-    sans: string[];
-    notBefore: string;
-    notAfter: string;
-    sha256: string;
-    serialNumber: string;
-  }>;
+export const tlsProbeResultSchema = z.object({
+  host: z.string(),
+  port: z.number(),
+  address: z.string().optional(),
+  chain: z.array(
+    z.object({
+      subject: z.string(),
+      issuer: z.string(),
+      sans: z.array(z.string()),
+      notBefore: z.string(),
+      notAfter: z.string(),
+      sha256: z.string(),
+      serialNumber: z.string(),
+    }),
+  ),
   /** Leaf signature verifies with its own public key and subject equals issuer. */
-  selfSigned: boolean;
-  authorized: boolean;
-  authorizationError?: string;
-}
+  selfSigned: z.boolean(),
+  authorized: z.boolean(),
+  authorizationError: z.string().optional(),
+});
+export type TlsProbeResult = z.infer<typeof tlsProbeResultSchema>;
 
-export interface MissingEnrichment {
-  source: EnrichmentSource;
-  reason: string;
+export const missingEnrichmentSchema = z.object({
+  source: enrichmentSourceSchema,
+  reason: z.string(),
   /** True when a later run should try again (outage), false when it can never succeed (no input). */
-  retryable: boolean;
-}
+  retryable: z.boolean().default(false),
+});
+export type MissingEnrichment = z.infer<typeof missingEnrichmentSchema>;
 
 /** Everything enrichment adds to a hit. */
-export interface Enrichment {
+export const enrichmentSchema = z.object({
   /** CT history of the primary registrable domain: the destination host's, else the first one the certificate names. */
-  ct?: CtHistory;
+  ct: ctHistorySchema.optional(),
   /** CT histories of the other registrable domains the certificate names (CN/SANs), one per domain, never `ct`'s. */
-  ctOtherDomains?: CtHistory[];
+  ctOtherDomains: z.array(ctHistorySchema).optional(),
   /**
-   * Whether the hit's certificate is in CT, over every lookup that could have found it (fingerprint,
-   * serial/issuer in each history): true when one found it; false only when every one of them ran to
-   * completion and none did; absent when nothing could tell (no lookup, a failed or truncated one).
+   * Whether the hit's certificate is in CT, decided once by the enricher over every lookup that
+   * could have found it (fingerprint, serial/issuer in each history): true when one found it;
+   * false only when every one of them ran to completion and none did; absent when nothing could
+   * tell (no lookup, a failed or truncated one). The scorer, the card and the incident payload read it.
    */
-  certificateInCt?: boolean;
+  certificateInCt: z.boolean().optional(),
   /** Where it was found: "fingerprint" and/or the registrable domains whose CT history holds it. */
-  certificateFoundIn?: string[];
+  certificateFoundIn: z.array(z.string()).optional(),
   /** crt.sh lookup of a fingerprint (T1588.004 thumbprints). */
-  ctCertificate?: {
-    found: boolean;
-    subject?: string;
-    issuer?: string;
-    notBefore?: string;
-    notAfter?: string;
-    selfSigned?: boolean;
-    crtshId?: string;
-  };
-  certificateAge?: CertificateAge;
-  tlsProbe?: TlsProbeResult;
-  missing: MissingEnrichment[];
-  enrichedAt: string;
-}
+  ctCertificate: z
+    .object({
+      found: z.boolean(),
+      subject: z.string().optional(),
+      issuer: z.string().optional(),
+      notBefore: z.string().optional(),
+      notAfter: z.string().optional(),
+      selfSigned: z.boolean().optional(),
+      crtshId: z.string().optional(),
+    })
+    .optional(),
+  certificateAge: certificateAgeSchema.optional(),
+  tlsProbe: tlsProbeResultSchema.optional(),
+  missing: z.array(missingEnrichmentSchema),
+  enrichedAt: z.string(),
+});
+export type Enrichment = z.infer<typeof enrichmentSchema>;
 
-export interface Suppression {
+export const suppressionSchema = z.object({
   /** Id of the suppression rule in the tuning document. */
-  rule: string;
-  reason: string;
-}
+  rule: z.string(),
+  reason: z.string(),
+});
+export type Suppression = z.infer<typeof suppressionSchema>;
 
-export interface Score {
-  score: number;
-  level: Level;
-  reasons: Signal[];
-  suppressedBy?: Suppression;
-}
+export const scoreSchema = z.object({
+  score: z.number(),
+  level: levelSchema,
+  reasons: z.array(signalSchema),
+  suppressedBy: suppressionSchema.optional(),
+});
+export type Score = z.infer<typeof scoreSchema>;
 
 /** A scored hit, ready for delivery. */
-export interface Finding extends Score {
+export const findingSchema = scoreSchema.extend({
   /** Stable: derived from the hit key, so a redelivered hit yields the same finding id. */
-  id: string;
-  hit: Hit;
-  enrichment: Enrichment;
-  scoredAt: string;
+  id: z.string().min(1),
+  hit: hitSchema,
+  enrichment: enrichmentSchema,
+  scoredAt: z.string(),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+/** A value checked against a model schema; a failure names every bad field (under `path`). */
+export function parseModel<S extends z.ZodType>(schema: S, value: unknown, what: string, path?: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(what, problemsFromZod(parsed.error.issues, path));
+  return parsed.data;
 }

@@ -1,4 +1,4 @@
-import type { Finding, Hit, Level } from './model.js';
+import { type Finding, type Hit, LEVEL_RANK } from './model.js';
 import { mapLimit } from './state/limit.js';
 import { type EnrichAndScoreDeps, type HitEnricher, findingForHit } from './use-cases/enrich-and-score.js';
 
@@ -14,8 +14,6 @@ export interface PipelineOptions extends EnrichAndScoreDeps {
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
 }
-
-const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
 
 /** Every hit (duplicates by detection and key dropped) to findings, best first. */
 export async function findingsForHits(hits: Hit[], options: PipelineOptions): Promise<Finding[]> {

@@ -4,9 +4,8 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildFindingCard, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage } from '../../shared/delivery/card.js';
-import { parseDeliverableFinding } from '../../shared/delivery/finding-schema.js';
 import { ValidationError } from '../../shared/errors.js';
-import type { Finding } from '../../shared/model.js';
+import { type Finding, findingSchema, parseModel } from '../../shared/model.js';
 import { type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar card FILE [--out DIR]
@@ -61,7 +60,7 @@ export function parseFindings(text: string): Finding[] {
   try {
     const whole: unknown = JSON.parse(trimmed);
     const list = Array.isArray(whole) ? whole : [whole];
-    return list.map((v, i) => parseDeliverableFinding(v, Array.isArray(whole) ? `[${i}]` : ''));
+    return list.map((v, i) => parseModel(findingSchema, v, 'not a finding', Array.isArray(whole) ? `[${i}]` : ''));
   } catch (err) {
     if (err instanceof ValidationError) throw err;
   }
@@ -76,7 +75,7 @@ export function parseFindings(text: string): Finding[] {
       } catch {
         throw new ValidationError('invalid NDJSON', [{ path: `line ${n}`, message: 'not JSON' }]);
       }
-      return parseDeliverableFinding(value, `line ${n}`);
+      return parseModel(findingSchema, value, 'not a finding', `line ${n}`);
     });
 }
 

@@ -14,7 +14,7 @@ import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
 import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
 import { hitsFromWorkspace as huntWorkspace } from '../../shared/use-cases/run-hunt.js';
-import type { Finding, Hit } from '../../shared/model.js';
+import { type Finding, type Hit, LEVELS_HIGH_FIRST } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
 import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
@@ -254,8 +254,8 @@ export function findingLine(finding: Finding): string {
 
 function summaryLine(hits: Hit[], findings: Finding[]): string {
   const live = findings.filter((f) => !f.suppressedBy);
-  const by = (level: string) => live.filter((f) => f.level === level).length;
-  return `${hits.length} hit(s) → ${findings.length} finding(s): ${by('High')} High, ${by('Medium')} Medium, ${by('Low')} Low, ${by('Informational')} Informational, ${findings.length - live.length} suppressed`;
+  const byLevel = LEVELS_HIGH_FIRST.map((level) => `${live.filter((f) => f.level === level).length} ${level}`).join(', ');
+  return `${hits.length} hit(s) → ${findings.length} finding(s): ${byLevel}, ${findings.length - live.length} suppressed`;
 }
 
 function describeWorkspace(workspace: Workspace): string {

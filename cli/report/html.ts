@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Finding } from '../../shared/model.js';
+import { type Finding, LEVELS_HIGH_FIRST } from '../../shared/model.js';
 import { entityLabel } from './summary.js';
 
 /**
@@ -32,7 +32,7 @@ export function renderReport(input: ReportInput): string {
   const byScore = (a: Finding, b: Finding) => b.score - a.score || a.id.localeCompare(b.id);
   const live = input.findings.filter((f) => !f.suppressedBy).sort(byScore);
   const suppressed = input.findings.filter((f) => f.suppressedBy).sort(byScore);
-  const counts = (['High', 'Medium', 'Low', 'Informational'] as const)
+  const counts = LEVELS_HIGH_FIRST
     .map((level) => `${live.filter((f) => f.level === level).length} ${level}`)
     .join(' · ');
   const cardData: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, Level } from '../model.js';
+import { type Finding, type Level, LEVELS_HIGH_FIRST, LEVEL_RANK } from '../model.js';
 import { ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, LEVEL_COLOR, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage, text } from './card.js';
 import { detectionInfo } from './detection-info.js';
 import { primaryEntity } from './incident.js';
@@ -31,7 +31,6 @@ export function digestRow(finding: Finding): DigestRow {
   };
 }
 
-const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
 
 /** Stable id of a digest: the same set of findings always gives the same id (ledger, Idempotency-Key). */
 export function digestId(findings: Array<{ id: string }>): string {
@@ -56,7 +55,7 @@ function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
   const sorted = [...findings].sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.score - a.score);
   const shown = sorted.slice(0, maxRows);
   const rest = sorted.length - shown.length;
-  const counts = (['High', 'Medium', 'Low', 'Informational'] as Level[])
+  const counts = LEVELS_HIGH_FIRST
     .map((l) => [l, findings.filter((f) => f.level === l).length] as const)
     .filter(([, n]) => n > 0)
     .map(([l, n]) => `${n} ${l}`)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { certificateObservationSchema, enrichmentSourceSchema, entitiesSchema, levelSchema, signalSchema } from '../model.js';
 
 /**
  * The incident payload certsoar posts to INCIDENT_WEBHOOK_URL. The Logic App trigger in infra/
@@ -7,14 +8,10 @@ import { z } from 'zod';
  */
 export const INCIDENT_SCHEMA_VERSION = '1.0';
 
-const level = z.enum(['Informational', 'Low', 'Medium', 'High']);
+const level = levelSchema;
 const link = z.url({ protocol: /^https?$/ });
 
-export const incidentReasonSchema = z.object({
-  id: z.string(),
-  points: z.number(),
-  reason: z.string(),
-});
+export const incidentReasonSchema = signalSchema;
 
 export const incidentDetectionSchema = z.object({
   id: z.string(),
@@ -32,34 +29,19 @@ export const incidentDetectionSchema = z.object({
   tactics: z.array(z.string()),
 });
 
-export const incidentEntitiesSchema = z.object({
-  host: z.string().optional(),
-  account: z.string().optional(),
-  sourceIp: z.string().optional(),
-  destinationIp: z.string().optional(),
-  destinationHost: z.string().optional(),
-  destinationPort: z.number().int().optional(),
-  processName: z.string().optional(),
-  commandLine: z.string().optional(),
-  parentProcessName: z.string().optional(),
-  registryKey: z.string().optional(),
-  filePath: z.string().optional(),
-  fileHashSha1: z.string().optional(),
-  fileHashSha256: z.string().optional(),
-  url: z.string().optional(),
-  domains: z.array(z.string()),
-});
+/** The hit's entities; domains always present in the payload. */
+export const incidentEntitiesSchema = entitiesSchema.extend({ domains: z.array(z.string()) });
 
-export const incidentCertificateSchema = z.object({
-  subject: z.string().optional(),
-  issuer: z.string().optional(),
-  sha1: z.string().optional(),
-  sha256: z.string().optional(),
-  serialNumber: z.string().optional(),
-  notBefore: z.string().optional(),
-  notAfter: z.string().optional(),
-  selfSigned: z.boolean().optional(),
-  store: z.string().optional(),
+export const incidentCertificateSchema = certificateObservationSchema.pick({
+  subject: true,
+  issuer: true,
+  sha1: true,
+  sha256: true,
+  serialNumber: true,
+  notBefore: true,
+  notAfter: true,
+  selfSigned: true,
+  store: true,
 });
 
 export const incidentEnrichmentSchema = z.object({
@@ -81,7 +63,7 @@ export const incidentEnrichmentSchema = z.object({
   certificateAgeFrom: z.enum(['log', 'ct', 'tls_probe']).optional(),
   missing: z.array(
     z.object({
-      source: z.enum(['crtsh', 'certificate_age', 'tls_probe']),
+      source: enrichmentSourceSchema,
       reason: z.string(),
       retryable: z.boolean(),
     }),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import axios, { type AxiosResponse } from 'axios';
 import { UpstreamUnavailableError, ValidationError } from '../errors.js';
-import type { Finding, Level } from '../model.js';
+import { type Finding, type Level, LEVEL_RANK } from '../model.js';
 import { redact } from '../redact.js';
 import { detectionInfo } from './detection-info.js';
 
@@ -20,7 +20,6 @@ import { detectionInfo } from './detection-info.js';
  */
 
 export const SECURITY_INSIGHTS_API_VERSION = '2024-03-01';
-const SEVERITY_ORDER: Record<string, number> = { Informational: 0, Low: 1, Medium: 2, High: 3 };
 const INCIDENT_ARM_ID = /^\/subscriptions\/[^/?#]+\/resourceGroups\/[^/?#]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/?#]+\/providers\/Microsoft\.SecurityInsights\/incidents\/[^/?#]+$/i;
 /** Sentinel caps comment messages at 30,000 characters. */
 const MAX_COMMENT_CHARS = 30_000;
@@ -62,7 +61,8 @@ export function commentIdFor(findingId: string): string {
 
 /** Only ever raises: returns the higher of the two severities. */
 export function raisedSeverity(current: string, wanted: Level): string {
-  return (SEVERITY_ORDER[wanted] ?? 0) > (SEVERITY_ORDER[current] ?? -1) ? wanted : current;
+  const rank = LEVEL_RANK as Record<string, number>;
+  return LEVEL_RANK[wanted] > (rank[current] ?? -1) ? wanted : current;
 }
 
 export function commentText(finding: Finding): string {

@@ -1,7 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { z } from 'zod';
-import { ValidationError, problemsFromZod } from '../errors.js';
-import type { Hit } from '../model.js';
+import { ValidationError } from '../errors.js';
+import { type Hit, hitSchema, parseModel } from '../model.js';
 import { mapLimit } from './limit.js';
 import { type DeadLetter, deadLetterFor, putDeadLetters, shrinkToFit } from './queue-message.js';
 import { decodeQueueMessage } from './queue-encoding.js';
@@ -121,19 +120,6 @@ export function hitMessage(hit: Hit): string {
   return packHits(fitted)[0] as string;
 }
 
-/** A hit as the consumer checks it at the queue boundary (the fields enrichment and scoring read). */
-const hitSchema = z
-  .object({
-    detectionId: z.string().min(1),
-    key: z.string().min(1),
-    time: z.string(),
-    row: z.record(z.string(), z.unknown()),
-    signals: z.array(z.object({ id: z.string(), points: z.number(), reason: z.string() })),
-    indicators: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-    entities: z.object({ domains: z.array(z.string()).default([]) }).loose(),
-  })
-  .loose();
-
 /** The hits of a "hits" message (a group or one bare hit), each checked; names the failing hit's fields. */
 export function parseHitMessages(message: unknown): Hit[] {
   let value = message;
@@ -147,9 +133,7 @@ export function parseHitMessages(message: unknown): Hit[] {
   const grouped = value !== null && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { hits?: unknown }).hits);
   const items = grouped ? ((value as { hits: unknown[] }).hits) : [value];
   return items.map((item, i) => {
-    const parsed = hitSchema.safeParse(item);
-    if (!parsed.success) throw new ValidationError('invalid hits message', problemsFromZod(parsed.error.issues, grouped ? `hits.${i}` : undefined));
-    return parsed.data as unknown as Hit;
+    return parseModel(hitSchema, item, 'invalid hits message', grouped ? `hits.${i}` : undefined);
   });
 }
 

@@ -3,11 +3,16 @@
  * register their triggers and the decoder to read a message, before (or without) any client.
  */
 
+/** The queue names stages exchange messages on. */
+export const QUEUE_NAMES = { hits: 'hits', findings: 'findings' } as const;
+
 /**
- * The queue names stages exchange messages on. "findings-poison" holds the findings delivery gave
- * up on, with the reason (shared/use-cases/deliver-finding-message.ts).
+ * The poison queue of a queue: where the Functions host moves a message after maxDequeueCount, and
+ * where delivery puts a finding it gave up on, with the reason (use-cases/deliver-finding-message.ts).
  */
-export const QUEUE_NAMES = { hits: 'hits', findings: 'findings', findingsPoison: 'findings-poison' } as const;
+export function poisonQueueName(queue: string): string {
+  return `${queue}-poison`;
+}
 
 /** Hits already turned into findings (the enrich-hits function's idempotency ledger). */
 export const ENRICH_LEDGER_TABLE = 'enrichledger';

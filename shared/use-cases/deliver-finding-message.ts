@@ -2,12 +2,11 @@ import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
 import { type Deliverer, type DeliveryReport, delivererFromConfig } from '../delivery/deliverer.js';
-import { deliverableFindingSchema } from '../delivery/finding-schema.js';
 import { problemsFromZod } from '../errors.js';
-import type { Finding } from '../model.js';
+import { type Finding, findingSchema } from '../model.js';
 import { errorMessage, redact } from '../redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../state/delivery-ledger.js';
-import { QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage } from '../state/queue-encoding.js';
+import { QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, poisonQueueName } from '../state/queue-encoding.js';
 import { ensureQueue, requireStorage } from '../state/storage.js';
 import type { UseCaseLog } from './log.js';
 
@@ -65,12 +64,12 @@ function checkMessage(message: unknown, dequeueCount: number, maxAttempts: numbe
   } catch (err) {
     return { reason: `message is not JSON: ${errorMessage(err)}`, failures: [] };
   }
-  const parsed = deliverableFindingSchema.safeParse(raw);
+  const parsed = findingSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
     return { reason: `not a finding: ${problems.slice(0, 5).join('; ')}`, failures: [], finding: raw };
   }
-  const finding = parsed.data as unknown as Finding;
+  const finding = parsed.data;
   if (dequeueCount > maxAttempts) return { reason: `dequeued ${dequeueCount} times without completing (limit ${maxAttempts})`, failures: [], finding };
   return { finding };
 }
@@ -79,7 +78,7 @@ async function poison(p: Poison, dequeueCount: number, queue: QueueClient, log: 
   await ensureQueue(queue);
   const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
   await queue.sendMessage(encodeQueueMessage(body));
-  log.warn(`deliver: moved to ${QUEUE_NAMES.findingsPoison}: ${body.reason}`);
+  log.warn(`deliver: moved to ${poisonQueueName(QUEUE_NAMES.findings)}: ${body.reason}`);
 }
 
 function summary(finding: Finding, report: DeliveryReport): string {
@@ -98,7 +97,7 @@ export function deliverDeps(config: Config, credential: TokenCredential): Delive
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {
     deliverer: delivererFromConfig(config, credential, { ledger, pendingTeams: ledger }),
-    poisonQueue: storage.queue(QUEUE_NAMES.findingsPoison),
+    poisonQueue: storage.queue(poisonQueueName(QUEUE_NAMES.findings)),
     maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
   };
 }
