@@ -1,4 +1,3 @@
-import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
 import { detectionInfo } from './detection-info.js';
@@ -83,7 +82,9 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
   const cert = finding.hit.certificate;
   const ct = finding.enrichment.ct;
   const age = finding.enrichment.certificateAge;
-  const presence = ctPresence(finding.hit, finding.enrichment);
+  // The enricher decided whether the certificate is in CT; the card only reads it.
+  const inCt = finding.enrichment.certificateInCt;
+  const foundIn = finding.enrichment.certificateFoundIn ?? [];
   const otherCt = finding.enrichment.ctOtherDomains ?? [];
 
   const body: CardElement[] = [
@@ -129,7 +130,7 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
     ['CT first seen', ct ? (ct.firstSeen ? `${ct.firstSeen.slice(0, 10)} (${text(ct.domain, 100)})` : `never (${text(ct.domain, 100)})`) : 'unknown'],
     ['Recent issuance', ct ? `${ct.issuedLast7Days} in 7 days, ${ct.issuedLast30Days} in 30 days${ct.truncated ? ' (lower bound)' : ''}` : undefined],
     ['CT first seen, other names', otherCt.length > 0 ? t(otherCt.map((h) => `${h.domain} first seen ${h.firstSeen ? h.firstSeen.slice(0, 10) : 'never'}`).join('; ')) : undefined],
-    ['Certificate in CT', presence.inCt === true ? t(`yes (${presence.foundIn.map((w) => (w === 'fingerprint' ? 'fingerprint' : `${w} history`)).join(', ')})`) : presence.inCt === false ? 'no' : cert ? 'unknown' : undefined],
+    ['Certificate in CT', inCt === true ? t(`yes (${foundIn.map((w) => (w === 'fingerprint' ? 'fingerprint' : `${w} history`)).join(', ')})`) : inCt === false ? 'no' : cert ? 'unknown' : undefined],
     ['Domains', listWithMore(e.domains, limits.maxDomains, limits.maxText)],
     ['Event time', t(finding.hit.time)],
   ];

@@ -1,4 +1,3 @@
-import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Entities, Finding } from '../model.js';
 import { redact } from '../redact.js';
 import { detectionInfo } from './detection-info.js';
@@ -65,7 +64,7 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
       ctFirstSeen: ct?.firstSeen,
       recentIssuance: ct ? { last7Days: ct.issuedLast7Days, last30Days: ct.issuedLast30Days, total: ct.certificatesTotal, truncated: ct.truncated } : undefined,
       // Over every lookup (fingerprint, each domain's history), not just the primary domain's history.
-      certificateInCt: ctPresence(finding.hit, finding.enrichment).inCt,
+      certificateInCt: finding.enrichment.certificateInCt,
       certificateAgeDays: age?.ageDays,
       certificateNotBefore: age?.notBefore,
       certificateAgeFrom: age?.from,

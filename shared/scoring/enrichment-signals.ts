@@ -1,6 +1,5 @@
 import { domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
-import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
 import { inRanges } from './match.js';
 import type { Tuning } from './tuning.js';
@@ -36,9 +35,9 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
   const publicCa = issuer ? t.publicCaIssuers.find((ca) => includesFold(issuer, ca)) : undefined;
   const notBefore = age?.notBefore ? Date.parse(age.notBefore) : undefined;
   const pastLoggingLag = notBefore === undefined || now - notBefore > 86_400_000;
-  // Absent only when every lookup that could have found it ran and none did (fingerprint and the
-  // serial/issuer in each history); a failed, skipped or truncated lookup is "cannot tell".
-  const absent = ctPresence(hit, enrichment).inCt === false;
+  // The enricher decided it (shared/enrichment/ct-presence.ts): absent only when every lookup that
+  // could have found it ran and none did; a failed, skipped or truncated lookup is "cannot tell".
+  const absent = enrichment.certificateInCt === false;
   if (publicCa && !selfSigned && absent && pastLoggingLag) {
     add('absent_from_ct', `issuer claims to be ${publicCa}, a public CA, but the certificate is not in CT (${absenceChecks(enrichment)})`);
   }

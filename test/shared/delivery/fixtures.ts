@@ -53,6 +53,7 @@ export function sampleFinding(overrides: Partial<Finding> & { id?: string; level
         truncated: false,
         source: 'crtsh',
       },
+      certificateInCt: false,
       certificateAge: { notBefore: '2026-11-18T00:00:00.000Z', ageDays: 2.4, from: 'log' },
       missing: [],
       enrichedAt: '2026-11-20T10:16:00.000Z',

@@ -73,6 +73,8 @@ describe('incident payload: certificate in CT', () => {
     const finding = seaTurtleFinding();
     finding.enrichment.ctOtherDomains = [];
     finding.enrichment.missing = [{ source: 'crtsh', reason: 'CT history of contoso.com: crt.sh unavailable: HTTP 503', retryable: true }];
+    // What the enricher stores when a lookup that could have found it failed: no decision.
+    delete finding.enrichment.certificateInCt;
     expect(buildIncidentPayload(finding).enrichment.certificateInCt).toBeUndefined();
     expect(buildIncidentPayload(sampleFinding()).enrichment.certificateInCt).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ctPresence } from '../../../shared/enrichment/ct-presence.js';
 import type { Enrichment, Hit } from '../../../shared/model.js';
 import { editDistance, enrichmentSignals, lookalikeOf, skeleton } from '../../../shared/scoring/enrichment-signals.js';
 import { score } from '../../../shared/scoring/score.js';
@@ -29,7 +30,12 @@ const ct = (over: Partial<NonNullable<Enrichment['ct']>> = {}): NonNullable<Enri
   source: 'crtsh',
   ...over,
 });
-const ids = (h: Hit, e: Enrichment, t = DEFAULT_TUNING) => enrichmentSignals(h, e, t).map((s) => s.id);
+/** The enrichment as the enricher stores it: whether the certificate is in CT decided once, by ctPresence. */
+const decided = (h: Hit, e: Enrichment): Enrichment => {
+  const presence = ctPresence(h, e);
+  return presence.inCt === undefined ? e : { ...e, certificateInCt: presence.inCt };
+};
+const ids = (h: Hit, e: Enrichment, t = DEFAULT_TUNING) => enrichmentSignals(h, decided(h, e), t).map((s) => s.id);
 const org = parseTuning({ organisation: { domains: ['contoso.com'], addressRanges: ['203.0.113.0/24', '2001:db8:1::/48'] } });
 
 describe('enrichment signals', () => {
@@ -143,7 +149,7 @@ describe('absent_from_ct: only when no lookup that could have found the certific
 
   it('fires when the fingerprint is not found and no history holds the serial', () => {
     const e = enrichment({ ctCertificate: { found: false }, ct: ct({ domain: 'c0ntoso.com', certificateInCt: false }), ctOtherDomains: [ct({ domain: 'contoso.com', certificateInCt: false })], certificateAge: old });
-    const signal = enrichmentSignals(h, e, DEFAULT_TUNING).find((s) => s.id === 'absent_from_ct');
+    const signal = enrichmentSignals(h, decided(h, e), DEFAULT_TUNING).find((s) => s.id === 'absent_from_ct');
     expect(signal?.reason).toContain('fingerprint not found; not in the CT history of c0ntoso.com, contoso.com');
   });
 
