@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { buildFindingCard, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage } from '../../shared/delivery/card.js';
 import { ValidationError } from '../../shared/errors.js';
 import { type Finding, findingSchema, parseModel } from '../../shared/model.js';
+import { escapeHtml } from '../../shared/text.js';
 import { type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar card FILE [--out DIR]
@@ -115,8 +116,4 @@ export function previewHtml(finding: Finding, card: unknown): string {
 </body>
 </html>
 `;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -34,7 +34,7 @@ export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Comman
       throw err;
     }
     const config = loadConfig(io.env);
-    const tuning = tuningFromConfig(config);
+    const tuning = tuningFromConfig(config, { cwd: io.cwd });
     const enricher = enricherFor ? enricherFor(io) : enricherFromConfig(config, io.credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers });
     const hit = observableHit(observable, new Date());
     const finding = await findingForHit(hit, { enricher, tuning });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportKql } from '../../shared/detections/export.js';
-import { loadTuning } from '../../shared/scoring/tuning.js';
+import { tuningFromConfig } from '../../shared/scoring/tuning.js';
 import { type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar export --format kql --out DIR
@@ -15,11 +15,7 @@ export const run: Command = async (args, io) => {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  const tuningFile = io.env['TUNING_FILE']?.trim();
-  const tuning = loadTuning({
-    ...(tuningFile ? { file: resolve(io.cwd, tuningFile) } : {}),
-    ...(io.env['TUNING_JSON']?.trim() ? { json: io.env['TUNING_JSON'] } : {}),
-  });
+  const tuning = tuningFromConfig({ TUNING_FILE: io.env['TUNING_FILE'], TUNING_JSON: io.env['TUNING_JSON'] }, { cwd: io.cwd });
   const dir = resolve(io.cwd, options.out);
   mkdirSync(dir, { recursive: true });
   for (const query of exportKql(tuning)) {

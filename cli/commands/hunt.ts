@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import { type Config, loadConfig, requireSettings } from '../../shared/config.js';
@@ -17,7 +17,7 @@ import { hitsFromWorkspace as huntWorkspace } from '../../shared/use-cases/run-h
 import { type Finding, type Hit, LEVELS_HIGH_FIRST } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
-import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
+import { type Tuning, tuningFromConfig } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 import { startCrtshReplay } from '../offline/crtsh-replay.js';
 import { loadOfflineSamples, SAMPLES } from '../offline/samples.js';
@@ -74,7 +74,7 @@ export const run: Command = async (args, io) => {
   let huntFailed = false;
   if (options.offline) {
     const samples = await loadOfflineSamples(options.now);
-    tuning = loadTuning({ file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) ?? SAMPLES.tuning, ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = tuningFromConfig(baseConfig, { cwd: io.cwd, defaultFile: SAMPLES.tuning });
     const replay = await startCrtshReplay({ dir: SAMPLES.crtsh, shiftMs: samples.shiftMs });
     try {
       // Offline: crt.sh is the local replay, no live TLS probe, no shared state (memory only).
@@ -86,7 +86,7 @@ export const run: Command = async (args, io) => {
     }
     source = `offline demo: bundled samples (${describeWorkspace(samples.workspace)}), recorded crt.sh answers`;
   } else {
-    tuning = loadTuning({ ...(baseConfig.TUNING_FILE ? { file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) } : {}), ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = tuningFromConfig(baseConfig, { cwd: io.cwd });
     if (options.workspace) {
       const dir = resolve(io.cwd, options.workspace);
       const workspace = await loadWorkspace(dir);
@@ -261,11 +261,6 @@ function summaryLine(hits: Hit[], findings: Finding[]): string {
 function describeWorkspace(workspace: Workspace): string {
   const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   return `${workspace.size} table(s), ${rows} row(s)`;
-}
-
-function resolveFrom(cwd: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  return isAbsolute(file) ? file : resolve(cwd, file);
 }
 
 /** Built only on the paths that talk to Azure, so tests and the offline demo never construct it. */

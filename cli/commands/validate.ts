@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import { type Config, loadConfig } from '../../shared/config.js';
 import { DETECTIONS, detectionParams } from '../../shared/detections/index.js';
 import { kqlErrors } from '../../shared/detections/kql-validator.js';
 import { ConfigError, ValidationError } from '../../shared/errors.js';
 import { errorMessage, redact } from '../../shared/redact.js';
-import { DEFAULT_TUNING, loadTuning, type Tuning } from '../../shared/scoring/tuning.js';
+import { DEFAULT_TUNING, type Tuning, tuningFromConfig } from '../../shared/scoring/tuning.js';
 import { type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar validate
@@ -40,10 +39,8 @@ export const run: Command = async (args, io) => {
   }
 
   let tuning: Tuning = DEFAULT_TUNING;
-  const tuningFile = (config?.TUNING_FILE ?? io.env['TUNING_FILE'])?.trim();
-  const tuningJson = (config?.TUNING_JSON ?? io.env['TUNING_JSON'])?.trim();
   try {
-    tuning = loadTuning({ ...(tuningFile ? { file: resolve(io.cwd, tuningFile) } : {}), ...(tuningJson ? { json: tuningJson } : {}) });
+    tuning = tuningFromConfig({ TUNING_FILE: config?.TUNING_FILE ?? io.env['TUNING_FILE'], TUNING_JSON: config?.TUNING_JSON ?? io.env['TUNING_JSON'] }, { cwd: io.cwd });
   } catch (err) {
     if (err instanceof ValidationError) for (const p of err.problems) problems.push(`tuning: ${p.path}: ${p.message}`);
     else problems.push(`tuning: ${errorMessage(err)}`);

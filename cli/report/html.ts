@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Finding, LEVELS_HIGH_FIRST } from '../../shared/model.js';
+import { escapeHtml } from '../../shared/text.js';
 import { entityLabel } from './summary.js';
 
 /**
@@ -90,10 +91,6 @@ function renderFinding(f: Finding): string {
   <div class="card" data-card-for="${escapeHtml(f.id)}"></div>
   <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · event ${escapeHtml(f.hit.time)}</p></details>
 </article>`;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** JSON safe inside a <script> element: no "</script>", no "<!--". */

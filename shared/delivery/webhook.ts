@@ -1,6 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { RateLimitedError, UpstreamUnavailableError } from '../errors.js';
 import { safeUrl } from '../redact.js';
+import { userAgent } from '../user-agent.js';
 
 /**
  * POSTs JSON to a webhook (Logic App callback, Teams Workflows) with retries. Webhook URLs carry
@@ -36,7 +37,7 @@ export class WebhookRejectedError extends UpstreamUnavailableError {
   readonly permanent = true;
 }
 
-export const USER_AGENT = 'certsoar/0.1 (+delivery)';
+const USER_AGENT = userAgent();
 
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<PostResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

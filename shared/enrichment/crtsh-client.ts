@@ -7,7 +7,7 @@ import { CRTSH_ROW_CAP } from './crtsh-records.js';
 import { looksLikeHtml, parseCrtshBody } from './crtsh-parse.js';
 import { type CompactHistory, compactHistory } from './ct-history.js';
 import { CircuitBreaker, ConcurrencyLimit, SingleFlight, backoffDelay, parseRetryAfter } from './resilience.js';
-import { userAgent } from './user-agent.js';
+import { userAgent } from '../user-agent.js';
 import { isSelfSigned, oneLineDn } from './x509.js';
 
 /** What a fingerprint lookup in CT found (Enrichment.ctCertificate). */

@@ -1,4 +1,6 @@
+import { commonNameOf } from '../distinguished-name.js';
 import type { CertificateObservation, CtHistory } from '../model.js';
+import { includesFold } from '../text.js';
 import { type CtRecord, normaliseSerial } from './crtsh-records.js';
 
 /**
@@ -105,8 +107,8 @@ export interface CtMatch {
  */
 export function matchCertificate(history: CompactHistory, cert: CertificateObservation): CtMatch | null | undefined {
   const serial = normaliseSerial(cert.serialNumber);
-  const issuerCn = cert.issuerCommonName ?? cnOf(cert.issuer);
-  const subjectCn = (cert.subjectCommonName ?? cnOf(cert.subject))?.toLowerCase();
+  const issuerCn = cert.issuerCommonName ?? commonNameOf(cert.issuer);
+  const subjectCn = (cert.subjectCommonName ?? commonNameOf(cert.subject))?.toLowerCase();
   const notBefore = cert.notBefore ? Math.floor(Date.parse(cert.notBefore) / 1000) : undefined;
   if (!serial && !(subjectCn && notBefore !== undefined && !Number.isNaN(notBefore))) return undefined;
   if (serial && history.certs.length > 0 && !history.certs.some((c) => c[0] !== '')) {
@@ -121,17 +123,6 @@ export function matchCertificate(history: CompactHistory, cert: CertificateObser
   });
   if (!found) return null;
   return { issuer: history.issuers[found[1]] ?? '', notBefore: new Date(found[2] * 1000).toISOString(), notAfter: new Date(found[3] * 1000).toISOString() };
-}
-
-/** The CN of a DN in either "CN=x, O=y" or "/CN=x/O=y" form. */
-export function cnOf(dn: string | undefined): string | undefined {
-  if (!dn) return undefined;
-  const m = /(?:^|[,/]\s*)CN=([^,/]+)/i.exec(dn);
-  return m?.[1]?.trim();
-}
-
-function includesFold(haystack: string, needle: string): boolean {
-  return haystack.toLowerCase().includes(needle.toLowerCase());
 }
 
 function toSeconds(iso: string): number {

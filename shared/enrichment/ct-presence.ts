@@ -1,6 +1,6 @@
 import type { CertificateObservation, CtHistory, Enrichment, Hit } from '../model.js';
 import { normaliseSerial } from './crtsh-records.js';
-import { cnOf } from './ct-history.js';
+import { commonNameOf } from '../distinguished-name.js';
 
 export interface CtPresence {
   /** true: a lookup found the certificate; false: every lookup that could have found it ran and none did; undefined: cannot tell. */
@@ -46,6 +46,6 @@ export function ctHistories(e: Pick<Enrichment, 'ct' | 'ctOtherDomains'>): CtHis
 /** What matchCertificate can look for in a history: a serial, or a common name with its notBefore. */
 export function hasHistoryMatchKey(cert: CertificateObservation): boolean {
   if (normaliseSerial(cert.serialNumber)) return true;
-  const cn = cert.subjectCommonName ?? cnOf(cert.subject);
+  const cn = cert.subjectCommonName ?? commonNameOf(cert.subject);
   return Boolean(cn) && cert.notBefore !== undefined && !Number.isNaN(Date.parse(cert.notBefore));
 }

@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../config.js';
+import { commonNameOf } from '../distinguished-name.js';
 import { CertsoarError } from '../errors.js';
 import type { CtHistory, Enrichment, Hit, MissingEnrichment, TlsProbeResult } from '../model.js';
 import { OBSERVABLE_DETECTION_ID } from '../observables.js';
@@ -9,7 +10,7 @@ import { CRTSH_CACHE_TABLE, type CtCacheStore, TableCtCache } from '../state/crt
 import { storageClients } from '../state/storage.js';
 import { certificateAge } from './certificate-age.js';
 import { type CrtshClient, type CtCertificate, createCrtshClient } from './crtsh-client.js';
-import { type CompactHistory, type CtMatch, cnOf, ctHistoryFeatures, matchCertificate } from './ct-history.js';
+import { type CompactHistory, type CtMatch, ctHistoryFeatures, matchCertificate } from './ct-history.js';
 import { createCtLookups } from './ct-lookups.js';
 import { ctPresence } from './ct-presence.js';
 import { registrableDomain } from './registrable-domain.js';
@@ -157,7 +158,7 @@ export function domainOf(hit: Hit): string | undefined {
   const c = hit.certificate;
   const candidates = [
     hit.entities.destinationHost,
-    c?.subjectCommonName ?? cnOf(c?.subject),
+    c?.subjectCommonName ?? commonNameOf(c?.subject),
     ...(c?.sans ?? []),
     ...hit.entities.domains,
     hostOfUrl(hit.entities.url),
@@ -178,7 +179,7 @@ export const MAX_CT_DOMAINS_PER_HIT = 5;
  */
 export function otherCertificateDomains(hit: Hit, primary: string | undefined): { others: string[]; skipped: string[] } {
   const c = hit.certificate;
-  const names = [c?.subjectCommonName ?? cnOf(c?.subject), ...(c?.sans ?? [])];
+  const names = [c?.subjectCommonName ?? commonNameOf(c?.subject), ...(c?.sans ?? [])];
   const distinct: string[] = [];
   for (const name of names) {
     const d = registrableDomain(name);

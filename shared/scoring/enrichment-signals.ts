@@ -1,6 +1,9 @@
 import { domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
+import { commonNameOf, dnValues } from '../distinguished-name.js';
+import { escapeRegex } from '../kql/regex.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
+import { includesFold } from '../text.js';
 import { inRanges } from './match.js';
 import type { Tuning } from './tuning.js';
 
@@ -138,18 +141,8 @@ export function editDistance(a: string, b: string): number {
 function certificateNames(hit: Hit, enrichment: Enrichment): string[] {
   const c = hit.certificate;
   const leaf = enrichment.tlsProbe?.chain[0];
-  const raw = [c?.subjectCommonName, cnFrom(c?.subject), ...(c?.sans ?? []), cnFrom(leaf?.subject), ...(leaf?.sans ?? []), cnFrom(enrichment.ctCertificate?.subject)];
+  const raw = [c?.subjectCommonName, commonNameOf(c?.subject), ...(c?.sans ?? []), commonNameOf(leaf?.subject), ...(leaf?.sans ?? []), commonNameOf(enrichment.ctCertificate?.subject)];
   return [...new Set(raw.filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase().replace(/^\*\./, '').replace(/\.$/, '')))];
-}
-
-/** The name values of a DN in any form logs and command lines give it: "CN=x, O=y", "/C=US/O=y/CN=x", or a bare CN. */
-export function dnValues(dn: string | undefined): string[] {
-  if (!dn) return [];
-  const text = dn.trim();
-  const values = /(?:^|[,/+])\s*[A-Za-z][A-Za-z0-9.]*\s*=/.test(text)
-    ? [...text.matchAll(/(?:^|[,/+])\s*[A-Za-z][A-Za-z0-9.]*\s*=\s*("(?:[^"\\]|\\.)*"|(?:\\.|[^,/+])*)/g)].map((m) => (m[1] ?? '').replace(/^"|"$/g, '').trim())
-    : [text];
-  return values.filter((v) => v !== '');
 }
 
 /**
@@ -177,18 +170,6 @@ function absenceChecks(enrichment: Enrichment): string {
 function issuerOf(hit: Hit, enrichment: Enrichment): string | undefined {
   const parts = [hit.certificate?.issuer, hit.certificate?.issuerCommonName, enrichment.tlsProbe?.chain[0]?.issuer, enrichment.ctCertificate?.issuer].filter(Boolean);
   return parts.length > 0 ? parts.join(' | ') : undefined;
-}
-
-function cnFrom(dn: string | undefined): string | undefined {
-  return dn ? /(?:^|[,/]\s*)CN=([^,/]+)/i.exec(dn)?.[1]?.trim() : undefined;
-}
-
-function includesFold(haystack: string, needle: string): boolean {
-  return haystack.toLowerCase().includes(needle.toLowerCase());
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function formatDays(days: number): string {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { Config } from '../config.js';
 import { ValidationError, problemsFromZod } from '../errors.js';
 
 /**
@@ -225,9 +225,17 @@ export function loadTuning(source: { file?: string | undefined; json?: string | 
   return parseTuning(doc);
 }
 
-/** The tuning in force for a configuration (TUNING_FILE, then TUNING_JSON, over the defaults). */
-export function tuningFromConfig(config: Pick<Config, 'TUNING_FILE' | 'TUNING_JSON'>): Tuning {
-  return loadTuning({ file: config.TUNING_FILE, json: config.TUNING_JSON });
+/**
+ * The one way every entry point loads the tuning in force: TUNING_FILE (relative to `cwd`, else
+ * `defaultFile`), then TUNING_JSON, over the defaults. Blank settings count as unset.
+ */
+export function tuningFromConfig(
+  config: { TUNING_FILE?: string | undefined; TUNING_JSON?: string | undefined },
+  where: { cwd?: string; defaultFile?: string } = {},
+): Tuning {
+  const file = config.TUNING_FILE?.trim();
+  const json = config.TUNING_JSON?.trim();
+  return loadTuning({ file: file ? resolve(where.cwd ?? process.cwd(), file) : where.defaultFile, json: json || undefined });
 }
 
 export function parseTuning(doc: unknown): Tuning {

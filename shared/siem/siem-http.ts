@@ -2,6 +2,7 @@ import { Agent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
 import { ConfigError, RateLimitedError, UpstreamUnavailableError } from '../errors.js';
+import { userAgent } from '../user-agent.js';
 
 /**
  * One HTTP connection to a SIEM's REST API (Splunk management port, QRadar console), shared by
@@ -23,7 +24,7 @@ export interface SiemConnection {
 export function createSiemHttp(connection: SiemConnection): AxiosInstance {
   return axios.create({
     baseURL: connection.baseUrl.replace(/\/+$/, ''),
-    headers: { 'User-Agent': 'certsoar', ...connection.headers },
+    headers: { 'User-Agent': userAgent(), ...connection.headers },
     httpsAgent: new Agent({ keepAlive: true, ...(connection.caPem ? { ca: connection.caPem } : {}) }),
     timeout: connection.timeoutMs,
     maxRedirects: 0,

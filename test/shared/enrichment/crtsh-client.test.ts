@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitedError, UpstreamUnavailableError } from '../../../shared/errors.js';
 import { type CrtshClientOptions, createCrtshClient } from '../../../shared/enrichment/crtsh-client.js';
-import { CERTSOAR_VERSION } from '../../../shared/enrichment/user-agent.js';
+import { CERTSOAR_VERSION } from '../../../shared/user-agent.js';
 import { makeCert } from '../../helpers/certs.js';
 import { type CrtshStandIn, dataset, startCrtshStandIn, syntheticHistory } from '../../helpers/crtsh-stand-in.js';
 

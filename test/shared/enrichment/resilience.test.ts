@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, ConcurrencyLimit, SingleFlight, backoffDelay, parseRetryAfter } from '../../../shared/enrichment/resilience.js';
 import { LruCache } from '../../../shared/enrichment/lru.js';
 import { registrableDomain } from '../../../shared/enrichment/registrable-domain.js';
-import { userAgent } from '../../../shared/enrichment/user-agent.js';
+import { userAgent } from '../../../shared/user-agent.js';
 
 describe('resilience parts', () => {
   it('ConcurrencyLimit never runs more than its cap', async () => {

@@ -179,7 +179,7 @@ describe('vendor_root_self_signed with subjects from command lines', () => {
   });
 
   it('splits DNs into their values, whatever the separator', async () => {
-    const { dnValues } = await import('../../../shared/scoring/enrichment-signals.js');
+    const { dnValues } = await import('../../../shared/distinguished-name.js');
     expect(dnValues('CN=Microsoft IT TLS CA 5, O=Microsoft Corporation, C=US')).toEqual(['Microsoft IT TLS CA 5', 'Microsoft Corporation', 'US']);
     expect(dnValues('/C=US/O=Acme/CN=www.acme.test')).toEqual(['US', 'Acme', 'www.acme.test']);
     expect(dnValues('Microsoft IT TLS CA 5')).toEqual(['Microsoft IT TLS CA 5']);
