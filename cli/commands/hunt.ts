@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import { type Config, loadConfig, requireSettings } from '../../shared/config.js';
@@ -16,8 +16,9 @@ import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/wor
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
-import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
+import type { Tuning } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
+import { checkSettings, validSettings } from '../settings/check.js';
 import { startCrtshReplay } from '../offline/crtsh-replay.js';
 import { loadOfflineSamples, SAMPLES } from '../offline/samples.js';
 import { renderReport } from '../report/html.js';
@@ -61,7 +62,9 @@ export const run: Command = async (args, io) => {
     return 0;
   }
   const say = options.json ? io.stderr : io.stdout;
-  const baseConfig = loadConfig(io.env);
+  // The same check as `certsoar validate`: a document validate rejects never hunts.
+  const settings = validSettings(checkSettings(io.env, io.cwd, options.offline ? { defaultTuningFile: SAMPLES.tuning } : {}));
+  const baseConfig = settings.config;
   if (options.deliver && !baseConfig.INCIDENT_WEBHOOK_URL && !baseConfig.TEAMS_WEBHOOK_URL) {
     throw new ConfigError(['INCIDENT_WEBHOOK_URL', 'TEAMS_WEBHOOK_URL'].map((path) => ({ path, message: 'set at least one to use --deliver' })));
   }
@@ -73,7 +76,7 @@ export const run: Command = async (args, io) => {
   let huntFailed = false;
   if (options.offline) {
     const samples = await loadOfflineSamples(options.now);
-    tuning = loadTuning({ file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) ?? SAMPLES.tuning, ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = settings.tuning;
     const replay = await startCrtshReplay({ dir: SAMPLES.crtsh, shiftMs: samples.shiftMs });
     try {
       // Offline: crt.sh is the local replay, no live TLS probe, no shared state (memory only).
@@ -85,7 +88,7 @@ export const run: Command = async (args, io) => {
     }
     source = `offline demo: bundled samples (${describeWorkspace(samples.workspace)}), recorded crt.sh answers`;
   } else {
-    tuning = loadTuning({ ...(baseConfig.TUNING_FILE ? { file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) } : {}), ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = settings.tuning;
     if (options.workspace) {
       const dir = resolve(io.cwd, options.workspace);
       const workspace = await loadWorkspace(dir);
@@ -268,11 +271,6 @@ function summaryLine(hits: Hit[], findings: Finding[]): string {
 function describeWorkspace(workspace: Workspace): string {
   const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   return `${workspace.size} table(s), ${rows} row(s)`;
-}
-
-function resolveFrom(cwd: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  return isAbsolute(file) ? file : resolve(cwd, file);
 }
 
 /** Built only on the paths that talk to Azure, so tests and the offline demo never construct it. */

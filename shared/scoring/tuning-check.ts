@@ -27,16 +27,16 @@ const REFERENCE_TARGETS: Record<string, readonly (keyof Tuning['organisation'])[
 export const REFERENCE_PREFIX = '@organisation.';
 
 /** zod issues as field problems; an unknown key names the closest known key ("did you mean"). */
-export function tuningProblemsFromZod(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): FieldProblem[] {
+export function tuningProblemsFromZod(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, prefix = 'tuning'): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') {
-      problems.push(...problemsFromZod([issue], 'tuning'));
+      problems.push(...problemsFromZod([issue], prefix));
       continue;
     }
     const known = knownKeysAt(schema, issue.path);
     for (const key of issue.keys) {
-      const [path] = problemsFromZod([{ path: [...issue.path, key], message: '' }], 'tuning');
+      const [path] = problemsFromZod([{ path: [...issue.path, key], message: '' }], prefix);
       problems.push({ path: path!.path, message: unknownKeyMessage(key, known) });
     }
   }
