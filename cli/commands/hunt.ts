@@ -6,19 +6,20 @@ import { type Config, loadConfig, requireSettings } from '../../shared/config.js
 import { ConfigError } from '../../shared/errors.js';
 import { buildFindingCard } from '../../shared/delivery/card.js';
 import { delivererFromConfig } from '../../shared/delivery/deliverer.js';
-import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
+import { DETECTIONS } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
-import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/workspace.js';
+import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 import { checkSettings, validSettings } from '../settings/check.js';
+import { evaluateWorkspace, summaryLines, WORKSPACE_TABLES } from '../workspace-input/evaluate.js';
 import { startCrtshReplay } from '../offline/crtsh-replay.js';
 import { loadOfflineSamples, SAMPLES } from '../offline/samples.js';
 import { renderReport } from '../report/html.js';
@@ -48,6 +49,7 @@ interface HuntOptions {
   workspace?: string;
   detections: Detection[];
   sinceMs?: number;
+  sinceText?: string;
   now: Date;
   out?: string;
   png: boolean;
@@ -91,7 +93,7 @@ export const run: Command = async (args, io) => {
     tuning = settings.tuning;
     if (options.workspace) {
       const dir = resolve(io.cwd, options.workspace);
-      const workspace = await loadWorkspace(dir);
+      const workspace = await loadWorkspace(dir, { tables: WORKSPACE_TABLES });
       hits = hitsFromWorkspace(workspace, options, tuning, io);
       source = `workspace ${dir} (${describeWorkspace(workspace)})`;
       findings = await score(hits, baseConfig, tuning, options, io, undefined);
@@ -182,7 +184,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
     offline: values.offline,
     ...(values.workspace !== undefined ? { workspace: values.workspace } : {}),
     detections,
-    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    ...(sinceMs !== undefined ? { sinceMs, sinceText: values.since! } : {}),
     now,
     ...(values.out !== undefined ? { out: values.out } : {}),
     png: values.png,
@@ -191,28 +193,19 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   };
 }
 
-/** Every row of every table a selected detection reads, through its TypeScript twin. */
+/** Every row of every table a selected detection reads, through its TypeScript twin; a summary per table. */
 function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: Tuning, io: CliIo): Hit[] {
-  const oldest = options.sinceMs === undefined ? undefined : options.now.getTime() - options.sinceMs;
-  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
-  const total = work.reduce((n, w) => n + w.rows.length, 0);
+  const total = options.detections.reduce((n, d) => n + d.meta.tables.reduce((m, t) => m + (workspace.get(t)?.rows.length ?? 0), 0), 0);
   const progress = progressBar(io.stderr, 'evaluating rows', io.interactive && total >= 5_000);
-  const hits: Hit[] = [];
-  let done = 0;
-  for (const { detection, rows } of work) {
-    for (const row of rows) {
-      done += 1;
-      if (done % 1_000 === 0) progress.update(done, total);
-      if (oldest !== undefined) {
-        const t = rowTime(row);
-        if (t !== undefined && t < oldest) continue;
-      }
-      const hit = hitFromRow(detection, row, tuning);
-      if (hit) hits.push(hit);
-    }
-  }
+  const result = evaluateWorkspace(workspace, {
+    detections: options.detections,
+    tuning,
+    ...(options.sinceMs !== undefined ? { oldest: options.now.getTime() - options.sinceMs, sinceText: options.sinceText } : {}),
+    onProgress: (done, all) => progress.update(done, all),
+  });
   progress.done();
-  return hits;
+  io.stderr(summaryLines(result.tables));
+  return result.hits;
 }
 
 async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntOptions, io: CliIo, credential: TokenCredential | undefined): Promise<Finding[]> {
