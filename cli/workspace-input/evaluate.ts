@@ -88,13 +88,28 @@ function assertColumnsFit(workspace: Workspace): void {
     const wanted = new Set(readers.flatMap((d) => d.projectedColumns).filter((c) => !TIME_COLUMNS.has(c)));
     const present = new Set(table.rows.slice(0, 200).flatMap((r) => Object.keys(r)));
     if (wanted.size === 0 || [...wanted].some((c) => present.has(c))) continue;
-    const lookalike = WORKSPACE_TABLES.filter((t) => t !== table.name).find((t) => DETECTIONS.filter((d) => d.meta.tables.includes(t)).some((d) => d.projectedColumns.filter((c) => !TIME_COLUMNS.has(c)).some((c) => present.has(c))));
+    const lookalike = closestTable(table.name, present);
     problems.push({
       path: table.files.join(', '),
       message: `none of the columns ${table.name} detections read (${[...wanted].slice(0, 6).join(', ')}, …) is in its header${lookalike ? `; it looks like ${lookalike}` : ''} (columns: ${[...present].slice(0, 6).join(', ')}${present.size > 6 ? ', …' : ''})`,
     });
   }
   if (problems.length > 0) throw new ValidationError('cannot use workspace', problems);
+}
+
+/** The table whose detections read the most of these columns. */
+function closestTable(name: string, present: Set<string>): string | undefined {
+  let best: string | undefined;
+  let bestOverlap = 0;
+  for (const t of WORKSPACE_TABLES.filter((x) => x !== name)) {
+    const columns = new Set(DETECTIONS.filter((d) => d.meta.tables.includes(t)).flatMap((d) => d.projectedColumns.filter((c) => !TIME_COLUMNS.has(c))));
+    const overlap = [...columns].filter((c) => present.has(c)).length;
+    if (overlap > bestOverlap) {
+      best = t;
+      bestOverlap = overlap;
+    }
+  }
+  return best;
 }
 
 /** One line per table: "CommonSecurityLog: 41 rows read (2 files), 12 used, 29 skipped (29 older than --since 3h), 9 hits". */
