@@ -24,3 +24,11 @@ export class UsageError extends Error {
 }
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/** A failure the user can act on: exit code 1 with this one line. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

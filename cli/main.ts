@@ -1,6 +1,6 @@
 import { CertsoarError } from '../shared/errors.js';
 import { errorMessage } from '../shared/redact.js';
-import { type CliIo, type Command, UsageError } from './io.js';
+import { CliError, type CliIo, type Command, UsageError } from './io.js';
 
 export const USAGE = `usage: certsoar <command> [options]
 
@@ -40,6 +40,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof UsageError) {
       io.stderr(`certsoar ${name}: ${err.message}\n\n${err.usage}\n`);
       return 2;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`certsoar ${name}: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof CertsoarError) {
       io.stderr(`certsoar ${name}: ${errorMessage(err)}\n`);

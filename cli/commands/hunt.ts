@@ -11,12 +11,14 @@ import type { Detection } from '../../shared/detections/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
+import { scopeForEndpoint } from '../../shared/hunting/log-analytics.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
 import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
+import { signedInCredential } from '../azure-sign-in.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 import { checkSettings, validSettings } from '../settings/check.js';
 import { evaluateWorkspace, summaryLines, WORKSPACE_TABLES } from '../workspace-input/evaluate.js';
@@ -99,7 +101,7 @@ export const run: Command = async (args, io) => {
       findings = await score(hits, baseConfig, tuning, options, io, undefined);
     } else {
       requireSettings(baseConfig, 'certsoar hunt against Log Analytics (or use --offline / --workspace DIR)', ['LOG_ANALYTICS_WORKSPACE_ID']);
-      const credential = await credentialFor(io);
+      const credential = await signedInCredential(io, scopeForEndpoint(baseConfig.LOG_ANALYTICS_ENDPOINT), 'Log Analytics');
       const online = await huntOnce({
         config: baseConfig,
         credential,
@@ -128,7 +130,7 @@ export const run: Command = async (args, io) => {
 
   let failed = huntFailed;
   if (options.deliver) {
-    const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await credentialFor(io) : undefined;
+    const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await signedInCredential(io, `${new URL(baseConfig.ARM_ENDPOINT).origin}/.default`, 'Sentinel') : undefined;
     const deliverer = delivererFromConfig(baseConfig, credential, { log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
     // All findings: the Deliverer keeps suppressed ones from the webhooks, as in the function.
     const report = await deliverer.deliver(findings);
@@ -265,11 +267,3 @@ function describeWorkspace(workspace: Workspace): string {
   const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   return `${workspace.size} table(s), ${rows} row(s)`;
 }
-
-/** Built only on the paths that talk to Azure, so tests and the offline demo never construct it. */
-async function credentialFor(io: CliIo): Promise<TokenCredential> {
-  if (io.credential) return io.credential;
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new DefaultAzureCredential();
-}
-
