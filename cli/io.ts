@@ -10,6 +10,8 @@ export interface CliIo {
   interactive: boolean;
   /** Tests inject a fake; otherwise commands build DefaultAzureCredential (az login, AZURE_TOKEN_CREDENTIALS). */
   credential?: TokenCredential;
+  /** Aborted on Ctrl-C: long commands finish with what they have. */
+  signal?: AbortSignal;
 }
 
 /** Bad usage: exit code 2 with a short usage message. */

@@ -1,3 +1,11 @@
 import { main, processIo } from './main.js';
 
-process.exitCode = await main(process.argv.slice(2), processIo());
+// Ctrl-C once: commands finish with what they have (a hunt writes its report); twice: quit now.
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  process.stderr.write('\ncertsoar: interrupted; finishing with what was found (Ctrl-C again to quit now)\n');
+  interrupt.abort();
+});
+
+process.exitCode = await main(process.argv.slice(2), processIo(interrupt.signal));

@@ -28,6 +28,9 @@ import { renderReport } from '../report/html.js';
 import { progressBar } from '../report/progress.js';
 import { screenshot } from '../report/screenshot.js';
 import { findingsTable } from '../report/table.js';
+import { removeStaleCards } from '../report/cards-dir.js';
+import { LEVELS, parseLevel, selectFindings, type Selection } from '../report/select.js';
+import { interruptible } from '../interrupt.js';
 
 export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
 
@@ -42,6 +45,8 @@ export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [o
   --out DIR          write findings.ndjson, cards/<id>.json, report.html (offline default ./certsoar-out)
   --png              also screenshot report.html with headless Chromium (/usr/bin/chromium)
   --deliver          post the findings (INCIDENT_WEBHOOK_URL, TEAMS_WEBHOOK_URL), suppressed ones excepted
+  --min-level LEVEL  only findings at LEVEL or above (Informational, Low, Medium, High)
+  --limit N          only the N highest-scoring findings (after --min-level)
   --json             NDJSON on stdout instead of the table: one line per finding,
                      {detectionId, row, id, score, level, reasons, suppressedBy?, hit, enrichment, scoredAt}
   -h, --help         this text`;
@@ -57,6 +62,7 @@ interface HuntOptions {
   png: boolean;
   deliver: boolean;
   json: boolean;
+  selection: Selection;
 }
 
 export const run: Command = async (args, io) => {
@@ -119,15 +125,24 @@ export const run: Command = async (args, io) => {
     }
   }
 
+  const interrupted = io.signal?.aborted === true;
+  const all = findings;
+  const selected = selectFindings(all, options.selection);
+  findings = selected.shown;
   if (options.json) for (const f of findings) io.stdout(findingLine(f));
   else {
     io.stdout(findings.length ? findingsTable(findings) : 'no findings\n');
-    io.stdout(`${summaryLine(hits, findings)}\n`);
+    io.stdout(`${summaryLine(hits, all)}\n`);
   }
+  if (selected.left > 0) say(`${selected.left} finding(s) not shown (--min-level / --limit)\n`);
 
   const out = options.out ?? (options.offline ? 'certsoar-out' : undefined);
   if (out) await writeOutputs(resolve(io.cwd, out), findings, source, options, say);
 
+  if (interrupted) {
+    io.stderr('certsoar hunt: interrupted: findings not yet enriched were scored on base signals; nothing delivered\n');
+    return 130;
+  }
   let failed = huntFailed;
   if (options.deliver) {
     const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await signedInCredential(io, `${new URL(baseConfig.ARM_ENDPOINT).origin}/.default`, 'Sentinel') : undefined;
@@ -157,6 +172,8 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
         png: { type: 'boolean', default: false },
         deliver: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        'min-level': { type: 'string' },
+        limit: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -183,6 +200,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
     throw new UsageError('--png needs --out DIR (or --offline)', HUNT_USAGE);
   }
   return {
+    selection: parseSelection(values['min-level'], values.limit),
     offline: values.offline,
     ...(values.workspace !== undefined ? { workspace: values.workspace } : {}),
     detections,
@@ -193,6 +211,13 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
     deliver: values.deliver,
     json: values.json,
   };
+}
+
+function parseSelection(minLevel: string | undefined, limit: string | undefined): Selection {
+  const level = minLevel === undefined ? undefined : parseLevel(minLevel);
+  if (minLevel !== undefined && !level) throw new UsageError(`--min-level "${minLevel}" is not one of ${LEVELS.join(', ')}`, HUNT_USAGE);
+  if (limit !== undefined && !/^\d+$/.test(limit.trim())) throw new UsageError(`--limit "${limit}" is not a whole number`, HUNT_USAGE);
+  return { ...(level ? { minLevel: level } : {}), ...(limit !== undefined ? { limit: Number(limit) } : {}) };
 }
 
 /** Every row of every table a selected detection reads, through its TypeScript twin; a summary per table. */
@@ -211,11 +236,11 @@ function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: T
 }
 
 async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntOptions, io: CliIo, credential: TokenCredential | undefined): Promise<Finding[]> {
-  const enricher: HitEnricher = enricherFromConfig(config, credential, {
+  const enricher: HitEnricher = interruptible(enricherFromConfig(config, credential, {
     freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers,
     onCacheError: (m) => io.stderr(`certsoar hunt: crt.sh cache: ${m}\n`),
     ...(options.offline ? { now: () => options.now } : {}),
-  });
+  }), io.signal);
   const progress = progressBar(io.stderr, 'enriching hits', io.interactive && hits.length >= 20);
   try {
     return await findingsForHits(hits, {
@@ -231,6 +256,7 @@ async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntO
 
 async function writeOutputs(dir: string, findings: Finding[], source: string, options: HuntOptions, say: (t: string) => void): Promise<void> {
   await mkdir(join(dir, 'cards'), { recursive: true });
+  await removeStaleCards(join(dir, 'cards'), new Set(findings.map((f) => f.id)));
   const cards = new Map<string, unknown>();
   for (const f of findings) {
     const card = buildFindingCard(f);
