@@ -93,6 +93,8 @@ export const tuningSchema = z.strictObject({
           own_domain_outside_ranges: z.number().default(4),
           vendor_root_self_signed: z.number().default(3),
           lookalike_domain: z.number().default(3),
+          /** The certificate a live probe was shown has expired. */
+          expired_certificate: z.number().default(1),
         })
         .prefault({}),
       recentCertificateDays: z.number().int().positive().default(7),
