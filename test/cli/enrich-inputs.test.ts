@@ -93,3 +93,19 @@ describe('certsoar enrich scores the live probe like a hunt', () => {
     expect(r.finding!.reasons.map((s) => s.id)).toContain('expired_certificate');
   });
 });
+
+describe('certsoar enrich with crt.sh not answering', () => {
+  it('shows progress while it waits, then says CT is missing on the score line', async () => {
+    const net = await import('node:net');
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const io = captureIo({ CRTSH_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, CRTSH_TIMEOUT: '4s' });
+      expect(await main(['enrich', 'example.org'], io)).toBe(0);
+      expect(io.err()).toMatch(/^certsoar enrich: still waiting for crt\.sh \(127\.0\.0\.1:\d+\) \(\d+ s\)$/m);
+      expect(io.out()).toMatch(/^example\.org: score \d+ \(\w+\) — without certificate transparency: crt\.sh could not answer/);
+    } finally {
+      silent.close();
+    }
+  }, 90_000);
+});
