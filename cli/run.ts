@@ -9,3 +9,6 @@ process.on('SIGINT', () => {
 });
 
 process.exitCode = await main(process.argv.slice(2), processIo(interrupt.signal));
+// The command has answered; work it stopped waiting for (a webhook past --deliver-timeout) must
+// not hold the terminal. An unref'd timer fires only if something else still keeps Node alive.
+setTimeout(() => process.exit(), 2_000).unref();

@@ -31,6 +31,7 @@ import { findingsTable } from '../report/table.js';
 import { removeStaleCards } from '../report/cards-dir.js';
 import { LEVELS, parseLevel, selectFindings, type Selection } from '../report/select.js';
 import { interruptible } from '../interrupt.js';
+import { DeliveryDeadline, deliverWithinDeadline } from '../delivery/deadline.js';
 
 export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
 
@@ -45,6 +46,7 @@ export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [o
   --out DIR          write findings.ndjson, cards/<id>.json, report.html (offline default ./certsoar-out)
   --png              also screenshot report.html with headless Chromium (/usr/bin/chromium)
   --deliver          post the findings (INCIDENT_WEBHOOK_URL, TEAMS_WEBHOOK_URL), suppressed ones excepted
+  --deliver-timeout DURATION  give up waiting for the webhooks after this long (default 60s)
   --min-level LEVEL  only findings at LEVEL or above (Informational, Low, Medium, High)
   --limit N          only the N highest-scoring findings (after --min-level)
   --json             NDJSON on stdout instead of the table: one line per finding,
@@ -63,6 +65,7 @@ interface HuntOptions {
   deliver: boolean;
   json: boolean;
   selection: Selection;
+  deliverTimeoutMs: number;
 }
 
 export const run: Command = async (args, io) => {
@@ -146,9 +149,15 @@ export const run: Command = async (args, io) => {
   let failed = huntFailed;
   if (options.deliver) {
     const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await signedInCredential(io, `${new URL(baseConfig.ARM_ENDPOINT).origin}/.default`, 'Sentinel') : undefined;
-    const deliverer = delivererFromConfig(baseConfig, credential, { log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
+    const deadline = new DeliveryDeadline(options.deliverTimeoutMs);
+    const deliverer = delivererFromConfig(baseConfig, credential, { post: deadline.postOptions(), log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
     // All findings: the Deliverer keeps suppressed ones from the webhooks, as in the function.
-    const report = await deliverer.deliver(findings);
+    const outcome = await deliverWithinDeadline(deliverer, findings, deadline, io.stderr);
+    if (!outcome.done) {
+      say(`delivery: stopped waiting after ${Math.round(deadline.timeoutMs / 1000)} s (--deliver-timeout): the webhooks did not answer in time; run --deliver again later, each finding is posted once\n`);
+      return 1;
+    }
+    const report = outcome.report;
     say(`delivery: ${report.posted} posted, ${report.skipped} already posted, ${report.failed} failed${report.digest ? ' (Teams: one digest card)' : ''}; ${report.suppressed.length} suppressed finding(s) not sent${report.notConfigured.length ? `; not configured: ${report.notConfigured.join(', ')}` : ''}\n`);
     failed ||= report.failed > 0;
   }
@@ -174,6 +183,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
         json: { type: 'boolean', default: false },
         'min-level': { type: 'string' },
         limit: { type: 'string' },
+        'deliver-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -199,7 +209,10 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   if (values.png && !values.offline && values.out === undefined) {
     throw new UsageError('--png needs --out DIR (or --offline)', HUNT_USAGE);
   }
+  const deliverTimeoutMs = parseDuration(values['deliver-timeout'] ?? '60s');
+  if (deliverTimeoutMs === undefined || deliverTimeoutMs <= 0) throw new UsageError(`--deliver-timeout "${values['deliver-timeout']}" is not a duration like 30s or 2m`, HUNT_USAGE);
   return {
+    deliverTimeoutMs,
     selection: parseSelection(values['min-level'], values.limit),
     offline: values.offline,
     ...(values.workspace !== undefined ? { workspace: values.workspace } : {}),
