@@ -48,3 +48,32 @@ describe('certsoar hunt --deliver with a webhook that does not answer', () => {
     expect(io.err()).toContain('--deliver-timeout "soon" is not a duration');
   });
 });
+
+describe('certsoar hunt --deliver: the Teams digest links each finding', () => {
+  it('every row of the digest card opens the finding (crt.sh or ATT&CK here, Sentinel for incidents), and the card is valid', async () => {
+    const { cardProblems } = await import('../shared/delivery/validate-card.js');
+    const bodies: unknown[] = [];
+    const teams = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => teams.listen(0, '127.0.0.1', resolve));
+    try {
+      const io = captureIo({ TEAMS_WEBHOOK_URL: `http://127.0.0.1:${(teams.address() as AddressInfo).port}/teams`, DIGEST_THRESHOLD: '2' }, { cwd: dir });
+      expect(await main(['hunt', '--offline', '--now', '2026-01-15T12:00:00Z', '--min-level', 'Medium', '--deliver', '--out', 'digest'], io), io.err()).toBe(0);
+      expect(bodies).toHaveLength(1);
+      const card = (bodies[0] as { attachments: Array<{ content: { body: Array<{ type: string; rows?: Array<{ cells: Array<{ selectAction?: { url: string } }> }> }> } }> }).attachments[0]!.content;
+      const table = card.body.find((e) => e.type === 'Table')!;
+      const rows = table.rows!.slice(1);
+      expect(rows.length).toBeGreaterThan(2);
+      for (const row of rows) expect(row.cells[2]?.selectAction?.url).toMatch(/^https:\/\/(crt\.sh\/\?q=|attack\.mitre\.org\/)/);
+      expect(await cardProblems(card)).toEqual([]);
+    } finally {
+      await new Promise((r) => teams.close(r));
+    }
+  }, 60_000);
+});
