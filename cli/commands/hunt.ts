@@ -282,7 +282,7 @@ async function writeOutputs(dir: string, findings: Finding[], source: string, op
   await writeFile(reportFile, html);
   say(`wrote ${findings.length} finding(s), ${cards.size} card(s) and ${reportFile}\n`);
   if (options.png) {
-    const shot = await screenshot(reportFile, join(dir, 'report.png'), { height: Math.max(1000, 200 + Math.ceil(findings.length / 2) * 700) });
+    const shot = await screenshot(reportFile, join(dir, 'report.png'), { fullPage: true });
     say(shot.ok ? `wrote ${shot.file}\n` : `no screenshot: ${shot.reason}\n`);
   }
 }
