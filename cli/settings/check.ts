@@ -5,6 +5,7 @@ import { ConfigError, type FieldProblem, ValidationError } from '../../shared/er
 import { enabledDetections, scheduleFor } from '../../shared/hunting/schedule.js';
 import { errorMessage } from '../../shared/redact.js';
 import { closest, tuningProblemsFromZod, tuningWarnings } from '../../shared/scoring/tuning-check.js';
+import { mergeTuning } from '../../shared/scoring/list-edit.js';
 import { loadTuning, type Tuning } from '../../shared/scoring/tuning.js';
 
 /**
@@ -79,7 +80,7 @@ function detectionParamProblems(tuning: Tuning): FieldProblem[] {
     problems.push({ path: `tuning.detections.${id}`, message: `no such detection${suggestion ? `; did you mean "${suggestion}"?` : ''} (known: ${ids.join(', ')})` });
   }
   for (const d of DETECTIONS) {
-    const parsed = d.paramsSchema.safeParse(tuning.detections[d.meta.id] ?? {});
+    const parsed = d.paramsSchema.safeParse(mergeTuning(d.paramsSchema.parse({}), tuning.detections[d.meta.id] ?? {}));
     if (!parsed.success) problems.push(...tuningProblemsFromZod(parsed.error.issues, d.paramsSchema, `tuning.detections.${d.meta.id}`));
   }
   return problems;

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
+import { mergeTuning } from './list-edit.js';
 import { tuningProblemsFromZod, tuningValueProblems } from './tuning-check.js';
+
+export { mergeTuning } from './list-edit.js';
 
 /**
  * The tuning document: weights, thresholds, lists and suppressions. It ships with defaults and
@@ -312,35 +315,4 @@ function readJson(text: string, where: string): unknown {
     const position = /position (\d+)/.exec((err as Error).message)?.[1];
     throw new ValidationError('invalid tuning document', [{ path: where, message: `not JSON${position ? ` (syntax error at character ${position})` : ''}` }]);
   }
-}
-
-/** Deep merge where an `{add, remove}` object over an array edits the array instead of replacing it. */
-export function mergeTuning(base: unknown, over: unknown): unknown {
-  if (Array.isArray(base) && isListEdit(over)) return editList(base, over);
-  if (isPlainObject(base) && isPlainObject(over)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = mergeTuning(base[k], v);
-    return out;
-  }
-  return over === undefined ? base : over;
-}
-
-function isListEdit(v: unknown): v is { add?: unknown; remove?: unknown } {
-  return isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k === 'add' || k === 'remove');
-}
-
-function editList(base: unknown[], edit: { add?: unknown; remove?: unknown }): unknown[] {
-  const add = Array.isArray(edit.add) ? edit.add : [];
-  const remove = new Set((Array.isArray(edit.remove) ? edit.remove : []).map((r) => String(r).toLowerCase()));
-  const added = new Set(add.map(listItemKey));
-  return [...base.filter((item) => !remove.has(listItemKey(item)) && !added.has(listItemKey(item))), ...add];
-}
-
-/** Suppressions are named by id; plain values by themselves. */
-function listItemKey(item: unknown): string {
-  return (isPlainObject(item) && typeof item.id === 'string' ? item.id : String(item)).toLowerCase();
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

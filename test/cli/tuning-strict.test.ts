@@ -67,6 +67,15 @@ describe('a strict tuning document', () => {
     expect((JSON.parse(replaced.out()) as { suppressions: unknown[] }).suppressions).toHaveLength(1);
   });
 
+  it("a detection's default list can be extended too", async () => {
+    const io = captureIo({ TUNING_JSON: JSON.stringify({ detections: { 'T1608.003': { placeholderCnNames: { add: ['*.corp-test'], remove: ['example.com'] } } } }) });
+    expect(await main(['validate', '--print-effective'], io), io.err()).toBe(0);
+    const names = (JSON.parse(io.out()) as { detections: Record<string, { placeholderCnNames: string[] }> }).detections['T1608.003']!.placeholderCnNames;
+    expect(names).toContain('localhost');
+    expect(names).toContain('*.corp-test');
+    expect(names).not.toContain('example.com');
+  });
+
   it('a user rule that keys only on adversary-chosen text works, and validate warns about it', async () => {
     const file = join(dir, 'names-only.json');
     writeFileSync(file, JSON.stringify({ suppressions: { add: [{ id: 'by-name', reason: 'our tool', when: { processName: ['updater.exe'] } }] } }));
