@@ -1,9 +1,18 @@
 import type { z } from 'zod';
 import type { FieldProblem } from '../errors.js';
 import { problemsFromZod } from '../errors.js';
-import { editDistance } from './enrichment-signals.js';
+import { closestName } from './closest-name.js';
 import { cidrProblem } from './match.js';
-import type { SuppressionRule, Tuning } from './tuning.js';
+
+/** The parts of a tuning document these checks read (structural, so tuning.ts can import this file). */
+interface CheckedRule {
+  id: string;
+  when: Partial<Record<string, string[]>>;
+}
+interface CheckedTuning {
+  organisation: Record<string, string[]>;
+  suppressions: CheckedRule[];
+}
 
 /**
  * Checks of the tuning document beyond its shape: unknown keys with a suggestion, CIDR ranges,
@@ -17,7 +26,7 @@ const ADVERSARY_TEXT_FIELDS = new Set(['issuer', 'subject', 'destinationHost', '
 const PATH_FIELDS = new Set(['processPath', 'parentProcessPath']);
 const IP_FIELDS = new Set(['sourceIp', 'destinationIp']);
 /** Which organisation lists each condition may reference. */
-const REFERENCE_TARGETS: Record<string, readonly (keyof Tuning['organisation'])[]> = {
+const REFERENCE_TARGETS: Record<string, readonly string[]> = {
   sourceIp: ['addressRanges', 'tlsInspectionAppliances'],
   destinationIp: ['addressRanges', 'tlsInspectionAppliances'],
   certificateThumbprint: ['internalCaThumbprints'],
@@ -49,18 +58,9 @@ export function unknownKeyMessage(key: string, known: readonly string[]): string
   return known.length > 0 ? `unknown key; expected one of ${known.join(', ')}` : 'unknown key';
 }
 
-/** The known key nearest to a typo (case-insensitive, at most a third of its length away). */
+/** The known key nearest to a typo. */
 export function closest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of known) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
+  return closestName(key, known);
 }
 
 /** The keys an object schema knows at a path (unwrapping defaults, arrays and records). */
@@ -91,10 +91,10 @@ function defOf(node: unknown): Record<string, unknown> | undefined {
 }
 
 /** CIDR ranges, glob patterns and references that the schema alone cannot check. */
-export function tuningValueProblems(tuning: Tuning): FieldProblem[] {
+export function tuningValueProblems(tuning: CheckedTuning): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const key of ['addressRanges', 'tlsInspectionAppliances'] as const) {
-    tuning.organisation[key].forEach((range, i) => {
+    (tuning.organisation[key] ?? []).forEach((range, i) => {
       const problem = cidrProblem(range);
       if (problem) problems.push({ path: `tuning.organisation.${key}[${i}]`, message: problem });
     });
@@ -117,7 +117,7 @@ function patternProblem(field: string, pattern: string): string | undefined {
   if (pattern.startsWith(REFERENCE_PREFIX)) {
     const list = pattern.slice(REFERENCE_PREFIX.length);
     const allowed = REFERENCE_TARGETS[field] ?? [];
-    if (!allowed.includes(list as keyof Tuning['organisation'])) {
+    if (!allowed.includes(list)) {
       return allowed.length > 0 ? `"${pattern}" is not a list ${field} can use; expected ${allowed.map((a) => REFERENCE_PREFIX + a).join(' or ')}` : `${field} cannot reference organisation lists`;
     }
     return undefined;
@@ -132,7 +132,7 @@ function patternProblem(field: string, pattern: string): string | undefined {
 }
 
 /** Rules that key only on text an adversary writes: they still apply, but validate warns. */
-export function tuningWarnings(tuning: Tuning): FieldProblem[] {
+export function tuningWarnings(tuning: CheckedTuning): FieldProblem[] {
   const warnings: FieldProblem[] = [];
   tuning.suppressions.forEach((rule, r) => {
     if (keysOnlyOnAdversaryText(rule)) {
@@ -145,15 +145,15 @@ export function tuningWarnings(tuning: Tuning): FieldProblem[] {
   return warnings;
 }
 
-function conditionFields(rule: SuppressionRule): string[] {
+function conditionFields(rule: CheckedRule): string[] {
   return Object.entries(rule.when)
     .filter(([, v]) => Array.isArray(v) && v.length > 0)
     .map(([k]) => k);
 }
 
-function keysOnlyOnAdversaryText(rule: SuppressionRule): boolean {
+function keysOnlyOnAdversaryText(rule: CheckedRule): boolean {
   const fields = conditionFields(rule);
-  return fields.length > 0 && fields.every((f) => ADVERSARY_TEXT_FIELDS.has(f) || (PATH_FIELDS.has(f) && (rule.when[f as 'processPath'] ?? []).every(isUnanchoredPath)));
+  return fields.length > 0 && fields.every((f) => ADVERSARY_TEXT_FIELDS.has(f) || (PATH_FIELDS.has(f) && (rule.when[f] ?? []).every(isUnanchoredPath)));
 }
 
 /** A path pattern that does not start at a root (`*\agent.exe`) is a file name in disguise. */
