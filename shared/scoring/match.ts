@@ -1,14 +1,4 @@
 import { BlockList, isIP } from 'node:net';
-import { compileGlob, compileGlobs } from './glob.js';
-
-/** Case-insensitive glob: `*` is any run of characters, everything else is literal (linear time). */
-export function globMatch(pattern: string, value: string): boolean {
-  return compileGlob(pattern)(value);
-}
-
-export function anyGlob(patterns: readonly string[], value: string | undefined): boolean {
-  return value !== undefined && value !== '' && compileGlobs(patterns)(value);
-}
 
 /** A CIDR range ("10.0.0.0/8", "fc00::/7") or a single address; the reason when it is not one. */
 export function cidrProblem(range: string): string | undefined {
