@@ -1,4 +1,5 @@
 import type { Enrichment, Finding, Hit } from '../model.js';
+import { withProbeVerdicts } from '../observables.js';
 import { errorMessage } from '../redact.js';
 import { makeFinding } from '../scoring/finding.js';
 import type { Tuning } from '../scoring/tuning.js';
@@ -17,13 +18,15 @@ export interface EnrichAndScoreDeps {
 
 /**
  * The one enrich-then-score step, behind every entry point (POST /api/enrich, the hits queue, the
- * CLI's hunt and enrich). An enricher that throws never loses the hit: it is scored without
- * enrichment and the finding says, retryably, what is missing.
+ * CLI's hunt and enrich). A probed observable takes the probe's verdicts about its certificate as
+ * base signals (withProbeVerdicts), so it scores as a logged certificate would. An enricher that
+ * throws never loses the hit: it is scored without enrichment and the finding says, retryably,
+ * what is missing.
  */
 export async function findingForHit(hit: Hit, deps: EnrichAndScoreDeps): Promise<Finding> {
   const now = deps.now ?? (() => new Date());
   const enrichment = deps.enricher ? await safeEnrich(deps.enricher, hit, now) : unenriched(now(), 'no enricher configured', false);
-  return makeFinding(hit, enrichment, deps.tuning, now());
+  return makeFinding(withProbeVerdicts(hit, enrichment.tlsProbe, deps.tuning), enrichment, deps.tuning, now());
 }
 
 async function safeEnrich(enricher: HitEnricher, hit: Hit, now: () => Date): Promise<Enrichment> {

@@ -1,13 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
 import { type Config, requireSettings } from '../config.js';
-import { getDetection, hitFromRow } from '../detections/index.js';
+import { getDetection } from '../detections/index.js';
 import type { Detection } from '../detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../hunting/log-analytics.js';
 import { logAnalyticsSource } from '../hunting/sources/hunt-source.js';
-import { type Workspace, rowTime } from '../hunting/workspace.js';
-import type { Hit } from '../model.js';
-import { tuningFromConfig, type Tuning } from '../scoring/tuning.js';
+import { tuningFromConfig } from '../scoring/tuning.js';
 import { QueueHitSink } from '../state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../state/hunt-state.js';
 import { deadLetterQueueName } from '../state/queue-message.js';
@@ -22,8 +20,8 @@ import type { UseCaseLog } from './log.js';
  *   hits to the "hits" queue, the watermark and seen hits in Table Storage under scope 'functions';
  * - Log Analytics once (`certsoar hunt`): shared/hunting/hunt-once.ts, the same huntDetection with
  *   the CLI's own state scope and an in-memory sink;
- * - exported tables (`certsoar hunt --workspace DIR` and the offline demo): hitsFromWorkspace,
- *   every row through the detection's evaluator.
+ * - exported tables (`certsoar hunt --workspace DIR` and the offline demo): the CLI's
+ *   cli/workspace-input/evaluate.ts, every row through the detection's evaluator, with a summary per table.
  */
 
 /** The state scope the timer functions use. */
@@ -60,33 +58,4 @@ export function scheduledHuntDeps(config: Config, credential: TokenCredential): 
     tuning: tuningFromConfig(config),
     settings: huntSettings(config),
   };
-}
-
-export interface WorkspaceHuntOptions {
-  detections: readonly Detection[];
-  tuning: Tuning;
-  /** Rows older than this (epoch ms) are skipped; rows without a time are kept. */
-  oldest?: number;
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** Every row of every table a selected detection reads, through the detection's evaluator. */
-export function hitsFromWorkspace(workspace: Workspace, options: WorkspaceHuntOptions): Hit[] {
-  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
-  const total = work.reduce((n, w) => n + w.rows.length, 0);
-  const hits: Hit[] = [];
-  let done = 0;
-  for (const { detection, rows } of work) {
-    for (const row of rows) {
-      done += 1;
-      if (done % 1_000 === 0) options.onProgress?.(done, total);
-      if (options.oldest !== undefined) {
-        const t = rowTime(row);
-        if (t !== undefined && t < options.oldest) continue;
-      }
-      const hit = hitFromRow(detection, row, options.tuning);
-      if (hit) hits.push(hit);
-    }
-  }
-  return hits;
 }
