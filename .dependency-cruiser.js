@@ -41,10 +41,18 @@ export default {
     },
     {
       name: 'functions-use-production-packages-only',
-      comment: 'The function app is installed without development dependencies.',
+      comment:
+        'The function app is installed with npm ci --omit=dev --omit=optional: shared/ and functions/ use only "dependencies". ' +
+        'CLI-only packages are optionalDependencies (test/package/production-install.test.ts checks the whole graph).',
       severity: 'error',
-      // The KQL validator serves `certsoar validate` and the tests, never a function.
-      from: { path: '^(shared|functions)/', pathNot: '^shared/detections/kql-validator\\.ts$' },
+      from: { path: '^(shared|functions)/' },
+      to: { dependencyTypes: ['npm-dev', 'npm-optional'] },
+    },
+    {
+      name: 'cli-runs-on-an-installed-package',
+      comment: 'certsoar installed as a package has no devDependencies: every command, validate included, uses dependencies or optionalDependencies.',
+      severity: 'error',
+      from: { path: '^cli/' },
       to: { dependencyTypes: ['npm-dev'] },
     },
     {

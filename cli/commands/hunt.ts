@@ -13,7 +13,7 @@ import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
 import { scopeForEndpoint } from '../../shared/hunting/log-analytics.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
-import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
+import { type Workspace, loadWorkspace } from '../workspace-input/workspace.js';
 import { type Finding, type Hit, LEVELS_HIGH_FIRST } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';

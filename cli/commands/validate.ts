@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DETECTIONS, detectionParams } from '../../shared/detections/index.js';
-import { kqlErrors } from '../../shared/detections/kql-validator.js';
+import { kqlErrors } from '../kql/kql-validator.js';
 import type { FieldProblem } from '../../shared/errors.js';
 import { errorMessage, redact } from '../../shared/redact.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
+import { type Workspace, loadWorkspace } from '../workspace-input/workspace.js';
 import { shiftTimestamps } from './rebase.js';
 
 /** Where the bundled demo lives: samples/ at the repository root. */

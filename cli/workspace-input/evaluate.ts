@@ -1,7 +1,7 @@
 import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { ValidationError } from '../../shared/errors.js';
-import { rowTime, type Workspace } from '../../shared/hunting/workspace.js';
+import { rowTime, type Workspace } from './workspace.js';
 import type { Hit } from '../../shared/model.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
 

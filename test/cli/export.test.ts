@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { exportKql } from '../../shared/detections/export.js';
 import { DETECTIONS } from '../../shared/detections/index.js';
-import { kqlErrors } from '../../shared/detections/kql-validator.js';
+import { kqlErrors } from '../../cli/kql/kql-validator.js';
 import { DEFAULT_TUNING, parseTuning } from '../../shared/scoring/tuning.js';
 import { captureIo } from '../helpers/cli-io.js';
 

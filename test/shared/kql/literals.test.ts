@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kqlLiteralValue } from '../../../shared/detections/kql-validator.js';
+import { kqlLiteralValue } from '../../../cli/kql/kql-validator.js';
 import { kqlDatetime, kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList, kqlTimespan } from '../../../shared/kql/literals.js';
 import { Re2 } from '../../../shared/detections/backends/kusto-values.js';
 import { escapeRegex, globToRegex } from '../../../shared/kql/regex.js';

@@ -13,7 +13,7 @@ import {
   rowsFromJson,
   rowsFromNdjson,
   tableNameFromFile,
-} from '../../../shared/hunting/workspace.js';
+} from '../../../cli/workspace-input/workspace.js';
 
 const datasets = fileURLToPath(new URL('../../datasets/', import.meta.url));
 const akamaiCsv = join(datasets, 'commonsecuritylog', 'AkamaiSIEM.csv');

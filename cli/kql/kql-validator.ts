@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Parses and semantically analyses KQL with Kusto's own language service
- * (@kusto/language-service-next) against the table schemas kept in ./schemas.
- * Development-only: the service is 16 MB, so nothing under functions/ may import this file.
+ * (@kusto/language-service-next) against the table schemas kept in shared/detections/schemas.
+ * CLI-only (`certsoar validate`, `export` checks, tests): the service is 16 MB, an optional
+ * dependency the function app's production install leaves out (npm ci --omit=dev --omit=optional).
  */
 
 export interface TableSchema {
@@ -25,7 +26,7 @@ export interface KqlDiagnostic {
   column: number;
 }
 
-export const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
+export const SCHEMA_DIR = fileURLToPath(new URL('../../shared/detections/schemas/', import.meta.url));
 
 /** Kusto scalar type names for the type spellings the schema files use. */
 const TYPE_NAMES: Record<string, string> = {

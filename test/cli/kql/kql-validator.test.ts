@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTIONS } from '../../../shared/detections/index.js';
-import { analyseKql, kqlErrors, loadSchemas } from '../../../shared/detections/kql-validator.js';
-import { datasetUrl } from './fixtures/datasets.js';
+import { analyseKql, kqlErrors, loadSchemas } from '../../../cli/kql/kql-validator.js';
+import { datasetUrl } from '../../shared/detections/fixtures/datasets.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsvRecords } from 'csv-parse/sync';
-import { ValidationError, type FieldProblem } from '../errors.js';
-import type { Row } from '../model.js';
-import { closestName } from '../scoring/closest-name.js';
+import { ValidationError, type FieldProblem } from '../../shared/errors.js';
+import type { Row } from '../../shared/model.js';
+import { closestName } from '../../shared/scoring/closest-name.js';
 
 /**
  * A local workspace: a directory of tables exported from Log Analytics, one file per table,
