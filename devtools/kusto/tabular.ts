@@ -48,9 +48,28 @@ function compileTabularUncached(node: Node): TableFn {
       const op = compileExtend(node.Expressions, staticColumns(node).map((c) => c.name), []);
       return (scope) => op({ columns: [], rows: [newRow()] }, scope);
     }
+    case 'DataTableExpression':
+      return compileDataTable(node);
     default:
       throw new KqlNotImplementedError(`tabular expression ${kind} (${textOf(node)})`);
   }
+}
+
+/** datatable(A: string, B: long) [ "x", 1, … ]: values fill the columns row by row. */
+function compileDataTable(node: Node): TableFn {
+  refuseParameters(node, 'datatable');
+  const columns = staticColumns(node).map((c) => c.name);
+  const values = elements(node.Values).map((v) => compileScalar(v));
+  if (columns.length === 0 || values.length % columns.length !== 0) throw new KqlError(`datatable: ${values.length} values do not fill ${columns.length} columns`);
+  return (scope) => {
+    const rows: KqlRow[] = [];
+    for (let i = 0; i < values.length; i += columns.length) {
+      const row = newRow();
+      columns.forEach((c, j) => (row[c] = (values[i + j] as ScalarFn)(newRow(), scope)));
+      rows.push(row);
+    }
+    return { columns, rows };
+  };
 }
 
 function refuseParameters(node: Node, what: string): void {
