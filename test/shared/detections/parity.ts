@@ -20,7 +20,7 @@ export interface Divergence {
 }
 
 const schemas = loadSchemas();
-const columnsOf = new Map(schemas.map((s) => [s.name, new Set(s.columns.map((c) => c.name))]));
+const columnsOf = new Map(schemas.map((s) => [s.name, new Map(s.columns.map((c) => [c.name, c.type]))]));
 const BASE = Date.parse('2026-11-20T00:00:00.000Z');
 
 /** Which table a scenario row belongs to: MDE's DeviceFileEvents action types all start with "File". */
@@ -32,11 +32,19 @@ export function tableForRow(detection: Detection, row: Row): string {
   return tables.find((t) => t !== 'DeviceFileEvents') as string;
 }
 
-/** Only the columns the table has; a unique TimeGenerated per row so result rows map back to inputs. */
+/**
+ * The row as the table would store it: only its columns, numbers in string columns as text (the
+ * vendors' sample files hold a few), and a unique TimeGenerated so result rows map back to inputs.
+ */
 function prepare(table: string, row: Row, index: number): Row {
   const columns = columnsOf.get(table);
   if (!columns) throw new Error(`no schema for ${table}`);
-  const out = Object.fromEntries(Object.entries(row).filter(([k]) => columns.has(k)));
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) {
+    const type = columns.get(k);
+    if (type === undefined || type === 'datetime') continue;
+    out[k] = type === 'string' && (typeof v === 'number' || typeof v === 'boolean') ? String(v) : v;
+  }
   out.TimeGenerated = new Date(BASE + index * 1000).toISOString();
   return out;
 }
