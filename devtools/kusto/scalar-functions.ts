@@ -122,6 +122,7 @@ const TIME: Record<string, FunctionDef> = {
   bin: def(2, 2, ([v, size]) => bin(v ?? null, size ?? null)),
   floor: def(2, 2, ([v, size]) => bin(v ?? null, size ?? null)),
   datetime_diff: def(3, 3, ([part, a, b]) => datetimeDiff(str(part), a ?? null, b ?? null)),
+  format_datetime: def(2, 2, ([d, format]) => (d instanceof KqlDateTime ? formatDatetime(d, str(format)) : '')),
 };
 
 export const SCALAR_FUNCTIONS: Record<string, FunctionDef> = { ...STRINGS, ...LOGIC, ...DYNAMIC, ...CONVERSIONS, ...TIME };
@@ -329,4 +330,47 @@ function datetimeDiff(part: string, a: KqlValue, b: KqlValue): number | null {
   const unit = fixed[p];
   if (!unit) throw new KqlNotImplementedError(`datetime_diff() period "${part}"`);
   return Math.floor((a.ms + EPOCH_OFFSET_MS) / unit) - Math.floor((b.ms + EPOCH_OFFSET_MS) / unit);
+}
+
+/**
+ * format_datetime with the documented numeric specifiers (learn.microsoft.com/kusto/query/format-datetime-function):
+ * y, yy, yyyy, M, MM, d, dd, H, HH, h, hh, m, mm, s, ss, f…fffffff, tt; separators pass through.
+ * Sub-millisecond digits are zeros (values are held in milliseconds).
+ */
+function formatDatetime(d: KqlDateTime, format: string): string {
+  const t = new Date(d.ms);
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  const fraction = pad(t.getUTCMilliseconds(), 3) + '0000';
+  const hour12 = t.getUTCHours() % 12 || 12;
+  const tokens: Record<string, () => string> = {
+    yyyy: () => pad(t.getUTCFullYear(), 4),
+    yy: () => pad(t.getUTCFullYear() % 100, 2),
+    y: () => String(t.getUTCFullYear() % 100),
+    MM: () => pad(t.getUTCMonth() + 1, 2),
+    M: () => String(t.getUTCMonth() + 1),
+    dd: () => pad(t.getUTCDate(), 2),
+    d: () => String(t.getUTCDate()),
+    HH: () => pad(t.getUTCHours(), 2),
+    H: () => String(t.getUTCHours()),
+    hh: () => pad(hour12, 2),
+    h: () => String(hour12),
+    mm: () => pad(t.getUTCMinutes(), 2),
+    m: () => String(t.getUTCMinutes()),
+    ss: () => pad(t.getUTCSeconds(), 2),
+    s: () => String(t.getUTCSeconds()),
+    tt: () => (t.getUTCHours() < 12 ? 'AM' : 'PM'),
+  };
+  let out = '';
+  for (let i = 0; i < format.length; ) {
+    const ch = format[i] as string;
+    let run = 1;
+    while (format[i + run] === ch) run++;
+    const token = ch.repeat(run);
+    if (ch === 'f' && run <= 7) out += fraction.slice(0, run);
+    else if (tokens[token]) out += (tokens[token] as () => string)();
+    else if (/[a-zA-Z]/.test(ch)) throw new KqlNotImplementedError(`format_datetime() specifier "${token}"`);
+    else out += token;
+    i += run;
+  }
+  return out;
 }

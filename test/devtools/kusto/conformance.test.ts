@@ -156,6 +156,14 @@ describe('scalar semantics', () => {
     });
   });
 
+  it(`format_datetime with the documented specifiers (${DOCS}format-datetime-function)`, () => {
+    // The page shows 2:3:4.1234500; this evaluator holds datetimes in milliseconds, not 100 ns ticks.
+    expect(print("format_datetime(datetime(2015-12-14 02:03:04.12345), 'y-M-d h:m:s.fffffff')")).toBe('15-12-14 2:3:4.1230000');
+    expect(print("format_datetime(datetime(2017-01-29 09:00:05), 'yy-MM-dd [HH:mm:ss]')")).toBe('17-01-29 [09:00:05]');
+    expect(print("format_datetime(datetime(2017-01-29 09:00:05), 'yyyy-M-dd [H:mm:ss]')")).toBe('2017-1-29 [9:00:05]');
+    expect(() => print("format_datetime(datetime(2017-01-29), 'dddd')")).toThrow(/dddd/);
+  });
+
   it(`regexes are RE2 (${DOCS}re2): lookarounds are refused, as Kusto refuses them`, () => {
     expect(print('"abc" matches regex "b"')).toBe(true);
     expect(() => print('"abc" matches regex "a(?=b)"')).toThrow(/RE2/);
