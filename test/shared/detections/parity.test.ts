@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTIONS } from '../../../shared/detections/index.js';
 import type { Detection } from '../../../shared/detections/types.js';
-import { akamaiRows, paloAltoRows, zscalerFortinetRows } from './fixtures/datasets.js';
+import { akamaiRows, paloAltoRows, zeekRows, zscalerFortinetRows } from './fixtures/datasets.js';
 import { T1587_003_SCENARIOS } from './fixtures/t1587-003.js';
 import { T1588_004_SCENARIOS } from './fixtures/t1588-004.js';
 import { T1608_003_SCENARIOS } from './fixtures/t1608-003.js';
@@ -88,9 +88,12 @@ describe('detection parity: executed KQL versus the in-process evaluator', () =>
     corpusTests(detection);
   }
 
-  it('T1608.003: agrees on every row of the vendored public datasets (Palo Alto, Zscaler/Fortinet, Akamai)', () => {
+  it('T1608.003: agrees on every row of the vendored public datasets (Palo Alto, Zscaler/Fortinet, Akamai, Zeek)', () => {
     const detection = DETECTIONS.find((d) => d.meta.id === 'T1608.003') as Detection;
-    const rows = [...paloAltoRows(), ...zscalerFortinetRows(), ...akamaiRows()];
+    // The Zeek adapter puts the connection uid (text) in ExternalID, an int column of CommonSecurityLog;
+    // no detection reads it, so it is left out here (reported to the lead as an adapter bug).
+    const zeek = [...zeekRows('NASHUA'), ...zeekRows('SCRANTON')].map(({ ExternalID: _uid, ...rest }) => rest);
+    const rows = [...paloAltoRows(), ...zscalerFortinetRows(), ...akamaiRows(), ...zeek];
     expect(rows.length).toBeGreaterThan(50);
     expect(summarise(checkParity(detection, rows.map((row) => ({ table: 'CommonSecurityLog', row }))))).toEqual([]);
   }, 120_000);

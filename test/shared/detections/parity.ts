@@ -100,7 +100,7 @@ export function checkParity(detection: Detection, items: ReadonlyArray<{ table: 
 export function summarise(divergences: Divergence[]): string[] {
   const byKind = new Map<string, Divergence[]>();
   for (const d of divergences) {
-    const k = d.what.replace(/\d+/g, 'N');
+    const k = d.what.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N');
     byKind.set(k, [...(byKind.get(k) ?? []), d]);
   }
   return [...byKind.entries()].map(([k, ds]) => {
