@@ -6,7 +6,7 @@ import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 import { MemoryHuntState } from '../../../shared/state/hunt-state.js';
 import { MemorySeenHits } from '../../../shared/state/seen-hits.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
-import { t1608003 } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { getDetection } from '../../../shared/detections/index.js';
 import { sampleCefRows } from './t1608-rows.js';
 import { fakeCredential } from './test-detection.js';
 
@@ -22,6 +22,7 @@ afterAll(async () => {
 
 // The raw sample events; the server executes the hunt's KQL over them.
 const rows = sampleCefRows().map((row, i) => ({ ...row, TimeGenerated: new Date(NOW.getTime() - (i + 1) * 60 * 60_000).toISOString() }));
+const t1608003 = getDetection('T1608.003');
 const hitCount = rows.filter((row) => t1608003.evaluate(row, t1608003.paramsSchema.parse({}))).length;
 beforeEach(() => {
   la.tables = { CommonSecurityLog: rows.map((row) => ({ row, ingestedAt: new Date(Date.parse(String(row.TimeGenerated)) + 60_000) })) };
