@@ -169,7 +169,7 @@ describe('scalar semantics', () => {
     expect(() => print('"abc" matches regex "a(?=b)"')).toThrow(/RE2/);
   });
 
-  it('let with scalars, dynamic lists, tabular lets and lambda functions', () => {
+  it(`let with scalars, dynamic lists, tabular lets and lambda functions (${DOCS}let-statement)`, () => {
     const q = `let Ports = dynamic([443, 8443]);
 let Clean = (value: string) { iff(trim(@"\\s+", value) in~ ("", "null"), "", trim(@"\\s+", value)) };
 let T = datatable(p: long, s: string) [443, " x ", 80, "NULL", 8443, " "];
@@ -242,7 +242,7 @@ describe('tabular operators', () => {
     expect(rows(`${T} | sort by v asc | project v`).map((r) => r.v)).toEqual([null, 1, 2, 5]);
   });
 
-  it('ingestion_time() reads the per-row field the test supplies, by default TimeGenerated', () => {
+  it(`ingestion_time() reads the per-row field the test supplies, by default TimeGenerated (${DOCS}ingestion-time-function)`, () => {
     const r = executeKql('DeviceProcessEvents | project i = ingestion_time()', {
       tables: { DeviceProcessEvents: [{ TimeGenerated: '2026-11-20T00:00:00Z', _IngestionTime: '2026-11-20T00:05:00Z' }, { TimeGenerated: '2026-11-20T01:00:00Z' }] },
     }).rows.map((x) => (x.i as KqlDateTime).toISOString());
