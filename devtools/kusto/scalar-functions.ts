@@ -74,6 +74,8 @@ const STRINGS: Record<string, FunctionDef> = {
   split: def(2, 3, ([s, delimiter, index]) => split(str(s), str(delimiter), index)),
   countof: def(2, 3, ([s, search, kind]) => countOf(str(s), str(search), kind === undefined ? 'normal' : str(kind))),
   base64_decode_tostring: def(1, 1, ([s]) => base64DecodeToString(str(s))),
+  base64_decode_toarray: def(1, 1, ([s]) => (BASE64.test(str(s)) ? [...Buffer.from(str(s), 'base64')] : null)),
+  base64_encode_tostring: def(1, 1, ([s]) => Buffer.from(str(s), 'utf8').toString('base64')),
   unicode_codepoints_from_string: def(1, 1, ([s]) => Array.from(str(s), (c) => c.codePointAt(0) as number)),
   unicode_codepoints_to_string: def(1, 64, (args) => codepointsToString(args)),
   make_string: def(1, 64, (args) => codepointsToString(args)),
@@ -232,8 +234,11 @@ function countOf(s: string, search: string, kind: string): number {
   return n;
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Invalid base64 or bytes that are not UTF-8 give null, which a string shows as "". */
 function base64DecodeToString(s: string): string {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return '';
+  if (!BASE64.test(s)) return '';
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(s, 'base64'));
   } catch {

@@ -140,6 +140,10 @@ describe('scalar semantics', () => {
     expect(print('countof("The cat sat on the mat", "at")')).toBe(3);
     expect(print('countof("The cat sat on the mat", @"\\b.at\\b", "regex")')).toBe(3);
     expect(print('base64_decode_tostring("S3VzdG8=")')).toBe('Kusto');
+    expect(print('base64_decode_toarray("S3VzdG8=")')).toEqual([75, 117, 115, 116, 111]);
+    expect(print('base64_encode_tostring("Kusto")')).toBe('S3VzdG8=');
+    // UTF-16LE text (PowerShell -EncodedCommand) decodes to UTF-8 with a NUL after each ASCII letter.
+    expect(print('base64_decode_tostring("awB1AA==")')).toBe('k\u0000u\u0000');
     expect(print('unicode_codepoints_from_string("Kusto")')).toEqual([75, 117, 115, 116, 111]);
     expect(print('unicode_codepoints_to_string(75, 117, 115, 116, 111)')).toBe('Kusto');
     expect(print('make_string(dynamic([75, 117]), 115)')).toBe('Kus');
