@@ -97,6 +97,9 @@ function compileUncached(node: Node): ScalarFn {
       return compileIn(node, kind);
     case 'HasAnyExpression':
       return compileHasAny(node);
+    case 'BetweenExpression':
+    case 'NotBetweenExpression':
+      return compileBetween(node, kind === 'NotBetweenExpression');
     default:
       return compileBinary(node, kind);
   }
@@ -291,6 +294,21 @@ function compileHasAny(node: Node): ScalarFn {
   return (row, scope) => {
     const l = left(row, scope);
     return list(row, scope).some((v) => has(l, v));
+  };
+}
+
+/** `x between (a .. b)`: a <= x <= b, inclusive (learn.microsoft.com/kusto/query/between-operator). */
+function compileBetween(node: Node, negated: boolean): ScalarFn {
+  const value = compileScalar(node.Left);
+  const low = compileScalar(node.Right.First);
+  const high = compileScalar(node.Right.Second);
+  return (row, scope) => {
+    const v = value(row, scope);
+    const lo = kqlCompare(v, low(row, scope));
+    const hi = kqlCompare(v, high(row, scope));
+    if (lo === null || hi === null) return null;
+    const inside = lo >= 0 && hi <= 0;
+    return negated ? !inside : inside;
   };
 }
 

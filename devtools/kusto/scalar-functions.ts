@@ -98,6 +98,9 @@ const DYNAMIC: Record<string, FunctionDef> = {
   pack_array: def(1, 64, (args) => args.map((a) => a ?? null)),
   set_has_element: def(2, 2, ([set, value]) => setHasElement(set ?? null, value ?? null)),
   array_length: def(1, 1, ([a]) => (isArray(a) ? a.length : null)),
+  array_index_of: def(2, 2, ([a, v]) => (isArray(a) ? a.findIndex((e) => kqlEquals(e as KqlValue, v ?? null)) : null)),
+  array_slice: def(3, 3, ([a, start, end]) => arraySlice(a ?? null, int(start), int(end))),
+  strcat_array: def(2, 2, ([a, delimiter]) => (isArray(a) ? a.map((e) => toKqlString(e as KqlValue)).join(str(delimiter)) : '')),
   parse_json: def(1, 1, ([s]) => parseJson(s ?? null)),
   todynamic: def(1, 1, ([s]) => parseJson(s ?? null)),
 };
@@ -279,6 +282,14 @@ function arrayConcat(args: KqlValue[]): KqlValue {
     out.push(...a);
   }
   return out;
+}
+
+/** Inclusive start and end; negative indexes count from the end (learn.microsoft.com/kusto/query/array-slice-function). */
+function arraySlice(a: KqlValue, start: number | null, end: number | null): KqlValue {
+  if (!isArray(a) || start === null || end === null) return null;
+  const s = start < 0 ? a.length + start : start;
+  const e = end < 0 ? a.length + end : end;
+  return a.slice(Math.max(0, s), Math.max(0, e + 1));
 }
 
 function setHasElement(set: KqlValue, value: KqlValue): boolean {

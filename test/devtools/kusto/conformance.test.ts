@@ -97,6 +97,10 @@ describe('scalar semantics', () => {
     });
   });
 
+  it(`between is inclusive at both ends (${DOCS}between-operator)`, () => {
+    expect(rows('print a = 5 between (1 .. 10), b = 10 between (1 .. 10), c = 11 between (1 .. 10), d = 11 !between (1 .. 10)')[0]).toEqual({ a: true, b: true, c: false, d: true });
+  });
+
   it(`iff and case return the branch whose predicate is true (${DOCS}case-function)`, () => {
     expect(rows('print a = iff(1 > 2, "yes", "no"), b = case(5 < 1, "small", 5 < 10, "medium", "large"), c = case(false, 1, 2)')[0]).toEqual({ a: 'no', b: 'medium', c: 2 });
   });
@@ -107,6 +111,10 @@ describe('scalar semantics', () => {
     expect(print('set_has_element(dynamic(["this"]), "THIS")')).toBe(false);
     expect(print('array_length(dynamic([1, 2, 3, "four"]))')).toBe(4);
     expect(print('array_length(parse_json("not an array"))')).toBeNull();
+    expect(print('array_index_of(dynamic(["this", "is", "an", "example"]), "example")')).toBe(3);
+    expect(print('array_slice(dynamic([1, 2, 3, 4, 5]), 1, 3)')).toEqual([2, 3, 4]);
+    expect(print('array_slice(dynamic([1, 2, 3, 4, 5]), -3, -2)')).toEqual([3, 4]);
+    expect(print('strcat_array(dynamic([1, 2, 3]), "->")')).toBe('1->2->3');
   });
 
   it(`ago and now read the injected clock; datetime and timespan literals (${DOCS}ago-function)`, () => {
