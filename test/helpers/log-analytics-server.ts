@@ -103,6 +103,8 @@ type State = Omit<LogAnalyticsServer, 'endpoint' | 'close'> & { schemas: TableSc
 export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions = {}): Promise<LogAnalyticsServer> {
   const tls = options.tls ?? loopbackTls();
   const schemas = [...loadSchemas(), ...(options.schemas ?? [])];
+  // Load the language service now (seconds, once per process), not inside the first timed request.
+  executeKql('print ready = 1', { tables: {}, schemas });
   const state: State = {
     schemas,
     tables: {},
