@@ -1,4 +1,4 @@
-import { globalsFor, language, loadSchemas, type TableSchema } from '../../shared/detections/kql-validator.js';
+import { globalsFor, language, loadSchemas, type TableSchema } from '../../cli/kql/kql-validator.js';
 import { Scope, type RunContext } from './environment.js';
 import { bindLet } from './expressions.js';
 import { elements, kindOf, staticColumns, type Node, type StaticColumn } from './syntax.js';

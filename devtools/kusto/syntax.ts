@@ -1,4 +1,4 @@
-import { language } from '../../shared/detections/kql-validator.js';
+import { language } from '../../cli/kql/kql-validator.js';
 import { KqlDateTime, KqlError, KqlNotImplementedError, KqlTimespan, parseDateTime, type KqlValue } from './values.js';
 
 /**

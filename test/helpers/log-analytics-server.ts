@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { executeKql, type KqlResult } from '../../devtools/kusto/execute.js';
 import { KqlDateTime, KqlTimespan, toKqlString } from '../../devtools/kusto/values.js';
-import { loadSchemas, type TableSchema } from '../../shared/detections/kql-validator.js';
+import { loadSchemas, type TableSchema } from '../../cli/kql/kql-validator.js';
 import { loopbackTls } from './loopback-tls.js';
 
 /**

@@ -1,7 +1,7 @@
 import { executeKql } from '../../../devtools/kusto/execute.js';
 import { KqlDateTime, type KqlValue } from '../../../devtools/kusto/values.js';
 import type { Detection } from '../../../shared/detections/types.js';
-import { loadSchemas } from '../../../shared/detections/kql-validator.js';
+import { loadSchemas } from '../../../cli/kql/kql-validator.js';
 import type { Row } from './parity-corpus.js';
 
 /**

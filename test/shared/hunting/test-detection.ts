@@ -2,7 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { timeFilter } from '../../../shared/detections/common.js';
 import type { Detection } from '../../../shared/detections/types.js';
-import type { TableSchema } from '../../../shared/detections/kql-validator.js';
+import type { TableSchema } from '../../../cli/kql/kql-validator.js';
 import type { LaRecord, LogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 
 /**
