@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteInstance, startAzurite } from './azurite.js';
+import { type AzuriteInstance, SHARED_AZURITE_ENV, startAzurite } from './azurite.js';
 import { makeCert, makeLoopbackServerCerts } from './certs.js';
 import { loopbackTls } from './loopback-tls.js';
 
@@ -22,6 +22,18 @@ describe('test helpers', () => {
     await client.upsertEntity({ partitionKey: 'p', rowKey: 'r', value: 42 });
     const e = await client.getEntity<{ value: number }>('p', 'r');
     expect(e.value).toBe(42);
+  });
+
+  it('the run shares one Azurite, and each caller gets an account of its own in it', async () => {
+    const other = await startAzurite();
+    expect(process.env[SHARED_AZURITE_ENV]).toBeDefined();
+    expect(new URL(other.tableEndpoint).port).toBe(new URL(azurite.tableEndpoint).port);
+    expect(other.tableEndpoint).not.toBe(azurite.tableEndpoint);
+    await TableClient.fromConnectionString(azurite.connectionString, 'mine', { allowInsecureConnection: true }).createTable();
+    const seen: string[] = [];
+    for await (const t of TableServiceClient.fromConnectionString(other.connectionString, { allowInsecureConnection: true }).listTables()) seen.push(t.name ?? '');
+    expect(seen).not.toContain('mine');
+    await other.stop();
   });
 
   it('makes a CA-signed leaf that node verifies, and a self-signed one', async () => {
