@@ -10,6 +10,7 @@ import type { CliIo } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { type CrtshReplay, startCrtshReplay } from '../../cli/offline/crtsh-replay.js';
 import type { Finding, Level } from '../../shared/model.js';
+import { fakeCredential } from '../helpers/fake-credential.js';
 
 /**
  * The offline demo end to end: bundled samples → detections' twins → the real enricher against
@@ -363,7 +364,7 @@ describe('certsoar hunt: bad usage exits 2 with the usage', () => {
 
   it('without --offline or --workspace it needs LOG_ANALYTICS_WORKSPACE_ID (exit 1, no credential built)', async () => {
     const io = captureIo(tmpdir(), {});
-    io.credential = { getToken: async () => ({ token: 'fake', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    io.credential = fakeCredential();
     expect(await main(['hunt'], io)).toBe(1);
     expect(io.err).toContain('LOG_ANALYTICS_WORKSPACE_ID');
   });

@@ -9,7 +9,6 @@ vi.mock('@azure/functions', async (importOriginal) => {
   return { ...actual, app: { ...actual.app, storageQueue: vi.fn(), timer: vi.fn(), http: vi.fn() } };
 });
 
-import { InvocationContext as Context } from '@azure/functions';
 import { makeDeliverHandler, type PoisonMessage } from '../../functions/deliver.js';
 import { makeEnrichHitsHandler } from '../../functions/enrich-hits.js';
 import { makeHuntHandler } from '../../functions/hunt.js';
@@ -33,6 +32,7 @@ import { type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { fakeCredential } from '../shared/delivery/fixtures.js';
 import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 /**
  * hunt → "hits" → enrich-hits → "findings" → deliver → teams-digest timer, each stage's real handler called directly
@@ -103,12 +103,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     const poisonQueue = queue('findings-poison');
     const logs: string[] = [];
     const context = (functionName: string, dequeueCount = 1): InvocationContext =>
-      new Context({
-        invocationId: `${functionName}-${dequeueCount}-${logs.length}`,
-        functionName,
-        triggerMetadata: { dequeueCount },
-        logHandler: (level, ...args) => logs.push(`${functionName} ${level}: ${args.map(String).join(' ')}`),
-      });
+      invocationContext(functionName, { invocationId: `${functionName}-${dequeueCount}-${logs.length}`, dequeueCount, logs });
 
     // 1. hunt: Log Analytics stand-in → hits queue
     const hunt = makeHuntHandler(t1608003, () => ({
@@ -246,7 +241,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     await q.createIfNotExists();
     const { sampleFinding } = await import('../shared/delivery/fixtures.js');
     await q.sendMessage(Buffer.from(JSON.stringify(sampleFinding({ id: 'poisoned-finding' }))).toString('base64'));
-    const handled = await drain(q, (text, n) => deliver(text, new Context({ invocationId: 'p', functionName: 'deliver', triggerMetadata: { dequeueCount: n } })));
+    const handled = await drain(q, (text, n) => deliver(text, invocationContext('deliver', { invocationId: 'p', dequeueCount: n })));
     expect(handled).toBe(1);
     const got = await poison.receiveMessages({ numberOfMessages: 10 });
     expect(got.receivedMessageItems).toHaveLength(1);

@@ -1,4 +1,3 @@
-import { InvocationContext } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,6 +14,7 @@ import { type DeliverDeps, makeDeliverHandler, type PoisonMessage } from '../../
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { sampleFinding } from '../shared/delivery/fixtures.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)', () => {
   let azurite: AzuriteInstance;
@@ -47,13 +47,7 @@ describe('functions/deliver (Azurite ledger and poison queue, loopback webhooks)
       maxAttempts,
     };
     const logs: string[] = [];
-    const context = (dequeueCount = 1) =>
-      new InvocationContext({
-        invocationId: `inv-${n}-${dequeueCount}`,
-        functionName: 'deliver',
-        triggerMetadata: { dequeueCount },
-        logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
-      });
+    const context = (dequeueCount = 1) => invocationContext('deliver', { invocationId: `inv-${n}-${dequeueCount}`, dequeueCount, logs });
     const poisoned = async (): Promise<PoisonMessage[]> => {
       if (!(await poisonQueue.exists())) return [];
       const got = await poisonQueue.receiveMessages({ numberOfMessages: 32 });

@@ -1,5 +1,4 @@
 import { TableClient } from '@azure/data-tables';
-import { InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnrichHitsDeps, makeEnrichHitsHandler } from '../../functions/enrich-hits.js';
@@ -13,6 +12,7 @@ import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
 import { decodeQueueMessage, encodeQueueMessage } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type CrtshStandIn, dataset, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 let azurite: AzuriteInstance;
 let crtsh: CrtshStandIn;
@@ -48,7 +48,7 @@ const hit: Hit = {
   entities: { destinationHost: 'x.example.com', domains: ['x.example.com'] },
   certificate: { subject: 'CN=x.example.com', issuer: 'CN=x.example.com', selfSigned: true },
 };
-const context = () => new InvocationContext({ functionName: 'enrichHits', invocationId: 'i', logHandler: () => {} });
+const context = () => invocationContext('enrichHits');
 
 async function drain(queue: QueueClient): Promise<Finding[]> {
   const out: Finding[] = [];

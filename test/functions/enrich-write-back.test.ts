@@ -10,6 +10,7 @@ import { decodeQueueMessage } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type CrtshStandIn, dataset, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { INCIDENT_PAYLOAD } from '../helpers/sentinel-incident.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 let azurite: AzuriteInstance;
 let crtsh: CrtshStandIn;
@@ -38,7 +39,7 @@ function handler(findings: QueueClient) {
 
 function capture(): { ctx: InvocationContext; lines: string[] } {
   const lines: string[] = [];
-  return { ctx: new InvocationContext({ functionName: 'enrich', invocationId: 'wb', logHandler: (_l, ...a) => lines.push(a.join(' ')) }), lines };
+  return { ctx: invocationContext('enrich', { logs: lines }), lines };
 }
 
 const post = (body: unknown) => new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/enrich', body: { string: JSON.stringify(body) } });

@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EnrichDeps, makeEnrichHandler } from '../../functions/enrich.js';
 import { createCrtshClient } from '../../shared/enrichment/crtsh-client.js';
@@ -8,6 +8,7 @@ import { findingId } from '../../shared/scoring/finding.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
 import { type CrtshStandIn, dataset, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { INCIDENT_PAYLOAD } from '../helpers/sentinel-incident.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 let crtsh: CrtshStandIn;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ function handler(maxBodyBytes = 4_096) {
   return makeEnrichHandler(() => deps);
 }
 
-const context = () => new InvocationContext({ functionName: 'enrich', invocationId: 'test-invocation', logHandler: () => {} });
+const context = () => invocationContext('enrich');
 const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
   new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/enrich', body: typeof body === 'string' ? { string: body } : { bytes: body }, headers });
 

@@ -15,6 +15,7 @@ import { type LaFault, type LogAnalyticsServer, startLogAnalyticsServer } from '
 import { TEST_SCHEMA, testEvents, fakeCredential, prng, testDetection } from '../shared/hunting/test-detection.js';
 import type { QueueClient } from '@azure/storage-queue';
 import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 const MIN = 60_000;
 let azurite: AzuriteInstance;
@@ -32,7 +33,7 @@ afterAll(async () => {
 const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
 function context(name: string, lines: string[]): InvocationContext {
-  return new InvocationContext({ functionName: 'hunt-TEST-001', invocationId: name, logHandler: (level, ...args) => lines.push(`${level}: ${args.join(' ')}`) });
+  return invocationContext('hunt-TEST-001', { invocationId: name, logs: lines });
 }
 
 function baseDeps(suffix: string, now: () => Date): HuntDeps & { queue: QueueClient } {

@@ -1,4 +1,4 @@
-import { InvocationContext, type Timer } from '@azure/functions';
+import type { Timer } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -19,6 +19,7 @@ import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { sampleFinding } from '../shared/delivery/fixtures.js';
 import { cardProblems } from '../shared/delivery/validate-card.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 const many = (n: number, prefix: string): Finding[] =>
   Array.from({ length: n }, (_, i) => {
@@ -56,13 +57,7 @@ describe('functions/teams-digest (deliver leaves Teams cards pending; the timer 
       post: { sleep: async () => {}, timeoutMs: 400 },
     });
     const logs: string[] = [];
-    const context = (name: string, dequeueCount = 1) =>
-      new InvocationContext({
-        invocationId: `${name}-${n}-${logs.length}`,
-        functionName: name,
-        triggerMetadata: { dequeueCount },
-        logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
-      });
+    const context = (name: string, dequeueCount = 1) => invocationContext(name, { invocationId: `${name}-${n}-${logs.length}`, dequeueCount, logs });
     const deliverHandler = makeDeliverHandler(() => ({ deliverer, poisonQueue: new QueueClient(azurite.connectionString, `teamsdigest-poison-${n}`), maxAttempts: 2 }));
     const digestHandler = makeTeamsDigestHandler(() => ({ deliverer }));
     const deliver = (f: Finding, dequeueCount = 1) => deliverHandler(encodeQueueMessage(f), context('deliver', dequeueCount));

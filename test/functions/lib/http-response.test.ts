@@ -2,10 +2,11 @@ import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../../functions/lib/http-response.js';
 import { ConfigError, PayloadTooLargeError, RateLimitedError, UpstreamUnavailableError, ValidationError } from '../../../shared/errors.js';
+import { invocationContext } from '../../helpers/invocation-context.js';
 
 function context(): { ctx: InvocationContext; errors: string[] } {
   const errors: string[] = [];
-  const ctx = new InvocationContext({ invocationId: 'inv-1', functionName: 'test', logHandler: (level, ...args) => level === 'error' && errors.push(args.join(' ')) });
+  const ctx = invocationContext('test', { logs: errors });
   return { ctx, errors };
 }
 

@@ -1,11 +1,9 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { Finding, Level, Signal } from '../../../shared/model.js';
+import { fakeCredential as credentialWith } from '../../helpers/fake-credential.js';
 
 /** The bearer token the ARM stand-in expects, and a credential that hands it out (never a real one). */
 export const TOKEN = 'fake-arm-token';
-export const fakeCredential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+export const fakeCredential = credentialWith(TOKEN);
 
 /** A T1608.003 finding as the enrich stage makes it, for the delivery tests. */
 export function sampleFinding(overrides: Partial<Finding> & { id?: string; level?: Level } = {}): Finding {

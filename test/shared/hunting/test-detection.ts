@@ -1,4 +1,3 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { timeFilter } from '../../../shared/detections/common.js';
 import type { Detection } from '../../../shared/detections/types.js';
@@ -55,17 +54,8 @@ export function testEvents(server: LogAnalyticsServer): LaRecord[] {
   return (server.tables.TestEvents ??= []);
 }
 
-/** A credential that hands out a fixed token and counts the calls; never touches the network. */
-export function fakeCredential(): TokenCredential & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    getToken: async (scopes: string | string[]): Promise<AccessToken> => {
-      calls.push(Array.isArray(scopes) ? scopes : [scopes]);
-      return { token: 'fake-token', expiresOnTimestamp: Date.now() + 3_600_000 };
-    },
-  };
-}
+/** The suite's one fake credential (a fixed token, the scopes recorded). */
+export { fakeCredential } from '../../helpers/fake-credential.js';
 
 /** Deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import { fakeCredential } from '../../helpers/fake-credential.js';
 import { loadConfig } from '../../../shared/config.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { decodeQueueMessage, encodeQueueMessage, ensureQueue, ensureTable, requireStorage, storageClients, tableKey } from '../../../shared/state/storage.js';
@@ -13,9 +13,7 @@ afterAll(async () => {
   await azurite.stop();
 });
 
-const fakeCredential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: 'fake', expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+const credential = fakeCredential();
 
 describe('storageClients', () => {
   it('is undefined without any storage setting, and requireStorage names the setting', () => {
@@ -45,12 +43,12 @@ describe('storageClients', () => {
         STATE_STORAGE_CONNECTION__tableServiceUri: 'https://acct.table.core.windows.net',
         STATE_STORAGE_CONNECTION__queueServiceUri: 'https://acct.queue.core.windows.net/',
       }),
-      fakeCredential,
+      credential,
     );
     expect(clients?.mode).toBe('identity');
     expect(clients!.queue('hits').url).toBe('https://acct.queue.core.windows.net/hits');
     expect(clients!.table('watermarks').url).toMatch(/^https:\/\/acct\.table\.core\.windows\.net/);
-    expect(() => storageClients(loadConfig({ STATE_STORAGE_CONNECTION__tableServiceUri: 'https://acct.table.core.windows.net' }), fakeCredential)).toThrow(ConfigError);
+    expect(() => storageClients(loadConfig({ STATE_STORAGE_CONNECTION__tableServiceUri: 'https://acct.table.core.windows.net' }), credential)).toThrow(ConfigError);
     expect(() =>
       storageClients(
         loadConfig({ STATE_STORAGE_CONNECTION__tableServiceUri: 'https://a.table.core.windows.net', STATE_STORAGE_CONNECTION__queueServiceUri: 'https://a.queue.core.windows.net' }),
