@@ -1,0 +1,82 @@
+import { parseDuration } from '../../duration.js';
+import type { Tuning } from '../../scoring/tuning.js';
+import { escapeRegex, globToRegex } from '../../kql/regex.js';
+import { detectionParams } from '../index.js';
+import type { Detection } from '../types.js';
+
+/**
+ * What every SIEM backend reads from one detection under one tuning document: its parameters
+ * in force (ports, vendor keys, lists, weights, threshold, allowlists), its signals with their
+ * weights, and the level thresholds. Each backend translates the signals it knows; a signal a
+ * backend has no translation for is an error (a new signal in a definition must reach every
+ * backend, so it fails the export tests instead of silently scoring less).
+ */
+export interface DetectionPlan<P = Record<string, unknown>> {
+  detection: Detection;
+  params: P;
+  /** Signal id → weight, in the definition's order. */
+  weights: Array<{ id: string; weight: number }>;
+  minScore: number;
+  levels: { low: number; medium: number; high: number };
+}
+
+export function detectionPlan<P>(detection: Detection, tuning: Tuning): DetectionPlan<P> {
+  const params = detectionParams(detection, tuning) as Record<string, unknown>;
+  const weights = params['weights'];
+  const minScore = params['minScore'];
+  if (!weights || typeof weights !== 'object' || typeof minScore !== 'number') {
+    throw new Error(`${detection.meta.id}: a SIEM backend needs weights and minScore parameters`);
+  }
+  return {
+    detection,
+    params: params as P,
+    weights: Object.entries(weights as Record<string, number>).map(([id, weight]) => ({ id, weight })),
+    minScore,
+    levels: tuning.levels,
+  };
+}
+
+/** The signals translated by a backend, in the definition's order; throws on one it lacks. */
+export function translatedSignals<T>(plan: DetectionPlan<unknown>, backend: string, translations: Record<string, T>): Array<{ id: string; weight: number; condition: T }> {
+  return plan.weights.map(({ id, weight }) => {
+    const condition = translations[id];
+    if (condition === undefined) throw new Error(`${backend}: no translation for signal "${id}" of ${plan.detection.meta.id}`);
+    return { id, weight, condition };
+  });
+}
+
+/** A duration ("15m", "1h", "1d") as a five-field cron that runs once per that interval. */
+export function cronEvery(duration: string): string {
+  const ms = parseDuration(duration);
+  if (ms === undefined) throw new RangeError(`not a duration: ${duration}`);
+  const minutes = ms / 60_000;
+  if (Number.isInteger(minutes) && minutes >= 1 && minutes < 60 && 60 % minutes === 0) return `*/${minutes} * * * *`;
+  const hours = minutes / 60;
+  if (Number.isInteger(hours) && hours >= 1 && hours < 24 && 24 % hours === 0) return `0 */${hours} * * *`;
+  if (hours === 24) return '0 0 * * *';
+  throw new RangeError(`cannot schedule every ${duration} with cron (use a divisor of an hour or a day)`);
+}
+
+/** The duration as minutes, for relative times such as -15m@m. */
+export function durationMinutes(duration: string): number {
+  const ms = parseDuration(duration);
+  if (ms === undefined) throw new RangeError(`not a duration: ${duration}`);
+  return Math.max(1, Math.round(ms / 60_000));
+}
+
+/** T1608.003's placeholder common names: whole-name globs or whole words (PCRE/RE2/Java syntax). */
+export function placeholderCnRegex(names: readonly string[], words: readonly string[]): string | undefined {
+  const parts: string[] = [];
+  if (names.length) parts.push(`^(?:${names.map(globToRegex).join('|')})$`);
+  if (words.length) parts.push(`(?:^|[^a-z0-9])(?:${words.map(escapeRegex).join('|')})(?:[^a-z0-9]|$)`);
+  return parts.length ? parts.join('|') : undefined;
+}
+
+/** The score-to-level mapping shared by every backend (tuning.levels). */
+export function levelCases(levels: { low: number; medium: number; high: number }): Array<{ min: number; level: string }> {
+  return [
+    { min: levels.high, level: 'High' },
+    { min: levels.medium, level: 'Medium' },
+    { min: levels.low, level: 'Low' },
+  ];
+}
