@@ -1,0 +1,229 @@
+import type { Tuning } from '../../scoring/tuning.js';
+import { escapeRegex } from '../../kql/regex.js';
+import { DETECTIONS } from '../index.js';
+import type { T1587003Params } from '../t1587-003-develop-digital-certificates.js';
+import type { T1588004Params } from '../t1588-004-obtain-digital-certificates.js';
+import type { T1608003Params } from '../t1608-003-install-digital-certificate.js';
+import type { Detection } from '../types.js';
+import { type DetectionPlan, durationMinutes, detectionPlan, levelCases, placeholderCnRegex, translatedSignals } from './plan.js';
+
+/**
+ * AQL for IBM QRadar, from each detection's parameters and weights. AQL has no per-row
+ * variables, arrays or capture-group extraction, so the certificate and process fields come from
+ * custom event properties, each defined by a regex over the event payload (QRadar "Custom event
+ * properties": regex with a capture group, Java syntax). The export lists every property with
+ * its regex; the queries read them by their double-quoted names. MATCHES/IMATCHES are given
+ * patterns anchored at both ends, so they mean the same whether QRadar matches the whole value
+ * or searches in it. Strings are single-quoted with '' for a quote.
+ */
+
+export interface AqlProperty {
+  name: string;
+  /** Java regex; the value is capture group 1. */
+  regex: string;
+  description: string;
+}
+
+export interface AqlQuery {
+  name: string;
+  detectionId: string;
+  query: string;
+  properties: AqlProperty[];
+  /** What AQL cannot express exactly for this detection and how the query approximates it. */
+  limitations: string[];
+}
+
+export const aqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const aqlList = (values: readonly string[]) => values.map(aqlString).join(', ');
+const prop = (name: string) => `"${name}"`;
+
+/**
+ * A property regex over `key=value` payloads for any of the keys: PAN-OS and generic CEF
+ * (`PanOSCommonName=… nextKey=`), FortiOS syslog (`scertcname="…"`), Sentinel-style `;`/`|` lists.
+ */
+function keyValueRegex(keys: readonly string[]): string {
+  return `(?:^|[\\s;|])(?:${keys.map(escapeRegex).join('|')})="?([^";|\\r\\n]*?)"?(?=\\s+[A-Za-z0-9_.-]+=|[;|\\r\\n]|$)`;
+}
+
+/** The CN inside the subject value (the whole value when it has no CN=), the rest of the DN skipped. */
+function commonNameRegex(keys: readonly string[]): string {
+  return `(?:^|[\\s;|])(?:${keys.map(escapeRegex).join('|')})="?(?:[^";|\\r\\n]*?CN=)?([^,/";|\\r\\n]*?)(?:[,/][^";|\\r\\n]*?)?"?(?=\\s+[A-Za-z0-9_.-]+=|[;|\\r\\n]|$)`;
+}
+
+/** FortiOS syslog names for the same fields (FortiOS Log Message Reference): QRadar reads the raw syslog, not Sentinel's prefixed names. */
+const FORTIOS_SUBJECT = ['scertcname'];
+const FORTIOS_ISSUER = ['scertissuer'];
+
+function scoreParts(plan: DetectionPlan<unknown>, conditions: Record<string, string>): { score: string; columns: string[] } {
+  const signals = translatedSignals(plan, 'AQL', conditions);
+  const parts = signals.map((s) => `CASE WHEN ${s.condition} THEN ${s.weight} ELSE 0 END`);
+  return {
+    score: `(${parts.join(' + ')})`,
+    columns: signals.map((s, i) => `${parts[i]} AS 'signal_${s.id}'`),
+  };
+}
+
+function levelExpr(plan: DetectionPlan<unknown>, score: string): string {
+  return `CASE ${levelCases(plan.levels)
+    .map((l) => `WHEN ${score} >= ${l.min} THEN ${aqlString(l.level)}`)
+    .join(' ')} ELSE 'Informational' END`;
+}
+
+const window = (d: Detection) => `LAST ${durationMinutes(d.meta.queryFrequency)} MINUTES`;
+
+// ---- T1608.003 -------------------------------------------------------------------------------
+
+function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
+  const p = plan.params;
+  const properties: AqlProperty[] = [
+    { name: 'TLS Subject', regex: keyValueRegex([...p.subjectKeys, ...FORTIOS_SUBJECT]), description: 'Server certificate subject (PAN-OS decryption log, FortiOS scertcname, CEF ssl_subject and the tuning subjectKeys).' },
+    { name: 'TLS Subject CN', regex: commonNameRegex([...p.subjectKeys, ...FORTIOS_SUBJECT]), description: 'The CN of the subject (the whole value when it has no CN=).' },
+    { name: 'TLS Issuer', regex: keyValueRegex([...p.issuerKeys, ...FORTIOS_ISSUER]), description: 'Server certificate issuer (tuning issuerKeys).' },
+    { name: 'TLS SNI', regex: keyValueRegex(p.sniKeys), description: 'Server name the client asked for (tuning sniKeys).' },
+  ];
+  const placeholder = placeholderCnRegex(p.placeholderCnNames, p.placeholderCnWords);
+  const subject = prop('TLS Subject');
+  const cn = prop('TLS Subject CN');
+  const issuer = prop('TLS Issuer');
+  const host = `LOWER(${prop('TLS SNI')})`;
+  const present = (x: string) => `(${x} IS NOT NULL AND STRLEN(${x}) > 0)`;
+  const { score, columns } = scoreParts(plan, {
+    self_signed: `${present(subject)} AND ${present(issuer)} AND LOWER(${subject}) = LOWER(${issuer})`,
+    // Conservative: compares the CN only (no SAN property), and never fires for a wildcard CN.
+    hostname_mismatch: `${present(cn)} AND ${host} IMATCHES ${aqlString('^(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$')} AND NOT (${cn} ILIKE '*%') AND LOWER(${cn}) <> ${host}`,
+    placeholder_cn: placeholder ? `${present(cn)} AND ${cn} IMATCHES ${aqlString(`^(?:${placeholder.replace(/\(\?:\^\|\[\^a-z0-9\]\)/, '(?:^|.*[^a-z0-9])').replace(/\(\?:\[\^a-z0-9\]\|\$\)$/, '(?:[^a-z0-9].*|$)')})$`)}` : '1 = 0',
+  });
+  const allow = [
+    ...(p.allowedIssuers.length ? [`NOT (LOWER(${issuer}) IN (${aqlList(p.allowedIssuers.map((x) => x.toLowerCase()))}))`] : []),
+    ...(p.allowedDestinationHosts.length ? [`NOT (${host} IN (${aqlList(p.allowedDestinationHosts.map((x) => x.toLowerCase()))}))`] : []),
+  ];
+  const query = [
+    `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', sourceip, destinationip, destinationport,`,
+    `  ${subject}, ${cn}, ${issuer}, ${prop('TLS SNI')},`,
+    `  ${columns.join(',\n  ')},`,
+    `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
+    'FROM events',
+    `WHERE destinationport IN (${p.tlsPorts.join(', ')})`,
+    `  AND (${present(subject)} OR ${present(issuer)})`,
+    ...(p.excludedActions.length ? [`  AND NOT (LOWER(QIDNAME(qid)) IN (${aqlList(p.excludedActions.map((a) => a.toLowerCase()))}))`] : []),
+    `  AND ${score} > ${plan.minScore}`,
+    ...allow.map((a) => `  AND ${a}`),
+    `ORDER BY devicetime DESC`,
+    window(plan.detection),
+  ].join('\n');
+  return {
+    name: `certsoar ${plan.detection.meta.id}`,
+    detectionId: plan.detection.meta.id,
+    query,
+    properties,
+    limitations: [
+      'The QRadar reference page\'s AQL scores URL strings in the payload and has no TLS certificate logic; this query replaces it.',
+      'hostname_mismatch: AQL has no arrays, so the certificate\'s SAN list cannot be searched and a wildcard CN cannot be matched label by label. The query compares the SNI with the subject CN only and never fires for a wildcard CN: it misses mismatches hidden behind a wildcard, and it flags a certificate whose SANs (but not its CN) cover the host.',
+      'Blocked sessions: QRadar normalises the device action into the event name, so excludedActions are compared with QIDNAME(qid) (exact, lower case).',
+      'Each run covers the schedule interval (LAST n MINUTES), not the 24h lookback of the Sentinel rule.',
+    ],
+  };
+}
+
+// ---- Windows / Sysmon ------------------------------------------------------------------------
+
+/** Sysmon fields as WinCollect/the Windows DSM log them (`Name: value` or `Name=value`, tab separated). */
+function sysmonProperty(name: string): AqlProperty {
+  return { name, regex: `(?:^|\\s)${name}[=:]\\s*(.+?)(?=\\t|\\s{2,}|\\s[A-Za-z]+[=:]|$)`, description: `Sysmon ${name}` };
+}
+
+function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
+  const p = plan.params;
+  const key = `LOWER(${prop('TargetObject')})`;
+  const image = `LOWER(${prop('Image')})`;
+  const stores = p.stores.map((s) => escapeRegex(s.toLowerCase())).join('|');
+  const hive = '(hklm|hkey_local_machine|hkcu|hkey_current_user|hku\\\\[^\\\\]+|hkey_users\\\\[^\\\\]+)';
+  const storeRe = (store: string) => `^${hive}\\\\software\\\\(wow6432node\\\\)?(policies\\\\)?microsoft\\\\(systemcertificates|enterprisecertificates)\\\\(${store})(\\\\.*)?$`;
+  const endsWithAny = (names: readonly string[]) => `${image} IMATCHES ${aqlString(`^(.*\\\\)?(${names.map((n) => escapeRegex(n.toLowerCase())).join('|')})$`)}`;
+  const { score, columns } = scoreParts(plan, {
+    root_store_write: `${key} IMATCHES ${aqlString(storeRe('root|authroot'))}`,
+    intermediate_store_write: `${key} IMATCHES ${aqlString(storeRe('ca'))}`,
+    script_host_writer: endsWithAny(p.scriptHosts),
+    user_or_policy_store: `${key} IMATCHES ${aqlString('^(hkcu|hkey_current_user|hku|hkey_users|.*\\\\policies\\\\|.*\\\\enterprisecertificates\\\\).*$')}`,
+  });
+  const query = [
+    `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', username, ${prop('Image')}, ${prop('TargetObject')},`,
+    `  ${columns.join(',\n  ')},`,
+    `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
+    'FROM events',
+    `WHERE ${prop('EventID')} IN ('12', '13')`,
+    `  AND ${key} IMATCHES ${aqlString(storeRe(stores))}`,
+    `  AND NOT (${endsWithAny(p.approvedProcesses)})`,
+    ...(p.allowedThumbprints.length ? [`  AND NOT (${key} IMATCHES ${aqlString(`^.*\\\\certificates\\\\(${p.allowedThumbprints.map((t) => t.toLowerCase()).join('|')})(\\\\.*)?$`)})`] : []),
+    `  AND ${score} > ${plan.minScore}`,
+    'ORDER BY devicetime DESC',
+    window(plan.detection),
+  ].join('\n');
+  return {
+    name: `certsoar ${plan.detection.meta.id}`,
+    detectionId: plan.detection.meta.id,
+    query,
+    properties: ['EventID', 'Image', 'TargetObject'].map(sysmonProperty),
+    limitations: [
+      'Reads Sysmon EventID 12/13 through custom properties (EventID, Image, TargetObject); Windows Security 4657 events need the same properties mapped.',
+      'The writer is matched by the file name at the end of Image (Sysmon has no separate file-name field).',
+    ],
+  };
+}
+
+function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
+  const p = plan.params;
+  const image = `LOWER(${prop('Image')})`;
+  const cmd = prop('CommandLine');
+  const file = prop('TargetFilename');
+  const any = (values: readonly string[]) => `(${values.map((v) => escapeRegex(v.toLowerCase())).join('|')})`;
+  const named = (names: readonly string[]) => `${image} IMATCHES ${aqlString(`^(.*\\\\)?${any(names)}$`)}`;
+  const contains = (expr: string, values: readonly string[]) => `${expr} IMATCHES ${aqlString(`^.*${any(values)}.*$`)}`;
+  const isProcess = `${prop('EventID')} = '1'`;
+  const isFile = `${prop('EventID')} = '11'`;
+  const tool = `${isProcess} AND (${named(p.certTools)} OR (${named(p.opensslNames)} AND ${contains(cmd, p.opensslPatterns)}))`;
+  const ps = `${isProcess} AND ${named(p.powershellNames)} AND ${contains(cmd, p.powershellPatterns)}`;
+  const certutil = `${isProcess} AND ${named(p.certutilNames)} AND ${cmd} IMATCHES ${aqlString(`^(.*\\s)?[-/]${any(p.certutilImportVerbs)}(\\s.*)?$`)}`;
+  const staged = `${isFile} AND ${file} IMATCHES ${aqlString(`^.*${any(p.certFileExtensions)}$`)} AND ${contains(file, p.suspiciousFolders)}`;
+  const trust = `${cmd} IMATCHES ${aqlString(`^.*(cert:\\\\(localmachine|currentuser)\\\\|[-/]addstore\\s+([-/]\\S+\\s+)*["']?)${any(p.trustStores)}(["'\\s\\\\].*)?$`)}`;
+  const { score, columns } = scoreParts(plan, {
+    cert_tool_execution: `(${tool})`,
+    powershell_certificate_creation: `(${ps})`,
+    certutil_store_import: `(${certutil})`,
+    trust_store_target: `((${ps}) OR (${certutil})) AND ${trust}`,
+    cert_file_in_staging_folder: `(${staged})`,
+    private_key_file: `(${staged}) AND ${file} IMATCHES ${aqlString(`^.*${any(p.privateKeyExtensions)}$`)}`,
+  });
+  const query = [
+    `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', username, ${prop('EventID')}, ${prop('Image')}, ${cmd}, ${file},`,
+    `  ${columns.join(',\n  ')},`,
+    `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
+    'FROM events',
+    `WHERE ${prop('EventID')} IN ('1', '11')`,
+    `  AND ((${tool}) OR (${ps}) OR (${certutil}) OR (${staged}))`,
+    `  AND ${score} > ${plan.minScore}`,
+    'ORDER BY devicetime DESC',
+    window(plan.detection),
+  ].join('\n');
+  return {
+    name: `certsoar ${plan.detection.meta.id}`,
+    detectionId: plan.detection.meta.id,
+    query,
+    properties: ['EventID', 'Image', 'CommandLine', 'TargetFilename'].map(sysmonProperty),
+    limitations: ['Certificate subject and DNS names in the command line are not extracted (AQL has no capture-group extraction); the Sentinel and Splunk outputs carry them.'],
+  };
+}
+
+const BUILDERS: Record<string, (plan: DetectionPlan<never>) => AqlQuery> = {
+  'T1608.003': t1608003 as (plan: DetectionPlan<never>) => AqlQuery,
+  'T1588.004': t1588004 as (plan: DetectionPlan<never>) => AqlQuery,
+  'T1587.003': t1587003 as (plan: DetectionPlan<never>) => AqlQuery,
+};
+
+export function aqlQueries(tuning: Tuning, detections: readonly Detection[] = DETECTIONS): AqlQuery[] {
+  return detections.map((d) => {
+    const build = BUILDERS[d.meta.id];
+    if (!build) throw new Error(`AQL: no query for detection ${d.meta.id}`);
+    return build(detectionPlan<never>(d, tuning));
+  });
+}
