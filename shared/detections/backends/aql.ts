@@ -47,7 +47,7 @@ function keyValueRegex(keys: readonly string[]): string {
 
 /** The CN inside the subject value (the whole value when it has no CN=), the rest of the DN skipped. */
 function commonNameRegex(keys: readonly string[]): string {
-  return `(?:^|[\\s;|])(?:${keys.map(escapeRegex).join('|')})="?(?:[^";|\\r\\n]*?CN=)?([^,/";|\\r\\n]*?)(?:[,/][^";|\\r\\n]*?)?"?(?=\\s+[A-Za-z0-9_.-]+=|[;|\\r\\n]|$)`;
+  return `(?:^|[\\s;|])(?:${keys.map(escapeRegex).join('|')})="?(?:[^";|\\r\\n]*?CN\\\\?=)?([^,/";|\\r\\n]*?)(?:[,/][^";|\\r\\n]*?)?"?(?=\\s+[A-Za-z0-9_.-]+=|[;|\\r\\n]|$)`;
 }
 
 /** FortiOS syslog names for the same fields (FortiOS Log Message Reference): QRadar reads the raw syslog, not Sentinel's prefixed names. */
