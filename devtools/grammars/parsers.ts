@@ -15,7 +15,7 @@ export interface GrammarParser {
 
 function grammar(file: string): GrammarParser {
   const source = readFileSync(new URL(file, import.meta.url), 'utf8');
-  const parser = peggy.generate(source, { grammarSource: file });
+  const parser = peggy.generate(source, { grammarSource: file, cache: true });
   return {
     parse(text: string): ParseResult {
       try {
