@@ -117,7 +117,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     query,
     properties,
     limitations: [
-      'The QRadar reference page\'s AQL scores URL strings in the payload and has no TLS certificate logic; this query replaces it.',
+      'The AQL published on the QRadar reference page scores URL strings in the payload and has no TLS certificate logic; this query replaces it.',
       'hostname_mismatch: AQL has no arrays, so the certificate\'s SAN list cannot be searched and a wildcard CN cannot be matched label by label. The query compares the SNI with the subject CN only and never fires for a wildcard CN: it misses mismatches hidden behind a wildcard, and it flags a certificate whose SANs (but not its CN) cover the host.',
       'Blocked sessions: QRadar normalises the device action into the event name, so excludedActions are compared with QIDNAME(qid) (exact, lower case).',
       'Each run covers the schedule interval (LAST n MINUTES), not the 24h lookback of the Sentinel rule.',

@@ -1,0 +1,50 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { sigmaRuleProblems } from '../../../../devtools/sigma/validate-rule.js';
+import { sigmaRules } from '../../../../shared/detections/backends/sigma.js';
+import { DETECTIONS } from '../../../../shared/detections/index.js';
+import { DEFAULT_TUNING } from '../../../../shared/scoring/tuning.js';
+import { TUNED, TUNINGS } from './tunings.js';
+
+interface Rule {
+  id: string;
+  description: string;
+  level: string;
+  related?: Array<{ id: string; type: string }>;
+  certsoar_weight: number;
+  detection: Record<string, unknown>;
+}
+
+describe('Sigma backend', () => {
+  it.each(TUNINGS)('every rule is valid: schema, condition grammar, modifiers, regex subset (%s tuning)', (_name, tuning) => {
+    const rules = sigmaRules(tuning);
+    expect(new Set(rules.map((r) => r.detectionId))).toEqual(new Set(DETECTIONS.map((d) => d.meta.id)));
+    for (const r of rules) expect(sigmaRuleProblems(r.yaml), r.fileName).toEqual([]);
+  });
+
+  it('writes one rule per signal, with the signal weight and the level that weight reaches', () => {
+    const rules = sigmaRules(DEFAULT_TUNING);
+    expect(rules.filter((r) => r.detectionId === 'T1608.003').map((r) => r.signal)).toEqual(['self_signed', 'hostname_mismatch', 'placeholder_cn']);
+    const selfSigned = parse(rules[0]?.yaml ?? '') as Rule;
+    expect(selfSigned).toMatchObject({ certsoar_weight: 3, level: 'medium' });
+    expect(new Set(rules.map((r) => (parse(r.yaml) as Rule).id)).size).toBe(rules.length);
+  });
+
+  it('says in every description what Sigma cannot express', () => {
+    for (const r of sigmaRules(DEFAULT_TUNING)) expect((parse(r.yaml) as Rule).description, r.fileName).toMatch(/What Sigma cannot express: \S/);
+  });
+
+  it('points at the overlapping SigmaHQ rules', () => {
+    const related = (id: string) => new Set(sigmaRules(DEFAULT_TUNING).filter((r) => r.detectionId === id).flatMap((r) => ((parse(r.yaml) as Rule).related ?? []).map((x) => x.id)));
+    expect(related('T1588.004')).toEqual(new Set(['d223b46b-5621-4037-88fe-fda32eead684']));
+    expect(related('T1587.003')).toEqual(new Set(['d2125259-ddea-4c1c-9c22-977eb5b29cf0', 'ff992eac-6449-4c60-8c1d-91c9722a1d48', '42821614-9264-4761-acfc-5772c3286f76']));
+  });
+
+  it('follows the tuning document', () => {
+    const rules = sigmaRules(TUNED);
+    const selfSigned = parse(rules.find((r) => r.fileName === 'T1608.003-self-signed.yml')?.yaml ?? '') as Rule;
+    expect(selfSigned.detection['selection_port']).toEqual({ dst_port: [443, 9443] });
+    expect(selfSigned.detection['filter_allowed_issuer']).toEqual({ ssl_issuer: ['Corp Issuing CA'] });
+    expect(selfSigned).toMatchObject({ certsoar_weight: 4, level: 'medium' });
+  });
+});
