@@ -13,7 +13,7 @@
 import { request } from 'node:https';
 import { huntDetection } from '../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
-import { t1608003 } from '../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../shared/detections/definitions/t1608-003.js';
 import type { Detection } from '../shared/detections/types.js';
 import type { Row } from '../shared/model.js';
 import { testDetection } from '../test/shared/hunting/test-detection.js';

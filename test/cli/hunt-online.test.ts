@@ -6,7 +6,7 @@ import { HUNT_STATE_TABLE } from '../../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE } from '../../shared/state/seen-hits.js';
 import { tableKey } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
-import { t1608003 } from '../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
 import type { Finding, Row } from '../../shared/model.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';

@@ -17,7 +17,7 @@ import { makeTeamsDigestHandler } from '../../functions/teams-digest.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeliverer, idempotencyKey } from '../../shared/delivery/deliverer.js';
 import { incidentPayloadSchema } from '../../shared/delivery/incident-schema.js';
-import { t1608003 } from '../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntSettings } from '../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors.js';
 import { detectionParams, hitFromRow } from '../../../shared/detections/index.js';
-import { namesCoverHost, t1608003, tlsCertificateFields } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { computeColumns } from '../../../shared/detections/backends/evaluator.js';
+import { t1608003, t1608003Definition } from '../../../shared/detections/definitions/t1608-003.js';
 import { score } from '../../../shared/scoring/score.js';
 import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
 import { akamaiRows, paloAltoRows, zeekRecords, zeekRows, zscalerFortinetRows } from './fixtures/datasets.js';
@@ -16,6 +17,16 @@ const row = (over: Record<string, unknown>) => ({
   DestinationPort: 443,
   ...over,
 });
+/** What the query computes for a row (filters ignored), as the certificate fields the tests read. */
+const tlsCertificateFields = (r: Record<string, unknown>, params = defaults) => {
+  const c = computeColumns(t1608003Definition, params, r);
+  return { subject: c['TLSSubject'], issuer: c['TLSIssuer'], subjectCn: c['SubjectCN'], destinationHost: c['DestinationHost'] };
+};
+/** Whether the certificate names (first as the CN, the rest as SANs) cover the host, as the query decides it. */
+const namesCoverHost = (names: string[], host: string) => {
+  const san = names.length > 1 ? `;ssl_san=${names.slice(1).map((n) => `DNS:${n}`).join(', ')}` : '';
+  return computeColumns(t1608003Definition, defaults, row({ DestinationHostName: host, AdditionalExtensions: `ssl_subject=CN=${names[0]}${san}` }))['CertCoversHost'];
+};
 const signalsOf = (r: Record<string, unknown>, params = defaults) => t1608003.evaluate(r, params)?.signals.map((s) => s.id) ?? null;
 
 describe('wildcard semantics', () => {
