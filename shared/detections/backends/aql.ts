@@ -1,9 +1,9 @@
 import type { Tuning } from '../../scoring/tuning.js';
 import { escapeRegex } from '../../kql/regex.js';
 import { DETECTIONS } from '../index.js';
-import type { T1587003Params } from '../t1587-003-develop-digital-certificates.js';
-import type { T1588004Params } from '../t1588-004-obtain-digital-certificates.js';
-import type { T1608003Params } from '../t1608-003-install-digital-certificate.js';
+import type { T1587003Params } from '../definitions/t1587-003.js';
+import type { T1588004Params } from '../definitions/t1588-004.js';
+import type { T1608003Params } from '../definitions/t1608-003.js';
 import type { Detection } from '../types.js';
 import { type DetectionPlan, durationMinutes, detectionPlan, levelCases, placeholderCnRegex, translatedSignals } from './plan.js';
 
