@@ -89,7 +89,7 @@ describe('certsoar export --format spl|splunk-app|aql|sigma', () => {
     if (format === 'sigma') return sigmaRuleProblems(text).length === 0;
     if (!name.endsWith('savedsearches.conf')) return true;
     const searches = [...text.replace(/ \\\n/g, '\n').matchAll(/^search = ([\s\S]*?)\nenableSched = 1$/gm)].map((m) => m[1] as string);
-    return searches.length === 6 && searches.every((search) => grammars().spl.parse(search).ok);
+    return searches.length === 12 && searches.every((search) => grammars().spl.parse(search).ok);
   }
 
   for (const format of formats) {

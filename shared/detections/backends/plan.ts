@@ -1,13 +1,15 @@
 import { parseDuration } from '../../duration.js';
 import type { Tuning } from '../../scoring/tuning.js';
 import { escapeRegex, globToRegex } from '../../kql/regex.js';
+import { numberParam } from '../definition/params.js';
+import type { DetectionDefinition } from '../definition/types.js';
 import { detectionParams } from '../index.js';
 import type { Detection } from '../types.js';
 
 /**
- * What every SIEM backend reads from one detection under one tuning document: its parameters
- * in force (ports, vendor keys, lists, weights, threshold, allowlists), its signals with their
- * weights, and the level thresholds. Each backend translates the signals it knows; a signal a
+ * What the AQL and Sigma backends read from one detection under one tuning document: its
+ * parameters in force (ports, vendor keys, lists, allowlists), the definition's signals with
+ * their weights, its threshold, and the level thresholds. Each backend translates the signals it knows; a signal a
  * backend has no translation for is an error (a new signal in a definition must reach every
  * backend, so it fails the export tests instead of silently scoring less).
  */
@@ -21,17 +23,14 @@ export interface DetectionPlan<P = Record<string, unknown>> {
 }
 
 export function detectionPlan<P>(detection: Detection, tuning: Tuning): DetectionPlan<P> {
-  const params = detectionParams(detection, tuning) as Record<string, unknown>;
-  const weights = params['weights'];
-  const minScore = params['minScore'];
-  if (!weights || typeof weights !== 'object' || typeof minScore !== 'number') {
-    throw new Error(`${detection.meta.id}: a SIEM backend needs weights and minScore parameters`);
-  }
+  const params = detectionParams(detection, tuning);
+  const def = (detection as Detection & { definition?: DetectionDefinition }).definition;
+  if (!def) throw new Error(`${detection.meta.id}: not built from a definition, so no SIEM backend can compile it`);
   return {
     detection,
     params: params as P,
-    weights: Object.entries(weights as Record<string, number>).map(([id, weight]) => ({ id, weight })),
-    minScore,
+    weights: def.signals.map((s) => ({ id: s.id, weight: numberParam(params, s.weight) })),
+    minScore: numberParam(params, def.minScore),
     levels: tuning.levels,
   };
 }

@@ -1,47 +1,31 @@
 import type { Tuning } from '../../scoring/tuning.js';
-import { escapeRegex } from '../../kql/regex.js';
-import { DNS_NAME_SOURCE } from '../common.js';
-import { DETECTIONS } from '../index.js';
-import type { T1587003Params } from '../definitions/t1587-003.js';
-import type { T1588004Params } from '../definitions/t1588-004.js';
-import type { T1608003Params } from '../definitions/t1608-003.js';
+import { numberParam } from '../definition/params.js';
+import type { Branch, DetectionDefinition, Step } from '../definition/types.js';
+import { DETECTIONS, detectionParams } from '../index.js';
 import type { Detection } from '../types.js';
-import { type DetectionPlan, detectionPlan, levelCases, placeholderCnRegex, translatedSignals } from './plan.js';
-import { splClean, splExtract, splField, splFirstNonEmpty, splRegexI, splString, splStringList } from './spl-text.js';
+import { levelCases } from './plan.js';
+import { type SplContext, kindOf, kindOfKustoType, splCondition, splValue } from './spl-expr.js';
+import { type SplunkSource, T1587003_SOURCES, T1588004_SOURCES, t1608003Sources } from './splunk-sources.js';
 
 /**
- * SPL for Splunk, from each detection's parameters and signals: the same filters, signal
- * weights, threshold (score > minScore) and levels (tuning.levels) as the KQL.
- *
- * Splunk-side field names (documented per source):
- * - Splunk Stream `stream:ssl` (Splunk Stream "SSL protocol fields"): ssl_subject, ssl_issuer,
- *   ssl_subject_alt_name, ssl_server_name (SNI), dest_port, dest_ip, src_ip, action.
- * - Splunk Add-on for Palo Alto Networks `pan:traffic` / `pan:decryption`: the PAN-OS
- *   decryption log fields (PAN-OS Syslog Field Descriptions, Decryption log) as the add-on
- *   extracts them, dest_host/sni, plus CIM dest_port/action.
- * - Cisco ASA `cisco:asa` (Splunk Add-on for Cisco ASA): ASA syslog carries no server
- *   certificate for transit connections; those events only score when an extraction in the
- *   deployment supplies ssl_subject/ssl_issuer (the reference page's coalesce chain).
- * - Fortinet FortiGate `fortigate_traffic` (Fortinet FortiGate Add-on for Splunk): FortiOS log
- *   fields scertcname (server certificate CN), scertissuer, sni, hostname (FortiOS Log
- *   Message Reference, traffic/SSL fields).
- * - CIM Certificates data model (All_Certificates.SSL): ssl_subject, ssl_issuer,
- *   ssl_subject_common_name, dest, dest_port, src.
- * - Sysmon (Splunk Add-on for Sysmon, XmlWinEventLog:Microsoft-Windows-Sysmon/Operational):
- *   EventCode 1 Image/CommandLine/ParentImage, 11 TargetFilename/Image, 12/13 TargetObject/Image/Details.
- * - CIM Endpoint data model: Registry (registry_path, process_name), Processes (process_name,
- *   process), Filesystem (file_path, file_name, action).
- * The vendor keys in the tuning document (subjectKeys, issuerKeys, sanKeys, sniKeys) are added
- * to these lists as field names, so a new vendor key changes the SPL too.
+ * SPL for Splunk, compiled from each detection's definition: a Splunk source stands in for the
+ * definition's table (splunk-sources.ts maps every column the definition reads), then the
+ * definition's own steps, signals, weights, threshold and allowlists run as SPL, and the level
+ * follows the tuning's thresholds. Nothing about a detection's logic is restated here: a new
+ * step, signal, port or vendor key in a definition or tuning document reaches the SPL. A
+ * detection with several branches (T1587.003: a union in KQL) becomes one search per branch and
+ * source; each finds what its KQL branch finds.
  */
 
 export interface SplSearch {
   /** Saved-search name, unique in the app. */
   name: string;
   detectionId: string;
-  /** Which source the search reads (raw sourcetypes, a CIM data model). */
+  /** Which source the search reads (raw sourcetypes, a CIM data model) and, for unions, which branch. */
   source: string;
   search: string;
+  /** What SPL could not express for this search, and how it approximates. */
+  limitations: string[];
 }
 
 /** Macros the searches use; the Splunk app defines them in macros.conf. */
@@ -57,231 +41,96 @@ export const SPL_MACROS = {
   },
 } as const;
 
-const SUBJECT_FIELDS = ['ssl_subject', 'tls_cert_subject', 'ssl_certificate_subject', 'ssl_cn', 'scertcname', 'cn'];
-const ISSUER_FIELDS = ['ssl_issuer', 'tls_cert_issuer', 'ssl_cert_issuer', 'ssl_certificate_issuer', 'scertissuer', 'issuer_cn'];
-const SAN_FIELDS = ['ssl_subject_alt_name', 'ssl_san', 'tls_cert_san', 'san'];
-const SNI_FIELDS = ['ssl_server_name', 'sni', 'server_name'];
-const DEST_HOST_FIELDS = ['dest_host', 'hostname', 'dest_name'];
-const DEST_PORT_FIELDS = ['dest_port', 'dport', 'dstport'];
-
-/** Tuning keys that are usable Splunk field names, after the built-in ones, without repeats. */
-function fieldsWithKeys(builtIn: readonly string[], keys: readonly string[]): string[] {
-  return [...new Set([...builtIn, ...keys.filter((k) => /^[A-Za-z_][A-Za-z0-9_.:-]*$/.test(k))])];
+/** The definition behind a Detection (every shipped detection is compiled from one). */
+export function definitionOf(d: Detection): DetectionDefinition {
+  const def = (d as Detection & { definition?: DetectionDefinition }).definition;
+  if (!def) throw new Error(`${d.meta.id}: not built from a definition, so no SIEM backend can compile it`);
+  return def;
 }
 
-function scoreAndLevel(plan: DetectionPlan<unknown>, scoreColumn: string, conditions: Record<string, string>): string[] {
-  const signals = translatedSignals(plan, 'SPL', conditions);
-  const flags = signals.map((s) => `| eval signal_${s.id}=if(${s.condition}, 1, 0)`);
-  const sum = signals.map((s) => `signal_${s.id}*${s.weight}`).join(' + ');
-  const levels = levelCases(plan.levels)
-    .map((l) => `${scoreColumn}>=${l.min}, "${l.level}"`)
+function sourcesFor(id: string, params: Record<string, unknown>): SplunkSource[] {
+  if (id === 'T1608.003') {
+    const keys = ['subjectKeys', 'issuerKeys', 'sanKeys', 'sniKeys', 'serialKeys'].flatMap((k) => (Array.isArray(params[k]) ? (params[k] as string[]) : []));
+    return t1608003Sources(keys);
+  }
+  if (id === 'T1588.004') return T1588004_SOURCES;
+  if (id === 'T1587.003') return T1587003_SOURCES;
+  throw new Error(`SPL: no Splunk source is mapped for detection ${id} (add one in splunk-sources.ts)`);
+}
+
+const field = (name: string) => (name === 'TimeGenerated' ? '_time' : name);
+
+function compileSteps(steps: readonly Step[], ctx: SplContext): string[] {
+  return steps.map((step) => {
+    if ('where' in step) return `| where ${splCondition(step.where, ctx)}`;
+    const kind = kindOf(step.expr, ctx);
+    const text = kind === 'bool' ? `if(${splCondition(step.expr, ctx)}, 1, 0)` : splValue(step.expr, ctx);
+    ctx.columns.set(step.extend, kind);
+    return `| eval ${step.extend}=${text}`;
+  });
+}
+
+function adapt(def: DetectionDefinition, branch: Branch, source: SplunkSource, ctx: SplContext): string[] {
+  const missing = Object.keys(branch.columns).filter((c) => !(c in source.columns));
+  if (missing.length) throw new Error(`SPL: source ${source.name} of ${def.meta.id} does not map ${missing.join(', ')} (splunk-sources.ts)`);
+  for (const [name, type] of Object.entries(branch.columns)) ctx.columns.set(name, kindOfKustoType(type));
+  return [`| eval ${Object.keys(branch.columns).map((c) => `${c}=${source.columns[c]}`).join(', ')}`];
+}
+
+function projectBranch(branch: Branch, ctx: SplContext): string[] {
+  const renames = (branch.project ?? []).filter((p) => !(p.expr.op === 'col' && p.expr.name === p.name));
+  if (!renames.length) return [];
+  const kinds = renames.map((p) => kindOf(p.expr, ctx));
+  const assignments = renames.map((p, i) => `${p.name}=${kinds[i] === 'bool' ? `if(${splCondition(p.expr, ctx)}, 1, 0)` : splValue(p.expr, ctx)}`);
+  renames.forEach((p, i) => ctx.columns.set(p.name, kinds[i] as never));
+  return [`| eval ${assignments.join(', ')}`];
+}
+
+function scoring(def: DetectionDefinition, ctx: SplContext, levels: { low: number; medium: number; high: number }): string[] {
+  const score = def.scoreColumn;
+  const flags = def.signals.map((s) => `| eval signal_${s.id}=if(${splCondition(s.when, ctx)}, 1, 0)`);
+  const sum = def.signals.map((s) => `signal_${s.id}*${numberParam(ctx.params, s.weight)}`).join(' + ');
+  const levelCase = levelCases(levels)
+    .map((l) => `${score}>=${l.min}, "${l.level}"`)
     .join(', ');
   return [
     ...flags,
-    `| eval ${scoreColumn}=${sum}`,
-    `| where ${scoreColumn} > ${plan.minScore}`,
-    `| eval CertRiskLevel=case(${levels}, 1==1, "Informational")`,
+    `| eval ${score}=${sum || '0'}`,
+    `| where ${score} > ${numberParam(ctx.params, def.minScore)}`,
+    ...def.allow.map((a) => splCondition(a, ctx)).filter((c) => c !== '1==0').map((c) => `| where NOT (${c})`),
+    `| eval CertRiskLevel=case(${levelCase}, 1==1, "Informational")`,
   ];
 }
 
-const notIn = (expr: string, values: readonly string[]) => (values.length ? [`| where NOT in(${expr}, ${splStringList(values)})`] : []);
-
-// ---- T1608.003 -------------------------------------------------------------------------------
-
-const CN_PRESENT = '(^|[,/])[ \\t]*CN=';
-const CN_VALUE = '(?:^|[,/])[ \\t]*CN=([^,/]*)';
-
-/** The certificate-name logic shared by the sourcetype and the CIM search, over TLSSubject, TLSIssuer, TLSSubjectAltNames, DestinationHost. */
-function t1608003Signals(plan: DetectionPlan<T1608003Params>): string[] {
-  const p = plan.params;
-  const placeholder = placeholderCnRegex(p.placeholderCnNames, p.placeholderCnWords);
-  return [
-    `| eval SubjectCN=${splClean(`if(match(TLSSubject, ${splString(splRegexI(CN_PRESENT))}), ${splExtract(splRegexI(CN_VALUE), 1, 'TLSSubject')}, TLSSubject)`)}`,
-    `| eval CertSanNames=split(replace(replace(lower(TLSSubjectAltNames), "dns:", ""), ${splString('[\\s,:]+')}, ","), ",")`,
-    '| eval CertSanNames=mvfilter(CertSanNames!="")',
-    '| eval CertNames=mvappend(lower(SubjectCN), CertSanNames)',
-    `| eval HostIsDnsName=if(match(DestinationHost, ${splString(splRegexI(DNS_NAME_SOURCE))}), 1, 0)`,
-    '| eval HostWildcard=if(like(DestinationHost, "%.%"), "*" . substr(DestinationHost, len(mvindex(split(DestinationHost, "."), 0)) + 1), "")',
-    `| eval CertCoversHost=if(isnotnull(mvfind(CertNames, "^\\\\Q" . DestinationHost . "\\\\E$")) OR (len(HostWildcard)>0 AND isnotnull(mvfind(CertNames, "^\\\\Q" . HostWildcard . "\\\\E$"))), 1, 0)`,
-    ...scoreAndLevel(plan, 'CertRiskScore', {
-      self_signed: 'len(TLSSubject)>0 AND len(TLSIssuer)>0 AND lower(TLSSubject)==lower(TLSIssuer)',
-      hostname_mismatch: 'HostIsDnsName==1 AND (len(SubjectCN)>0 OR len(TLSSubjectAltNames)>0) AND CertCoversHost==0',
-      placeholder_cn: placeholder ? `len(SubjectCN)>0 AND match(SubjectCN, ${splString(splRegexI(placeholder))})` : '1==0',
-    }),
-    ...notIn('lower(TLSIssuer)', p.allowedIssuers.map((i) => i.toLowerCase())),
-    ...notIn('DestinationHost', p.allowedDestinationHosts.map((h) => h.toLowerCase())),
+function compileSearch(def: DetectionDefinition, params: Record<string, unknown>, branch: Branch, source: SplunkSource, levels: Tuning['levels']): SplSearch {
+  const ctx: SplContext = { params, columns: new Map(), limitations: new Set() };
+  const lines = [
+    ...source.base,
+    ...adapt(def, branch, source, ctx),
+    ...compileSteps(branch.steps, ctx),
+    ...projectBranch(branch, ctx),
+    ...compileSteps(def.steps, ctx),
+    ...scoring(def, ctx, levels),
   ];
+  const output = [...def.project.filter((c) => c !== 'TimeGenerated' && ctx.columns.has(c)).map(field), ...def.signals.map((s) => `signal_${s.id}`), 'CertRiskLevel'];
+  lines.push(`| table _time, ${[...new Set(output)].join(', ')}`);
+  lines.push(`| sort 0 ${def.sort.map((s) => `${s.order === 'desc' ? '-' : '+'} ${field(s.column)}`).join(', ')}`);
+  const union = def.branches.length > 1;
+  return {
+    name: `certsoar ${def.meta.id} ${source.name}${union ? ` ${branch.name}` : ''}`,
+    detectionId: def.meta.id,
+    source: union ? `${source.name}-${branch.name}` : source.name,
+    search: lines.join('\n'),
+    limitations: [...ctx.limitations],
+  };
 }
-
-const T1608003_OUTPUT = 'TLSSubject, TLSIssuer, SubjectCN, TLSSubjectAltNames, signal_self_signed, signal_hostname_mismatch, signal_placeholder_cn, CertRiskScore, CertRiskLevel';
-
-function t1608003Sourcetypes(plan: DetectionPlan<T1608003Params>): string {
-  const p = plan.params;
-  const field = (names: string[]) => names.map(splField);
-  return [
-    `\`certsoar_index\` \`certsoar_tls_sourcetypes\` NOT action IN (${p.excludedActions.map((a) => splString(a)).join(', ')})`,
-    `| eval DestinationPort=tonumber(coalesce(${DEST_PORT_FIELDS.join(', ')}))`,
-    `| where DestinationPort IN (${p.tlsPorts.join(', ')})`,
-    `| eval TLSSubject=${splFirstNonEmpty(field(fieldsWithKeys(SUBJECT_FIELDS, p.subjectKeys)))}`,
-    `| eval TLSIssuer=${splFirstNonEmpty(field(fieldsWithKeys(ISSUER_FIELDS, p.issuerKeys)))}`,
-    '| where len(TLSSubject)>0 OR len(TLSIssuer)>0',
-    `| eval TLSSubjectAltNames=${splFirstNonEmpty(field(fieldsWithKeys(SAN_FIELDS, p.sanKeys)))}`,
-    `| eval DestinationHost=lower(replace(${splFirstNonEmpty(field(fieldsWithKeys([...DEST_HOST_FIELDS, ...SNI_FIELDS], p.sniKeys)))}, ${splString('\\.+$')}, ""))`,
-    ...t1608003Signals(plan),
-    `| table _time, sourcetype, src_ip, dest_ip, DestinationHost, DestinationPort, ${T1608003_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-function t1608003Cim(plan: DetectionPlan<T1608003Params>): string {
-  const p = plan.params;
-  return [
-    '| tstats summariesonly=false count from datamodel=Certificates.All_Certificates',
-    `    where nodename=All_Certificates.SSL All_Certificates.dest_port IN (${p.tlsPorts.join(', ')})`,
-    '    by _time, All_Certificates.src, All_Certificates.dest, All_Certificates.dest_port, All_Certificates.SSL.ssl_subject, All_Certificates.SSL.ssl_issuer span=1s',
-    '| rename All_Certificates.SSL.* AS *, All_Certificates.* AS *',
-    `| eval TLSSubject=${splFirstNonEmpty(['ssl_subject'])}`,
-    `| eval TLSIssuer=${splFirstNonEmpty(['ssl_issuer'])}`,
-    '| where len(TLSSubject)>0 OR len(TLSIssuer)>0',
-    '| eval TLSSubjectAltNames=""',
-    `| eval DestinationHost=lower(replace(${splFirstNonEmpty(['dest'])}, ${splString('\\.+$')}, ""))`,
-    '| eval DestinationPort=dest_port',
-    ...t1608003Signals(plan),
-    `| table _time, src, dest, DestinationHost, DestinationPort, ${T1608003_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-// ---- T1588.004 -------------------------------------------------------------------------------
-
-/** Registry paths of the trust stores in every hive spelling Sysmon and CIM use (HKLM, HKU\<sid>, HKCU, full names). Groups: 1 hive, 2 path, 3 store. */
-function storeRegex(p: T1588004Params): string {
-  const hive = '(hklm|hkey_local_machine|hkcu|hkey_current_user|hku\\\\[^\\\\]+|hkey_users\\\\[^\\\\]+|\\\\registry\\\\machine|\\\\registry\\\\user\\\\[^\\\\]+)';
-  const path = '(policies\\\\microsoft\\\\systemcertificates|microsoft\\\\systemcertificates|microsoft\\\\enterprisecertificates)';
-  return `^${hive}\\\\software\\\\(?:wow6432node\\\\)?${path}\\\\(${p.stores.map((s) => escapeRegex(s.toLowerCase())).join('|')})(?:\\\\|$)`;
-}
-const THUMBPRINT = '\\\\certificates\\\\([0-9a-f]{40})(?:\\\\|$)';
-
-function t1588004Signals(plan: DetectionPlan<T1588004Params>, keyField: string, processField: string): string[] {
-  const p = plan.params;
-  const re = splRegexI(storeRegex(p));
-  return [
-    `| where match(${keyField}, ${splString(re)})`,
-    `| eval ProcessName=lower(mvindex(split(${processField}, "\\\\"), -1))`,
-    ...notIn('ProcessName', p.approvedProcesses.map((x) => x.toLowerCase())),
-    `| eval CertStoreHive=lower(${splExtract(re, 1, keyField)}), CertStorePath=lower(${splExtract(re, 2, keyField)}), CertStoreName=lower(${splExtract(re, 3, keyField)})`,
-    `| eval CertThumbprint=lower(${splExtract(splRegexI(THUMBPRINT), 1, keyField)})`,
-    ...scoreAndLevel(plan, 'CertRiskScore', {
-      root_store_write: 'in(CertStoreName, "root", "authroot")',
-      intermediate_store_write: 'CertStoreName=="ca"',
-      script_host_writer: `in(ProcessName, ${splStringList(p.scriptHosts.map((x) => x.toLowerCase()))})`,
-      user_or_policy_store: `match(CertStoreHive, ${splString('^(hkcu|hkey_current_user|hku|hkey_users|\\\\registry\\\\user)')}) OR like(CertStorePath, "policies%") OR like(CertStorePath, "%enterprisecertificates")`,
-    }),
-    ...notIn('CertThumbprint', p.allowedThumbprints.map((t) => t.toLowerCase())),
-  ];
-}
-
-const T1588004_OUTPUT = 'CertStoreHive, CertStorePath, CertStoreName, CertThumbprint, signal_root_store_write, signal_intermediate_store_write, signal_script_host_writer, signal_user_or_policy_store, CertRiskScore, CertRiskLevel';
-
-function t1588004Sysmon(plan: DetectionPlan<T1588004Params>): string {
-  return [
-    '`certsoar_index` `certsoar_sysmon` EventCode IN (12, 13)',
-    ...t1588004Signals(plan, 'TargetObject', 'Image'),
-    `| table _time, host, User, Image, ProcessName, TargetObject, Details, ${T1588004_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-function t1588004Cim(plan: DetectionPlan<T1588004Params>): string {
-  return [
-    '| tstats summariesonly=false count from datamodel=Endpoint.Registry',
-    '    where Registry.action IN ("modified", "created")',
-    '    by _time, Registry.dest, Registry.user, Registry.process_path, Registry.process_name, Registry.registry_path span=1s',
-    '| rename Registry.* AS *',
-    ...t1588004Signals(plan, 'registry_path', 'process_name'),
-    `| table _time, dest, user, process_path, ProcessName, registry_path, ${T1588004_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-// ---- T1587.003 -------------------------------------------------------------------------------
-
-const anyOf = (values: readonly string[]) => `(?:${values.map(escapeRegex).join('|')})`;
-const lowerList = (values: readonly string[]) => splStringList(values.map((v) => v.toLowerCase()));
-
-function t1587003Signals(plan: DetectionPlan<T1587003Params>, kind: string, commandLine: string, filePath: string): string[] {
-  const p = plan.params;
-  const trustStore = `(?:cert:\\\\(?:localmachine|currentuser)\\\\|[-/]addstore\\s+(?:[-/]\\S+\\s+)*["']?)${anyOf(p.trustStores)}(?:["'\\s\\\\]|$)`;
-  const certutilVerb = `(?:^|\\s)[-/]${anyOf(p.certutilImportVerbs)}(?:\\s|$)`;
-  const isProcess = `${kind}=="process"`;
-  const isFile = `${kind}=="file"`;
-  return [
-    `| eval IsCertTool=if(${isProcess} AND (in(ProcessName, ${lowerList(p.certTools)}) OR (in(ProcessName, ${lowerList(p.opensslNames)}) AND match(${commandLine}, ${splString(splRegexI(anyOf(p.opensslPatterns)))}))), 1, 0)`,
-    `| eval IsPowerShellCertificate=if(${isProcess} AND in(ProcessName, ${lowerList(p.powershellNames)}) AND match(${commandLine}, ${splString(splRegexI(anyOf(p.powershellPatterns)))}), 1, 0)`,
-    `| eval IsCertutilImport=if(${isProcess} AND in(ProcessName, ${lowerList(p.certutilNames)}) AND match(${commandLine}, ${splString(splRegexI(certutilVerb))}), 1, 0)`,
-    `| eval IsStagedCertFile=if(${isFile} AND match(${filePath}, ${splString(splRegexI(`${anyOf(p.certFileExtensions)}$`))}) AND match(${filePath}, ${splString(splRegexI(anyOf(p.suspiciousFolders)))}), 1, 0)`,
-    '| where IsCertTool==1 OR IsPowerShellCertificate==1 OR IsCertutilImport==1 OR IsStagedCertFile==1',
-    ...scoreAndLevel(plan, 'CertRiskScore', {
-      cert_tool_execution: 'IsCertTool==1',
-      powershell_certificate_creation: 'IsPowerShellCertificate==1',
-      certutil_store_import: 'IsCertutilImport==1',
-      trust_store_target: `(IsPowerShellCertificate==1 OR IsCertutilImport==1) AND match(${commandLine}, ${splString(splRegexI(trustStore))})`,
-      cert_file_in_staging_folder: 'IsStagedCertFile==1',
-      private_key_file: `IsStagedCertFile==1 AND match(${filePath}, ${splString(splRegexI(`${anyOf(p.privateKeyExtensions)}$`))})`,
-    }),
-  ];
-}
-
-const T1587003_OUTPUT = 'signal_cert_tool_execution, signal_powershell_certificate_creation, signal_certutil_store_import, signal_trust_store_target, signal_cert_file_in_staging_folder, signal_private_key_file, CertRiskScore, CertRiskLevel';
-
-function t1587003Sysmon(plan: DetectionPlan<T1587003Params>): string {
-  return [
-    '`certsoar_index` `certsoar_sysmon` EventCode IN (1, 11)',
-    '| eval EventKind=if(EventCode==1, "process", "file")',
-    '| eval ProcessName=lower(mvindex(split(Image, "\\\\"), -1))',
-    '| eval CommandLine=coalesce(CommandLine, ""), TargetFilename=coalesce(TargetFilename, "")',
-    ...t1587003Signals(plan, 'EventKind', 'CommandLine', 'TargetFilename'),
-    `| table _time, host, User, Image, CommandLine, ParentImage, TargetFilename, ${T1587003_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-function t1587003Cim(plan: DetectionPlan<T1587003Params>): string {
-  return [
-    '| tstats summariesonly=false count from datamodel=Endpoint.Processes',
-    '    by _time, Processes.dest, Processes.user, Processes.process_name, Processes.process, Processes.parent_process_name span=1s',
-    '| rename Processes.* AS *',
-    '| eval EventKind="process", ProcessName=lower(process_name), process=coalesce(process, ""), file_path=""',
-    ...t1587003Signals(plan, 'EventKind', 'process', 'file_path'),
-    `| table _time, dest, user, process_name, process, parent_process_name, ${T1587003_OUTPUT}`,
-    '| sort 0 - CertRiskScore, - _time',
-  ].join('\n');
-}
-
-// ---- all -------------------------------------------------------------------------------------
-
-type Builder = (plan: DetectionPlan<never>) => string;
-const BUILDERS: Record<string, Array<{ source: string; build: Builder }>> = {
-  'T1608.003': [
-    { source: 'sourcetypes', build: t1608003Sourcetypes as Builder },
-    { source: 'cim-certificates', build: t1608003Cim as Builder },
-  ],
-  'T1588.004': [
-    { source: 'sysmon', build: t1588004Sysmon as Builder },
-    { source: 'cim-endpoint', build: t1588004Cim as Builder },
-  ],
-  'T1587.003': [
-    { source: 'sysmon', build: t1587003Sysmon as Builder },
-    { source: 'cim-endpoint', build: t1587003Cim as Builder },
-  ],
-};
 
 /** Every detection's SPL searches under the tuning document. */
 export function splSearches(tuning: Tuning, detections: readonly Detection[] = DETECTIONS): SplSearch[] {
   return detections.flatMap((d) => {
-    const builders = BUILDERS[d.meta.id];
-    if (!builders) throw new Error(`SPL: no searches for detection ${d.meta.id}`);
-    const plan = detectionPlan<never>(d, tuning);
-    return builders.map(({ source, build }) => ({ name: `certsoar ${d.meta.id} ${source}`, detectionId: d.meta.id, source, search: build(plan) }));
+    const def = definitionOf(d);
+    const params = detectionParams(d, tuning);
+    const sources = sourcesFor(def.meta.id, params);
+    return sources.flatMap((source) => def.branches.filter((b) => b.table === source.table).map((branch) => compileSearch(def, params, branch, source, tuning.levels)));
   });
 }

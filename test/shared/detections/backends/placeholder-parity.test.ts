@@ -28,7 +28,7 @@ function twinSaysPlaceholder(cn: string, tuning: Tuning): boolean {
 
 function splRegex(tuning: Tuning): RegExp {
   const search = splSearches(tuning)[0]?.search ?? '';
-  const m = /\| eval signal_placeholder_cn=if\(len\(SubjectCN\)>0 AND match\(SubjectCN, "((?:\\.|[^"\\])*)"\)/.exec(search);
+  const m = /\| eval HasPlaceholderCn=if\(\(len\(SubjectCN\)>0 AND match\(SubjectCN, "((?:\\.|[^"\\])*)"\)/.exec(search);
   if (!m) throw new Error('no placeholder match() in the SPL');
   return new RegExp((m[1] as string).replace(/\\(.)/g, '$1').replace(/^\(\?i\)/, ''), 'i');
 }
