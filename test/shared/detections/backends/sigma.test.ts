@@ -1,8 +1,11 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { sigmaRuleProblems } from '../../../../devtools/sigma/validate-rule.js';
+import { aqlQueries } from '../../../../shared/detections/backends/aql.js';
 import { sigmaRules } from '../../../../shared/detections/backends/sigma.js';
-import { DETECTIONS } from '../../../../shared/detections/index.js';
+import { definitionOf } from '../../../../shared/detections/backends/spl.js';
+import { lit } from '../../../../shared/detections/definition/build.js';
+import { DETECTIONS, getDetection } from '../../../../shared/detections/index.js';
 import { DEFAULT_TUNING } from '../../../../shared/scoring/tuning.js';
 import { TUNED, TUNINGS } from './tunings.js';
 
@@ -46,5 +49,15 @@ describe('Sigma backend', () => {
     expect(selfSigned.detection['selection_port']).toEqual({ dst_port: [443, 9443] });
     expect(selfSigned.detection['filter_allowed_issuer']).toEqual({ ssl_issuer: ['Corp Issuing CA'] });
     expect(selfSigned).toMatchObject({ certsoar_weight: 4, level: 'medium' });
+  });
+});
+
+describe('Sigma and AQL fail closed on a signal they have no translation for', () => {
+  it('names the signal and the detection', () => {
+    const d = getDetection('T1588.004');
+    const def = definitionOf(d);
+    const changed = { ...d, definition: { ...def, signals: [...def.signals, { id: 'expired_certificate', when: lit(true), weight: 'weights.root_store_write', reason: 'x' }] } };
+    expect(() => sigmaRules(DEFAULT_TUNING, [changed])).toThrow(/Sigma: no translation for signal "expired_certificate" of T1588\.004/);
+    expect(() => aqlQueries(DEFAULT_TUNING, [changed])).toThrow(/AQL: no translation for signal "expired_certificate" of T1588\.004/);
   });
 });
