@@ -39,7 +39,10 @@ export function compileEvaluator(def: DetectionDefinition, params: Record<string
     if (def.branches.length > 1 && b.project) out.project = b.project.map((p) => [p.name, c.compile(p.expr)]);
     return out;
   });
-  const common = steps(def.steps);
+  // Extends nothing before the decision reads are deferred until a row is a hit (most rows are not).
+  const early = stepsNeededForDecision(def);
+  const common = steps(def.steps.filter((st) => early.has(st)));
+  const late = steps(def.steps.filter((st) => !early.has(st)));
   const signals: CompiledSignal[] = def.signals.map((s) => ({ id: s.id, when: c.compile(s.when), points: numberParam(params, s.weight), reason: reasonTemplate(s.reason) }));
   const minScore = numberParam(params, def.minScore);
   const allow = def.allow.map((a) => c.compile(a));
@@ -61,11 +64,43 @@ export function compileEvaluator(def: DetectionDefinition, params: Record<string
       env[def.scoreColumn] = score;
       if (!(score > minScore)) continue;
       if (allow.some((a) => a(env as Env) === true)) continue;
+      runSteps(env, late);
       const out: Signal[] = fired.map((s) => ({ id: s.id, points: s.points, reason: s.reason(env as Env) }));
       return outputs(row, env, out);
     }
     return null;
   };
+}
+
+/** Steps of def.steps the hit decision depends on: every where, and the extends they, the signals and the allowlists read (transitively). */
+function stepsNeededForDecision(def: DetectionDefinition): Set<Step> {
+  const needed = new Set<string>();
+  const read = (e: unknown) => columnsRead(e).forEach((c) => needed.add(c));
+  def.signals.forEach((s) => read(s.when));
+  def.allow.forEach(read);
+  const early = new Set<Step>();
+  for (let i = def.steps.length - 1; i >= 0; i--) {
+    const st = def.steps[i] as Step;
+    if ('where' in st) {
+      early.add(st);
+      read(st.where);
+    } else if (needed.has(st.extend)) {
+      early.add(st);
+      read(st.expr);
+    }
+  }
+  return early;
+}
+
+/** The column names an expression reads. */
+export function columnsRead(e: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(e)) e.forEach((x) => columnsRead(x, out));
+  else if (e !== null && typeof e === 'object') {
+    const node = e as Record<string, unknown>;
+    if (node['op'] === 'col' && typeof node['name'] === 'string') out.add(node['name']);
+    else for (const v of Object.values(node)) columnsRead(v, out);
+  }
+  return out;
 }
 
 /** The branch's columns read from the row, its membership test and its own steps; null when the row is not the branch's. */

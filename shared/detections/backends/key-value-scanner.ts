@@ -7,9 +7,12 @@
  */
 export class KeyValueScanner {
   private readonly keys: string[];
+  /** Keys without "=": the only key that can match at a position is the text up to the next "=". */
+  private readonly keySet: Set<string> | undefined;
 
   constructor(keys: readonly string[]) {
     this.keys = keys.map(fold);
+    this.keySet = this.keys.some((k) => k.includes('=')) ? undefined : new Set(this.keys);
   }
 
   extract(text: string): string {
@@ -29,6 +32,12 @@ export class KeyValueScanner {
   private tryAt(text: string, q: number): string | undefined {
     let w = q;
     while (w < text.length && (text.charCodeAt(w) === SPACE || text.charCodeAt(w) === TAB)) w++;
+    if (this.keySet) {
+      const eq = text.indexOf('=', w);
+      if (eq < 0) return undefined;
+      for (let r = w; r >= q; r--) if (this.keySet.has(fold(text.slice(r, eq)))) return valueFrom(text, eq + 1);
+      return undefined;
+    }
     for (let r = w; r >= q; r--) {
       for (const key of this.keys) {
         const eq = r + key.length;
@@ -64,6 +73,9 @@ function foldChar(ch: string): string {
 }
 
 function fold(s: string): string {
+  const lower = s.toLowerCase();
+  // toLowerCase already folds ASCII; only the two characters RE2 folds differently need a pass.
+  if (lower.length === s.length && !hasSpecialFold(s)) return lower;
   let out = '';
   for (const ch of s) out += foldChar(ch);
   return out;
@@ -79,4 +91,12 @@ function foldedEquals(text: string, at: number, foldedKey: string): boolean {
     if (foldChar(text[at + i] as string) !== foldedKey[i]) return false;
   }
   return true;
+}
+
+function hasSpecialFold(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x212a || c === 0x017f || c === 0x0130) return true;
+  }
+  return false;
 }

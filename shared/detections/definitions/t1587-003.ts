@@ -10,7 +10,7 @@ import {
   dnsNames,
   emptyArray,
   eq,
-  eqi,
+  endsWith,
   extract,
   extractAll,
   extend,
@@ -153,7 +153,6 @@ const OPENSSL_SELF_SIGNED = re('(?:^|\\s)(?:req\\s(?:.*\\s)?-x509|x509\\s(?:.*\\
 const OPENSSL_CA_OPTION = re('(?:^|\\s)-CA\\s');
 const PS_SELF_SIGNED = re('New-SelfSignedCertificate');
 const PS_SIGNER_OPTION = re('(?:^|\\s)-Signer(?:\\s|:|$)');
-const BASE_NAME = reCs('([^\\\\/]*)$');
 
 const TRUST_STORE = re(`(?:cert:\\\\(?:localmachine|currentuser)\\\\|[-/]addstore\\s+(?:[-/]\\S+\\s+)*["']?){{trustStores}}(?:["'\\s\\\\]|$)`);
 const CERTUTIL_VERB = re('(?:^|\\s)[-/]{{certutilImportVerbs}}(?:\\s|$)');
@@ -182,7 +181,7 @@ const processBranch = (name: string, filter: Expr, trustStore: Expr): Branch => 
 const IS_FILE = eq(col('DetectionBranch'), lit(BRANCHES.file));
 /** The process whose command line names the certificate: the writer of a file, or the process itself. */
 const processName = iff(IS_FILE, col('InitiatingProcessFileName'), col('FileName'));
-const processBase = tolower(extract(BASE_NAME, 1, processName));
+const processBase = tolower(processName);
 const names = col('CommandLineForNames');
 const selfSigned = caseOf(
   [
@@ -194,7 +193,11 @@ const selfSigned = caseOf(
 );
 const filePath = iff(
   and(IS_FILE, isNotEmpty(col('FolderPath'))),
-  iff(eqi(extract(BASE_NAME, 1, col('FolderPath')), col('FileName')), col('FolderPath'), strcat(trimEnd(reCs('[\\\\/]'), col('FolderPath')), lit('\\'), col('FileName'))),
+  iff(
+    or(endsWith(col('FolderPath'), strcat(lit('\\'), col('FileName'))), endsWith(col('FolderPath'), strcat(lit('/'), col('FileName')))),
+    col('FolderPath'),
+    strcat(trimEnd(reCs('[\\\\/]'), col('FolderPath')), lit('\\'), col('FileName')),
+  ),
   lit(''),
 );
 

@@ -60,6 +60,29 @@ describe('wildcard semantics', () => {
   });
 });
 
+describe('blank values before a coalesce (issue 10: the host the KQL used to drop)', () => {
+  it('a DestinationHostName of spaces gives way to the SNI, in the evaluator and in the query text', () => {
+    const r = row({ DestinationHostName: '   ', AdditionalExtensions: 'ssl_subject=CN=x.evil.net;ssl_issuer=CN=x.evil.net;ssl_sni=www.bank.example' });
+    const hit = t1608003.evaluate(r, defaults);
+    expect(hit?.signals.map((s) => s.id)).toEqual(['self_signed', 'hostname_mismatch']);
+    expect(hit?.entities.destinationHost).toBe('www.bank.example');
+    // Each candidate is cleaned inside the coalesce, so Kusto's coalesce skips the emptied blank.
+    expect(t1608003.buildQuery(defaults)).toMatch(/extend DestinationHost = tolower\(trim_end\(@'\\\.\+', coalesce\(iff\(trim\(@'\[ \\t\\r\\n\]\+', DestinationHostName\)/);
+  });
+
+  it('"n/a" and "-" markers are blanks too', () => {
+    for (const blank of ['n/a', ' - ', 'NULL']) {
+      expect(t1608003.evaluate(row({ DestinationHostName: blank, AdditionalExtensions: 'ssl_subject=CN=a.net;ssl_issuer=CN=a.net;ssl_sni=b.net' }), defaults)?.entities.destinationHost).toBe('b.net');
+    }
+  });
+
+  it('the same session at another time is another hit (the key carries the event time)', () => {
+    const r = row({ DestinationHostName: 'x.evil.net', AdditionalExtensions: 'ssl_subject=CN=x.evil.net;ssl_issuer=CN=x.evil.net' });
+    expect(t1608003.evaluate(r, defaults)?.key).not.toBe(t1608003.evaluate({ ...r, TimeGenerated: '2026-11-20T10:05:00Z' }, defaults)?.key);
+    expect(t1608003.evaluate(r, defaults)?.key).toBe(t1608003.evaluate({ ...r }, defaults)?.key);
+  });
+});
+
 describe('placeholder common names', () => {
   const cnSignals = (cn: string) => signalsOf(row({ DestinationHostName: cn.includes('.') ? cn : undefined, AdditionalExtensions: `ssl_subject=CN=${cn};ssl_issuer=CN=Some CA` }), { ...defaults, minScore: 0 });
   it('matches whole-name patterns and whole words only', () => {
