@@ -54,12 +54,13 @@ function commonNameRegex(keys: readonly string[]): string {
 const FORTIOS_SUBJECT = ['scertcname'];
 const FORTIOS_ISSUER = ['scertissuer'];
 
-function scoreParts(plan: DetectionPlan<unknown>, conditions: Record<string, string>): { score: string; columns: string[] } {
-  const signals = translatedSignals(plan, 'AQL', conditions);
+function scoreParts(plan: DetectionPlan<unknown>, conditions: Record<string, string>): { score: string; columns: string[]; untranslated: string[] } {
+  const { signals, untranslated } = translatedSignals(plan, 'AQL', conditions);
   const parts = signals.map((s) => `CASE WHEN ${s.condition} THEN ${s.weight} ELSE 0 END`);
   return {
-    score: `(${parts.join(' + ')})`,
+    score: `(${parts.length ? parts.join(' + ') : '0'})`,
     columns: signals.map((s, i) => `${parts[i]} AS 'signal_${s.id}'`),
+    untranslated,
   };
 }
 
@@ -87,7 +88,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
   const issuer = prop('TLS Issuer');
   const host = `LOWER(${prop('TLS SNI')})`;
   const present = (x: string) => `(${x} IS NOT NULL AND STRLEN(${x}) > 0)`;
-  const { score, columns } = scoreParts(plan, {
+  const { score, columns, untranslated } = scoreParts(plan, {
     self_signed: `${present(subject)} AND ${present(issuer)} AND LOWER(${subject}) = LOWER(${issuer})`,
     // Conservative: compares the CN only (no SAN property), and never fires for a wildcard CN.
     hostname_mismatch: `${present(cn)} AND ${host} IMATCHES ${aqlString('^(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$')} AND NOT (${cn} ILIKE '*%') AND LOWER(${cn}) <> ${host}`,
@@ -117,6 +118,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     query,
     properties,
     limitations: [
+      ...untranslated,
       'The AQL published on the QRadar reference page scores URL strings in the payload and has no TLS certificate logic; this query replaces it.',
       'hostname_mismatch: AQL has no arrays, so the certificate\'s SAN list cannot be searched and a wildcard CN cannot be matched label by label. The query compares the SNI with the subject CN only and never fires for a wildcard CN: it misses mismatches hidden behind a wildcard, and it flags a certificate whose SANs (but not its CN) cover the host.',
       'Blocked sessions: QRadar normalises the device action into the event name, so excludedActions are compared with QIDNAME(qid) (exact, lower case).',
@@ -140,7 +142,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
   const hive = '(hklm|hkey_local_machine|hkcu|hkey_current_user|hku\\\\[^\\\\]+|hkey_users\\\\[^\\\\]+)';
   const storeRe = (store: string) => `^${hive}\\\\software\\\\(wow6432node\\\\)?(policies\\\\)?microsoft\\\\(systemcertificates|enterprisecertificates)\\\\(${store})(\\\\.*)?$`;
   const endsWithAny = (names: readonly string[]) => `${image} IMATCHES ${aqlString(`^(.*\\\\)?(${names.map((n) => escapeRegex(n.toLowerCase())).join('|')})$`)}`;
-  const { score, columns } = scoreParts(plan, {
+  const { score, columns, untranslated } = scoreParts(plan, {
     root_store_write: `${key} IMATCHES ${aqlString(storeRe('root|authroot'))}`,
     intermediate_store_write: `${key} IMATCHES ${aqlString(storeRe('ca'))}`,
     script_host_writer: endsWithAny(p.scriptHosts),
@@ -165,6 +167,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
     query,
     properties: ['EventID', 'Image', 'TargetObject'].map(sysmonProperty),
     limitations: [
+      ...untranslated,
       'Reads Sysmon EventID 12/13 through custom properties (EventID, Image, TargetObject); Windows Security 4657 events need the same properties mapped.',
       'The writer is matched by the file name at the end of Image (Sysmon has no separate file-name field).',
     ],
@@ -186,7 +189,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
   const certutil = `${isProcess} AND ${named(p.certutilNames)} AND ${cmd} IMATCHES ${aqlString(`^(.*\\s)?[-/]${any(p.certutilImportVerbs)}(\\s.*)?$`)}`;
   const staged = `${isFile} AND ${file} IMATCHES ${aqlString(`^.*${any(p.certFileExtensions)}$`)} AND ${contains(file, p.suspiciousFolders)}`;
   const trust = `${cmd} IMATCHES ${aqlString(`^.*(cert:\\\\(localmachine|currentuser)\\\\|[-/]addstore\\s+([-/]\\S+\\s+)*["']?)${any(p.trustStores)}(["'\\s\\\\].*)?$`)}`;
-  const { score, columns } = scoreParts(plan, {
+  const { score, columns, untranslated } = scoreParts(plan, {
     cert_tool_execution: `(${tool})`,
     powershell_certificate_creation: `(${ps})`,
     certutil_store_import: `(${certutil})`,
@@ -210,7 +213,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
     detectionId: plan.detection.meta.id,
     query,
     properties: ['EventID', 'Image', 'CommandLine', 'TargetFilename'].map(sysmonProperty),
-    limitations: ['Certificate subject and DNS names in the command line are not extracted (AQL has no capture-group extraction); the Sentinel and Splunk outputs carry them.'],
+    limitations: [...untranslated, 'Certificate subject and DNS names in the command line are not extracted (AQL has no capture-group extraction); the Sentinel and Splunk outputs carry them.'],
   };
 }
 

@@ -35,13 +35,20 @@ export function detectionPlan<P>(detection: Detection, tuning: Tuning): Detectio
   };
 }
 
-/** The signals translated by a backend, in the definition's order; throws on one it lacks. */
-export function translatedSignals<T>(plan: DetectionPlan<unknown>, backend: string, translations: Record<string, T>): Array<{ id: string; weight: number; condition: T }> {
-  return plan.weights.map(({ id, weight }) => {
+/**
+ * The signals a backend translates, in the definition's order, and the ones it has no
+ * translation for: those are left out of the score (conservative: fewer, never more, hits) and
+ * the backend prints them as not expressed, so the gap is never silent.
+ */
+export function translatedSignals<T>(plan: DetectionPlan<unknown>, backend: string, translations: Record<string, T>): { signals: Array<{ id: string; weight: number; condition: T }>; untranslated: string[] } {
+  const signals: Array<{ id: string; weight: number; condition: T }> = [];
+  const untranslated: string[] = [];
+  for (const { id, weight } of plan.weights) {
     const condition = translations[id];
-    if (condition === undefined) throw new Error(`${backend}: no translation for signal "${id}" of ${plan.detection.meta.id}`);
-    return { id, weight, condition };
-  });
+    if (condition === undefined) untranslated.push(`${backend} has no translation for signal "${id}" of ${plan.detection.meta.id}; it is not scored here`);
+    else signals.push({ id, weight, condition });
+  }
+  return { signals, untranslated };
 }
 
 /** A duration ("15m", "1h", "1d") as a five-field cron that runs once per that interval. */

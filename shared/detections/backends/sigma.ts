@@ -201,12 +201,13 @@ export function sigmaRules(tuning: Tuning, detections: readonly Detection[] = DE
     const build = BUILDERS[d.meta.id];
     if (!build) throw new Error(`Sigma: no rules for detection ${d.meta.id}`);
     const plan = detectionPlan<never>(d, tuning);
-    const rules = translatedSignals(plan, 'Sigma', build(plan));
-    return rules.map((r) => ({
+    const { signals, untranslated } = translatedSignals(plan, 'Sigma', build(plan));
+    const gap = untranslated.length ? ` ${untranslated.join('. ')}.` : '';
+    return signals.map((r) => ({
       fileName: `${d.meta.id}-${r.id.replace(/_/g, '-')}.yml`,
       detectionId: d.meta.id,
       signal: r.id,
-      yaml: ruleYaml(plan, r.id, r.weight, r.condition, tuning),
+      yaml: ruleYaml(plan, r.id, r.weight, { ...r.condition, cannotExpress: `${r.condition.cannotExpress}${gap}` }, tuning),
     }));
   });
 }

@@ -9,7 +9,7 @@ import { type SplunkSource, T1587003_SOURCES, T1588004_SOURCES, t1608003Sources 
 
 /**
  * SPL for Splunk, compiled from each detection's definition: a Splunk source stands in for the
- * definition's table (splunk-sources.ts maps every column the definition reads), then the
+ * definition's table (splunk-sources.ts maps the columns the definition reads), then the
  * definition's own steps, signals, weights, threshold and allowlists run as SPL, and the level
  * follows the tuning's thresholds. Nothing about a detection's logic is restated here: a new
  * step, signal, port or vendor key in a definition or tuning document reaches the SPL. A
@@ -71,10 +71,11 @@ function compileSteps(steps: readonly Step[], ctx: SplContext): string[] {
 }
 
 function adapt(def: DetectionDefinition, branch: Branch, source: SplunkSource, ctx: SplContext): string[] {
+  // A column no Splunk source maps is read as "" (conservative: a signal needing it cannot fire), and said so.
   const missing = Object.keys(branch.columns).filter((c) => !(c in source.columns));
-  if (missing.length) throw new Error(`SPL: source ${source.name} of ${def.meta.id} does not map ${missing.join(', ')} (splunk-sources.ts)`);
+  if (missing.length) ctx.limitations.add(`no Splunk field is mapped for ${missing.join(', ')} (read as empty; map it in splunk-sources.ts)`);
   for (const [name, type] of Object.entries(branch.columns)) ctx.columns.set(name, kindOfKustoType(type));
-  return [`| eval ${Object.keys(branch.columns).map((c) => `${c}=${source.columns[c]}`).join(', ')}`];
+  return [`| eval ${Object.keys(branch.columns).map((c) => `${c}=${source.columns[c] ?? '""'}`).join(', ')}`];
 }
 
 function projectBranch(branch: Branch, ctx: SplContext): string[] {

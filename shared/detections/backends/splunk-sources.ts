@@ -1,8 +1,8 @@
 /**
  * Where each definition table comes from in Splunk: the base search and, for every column the
- * definition reads, the SPL that gives it from the Splunk fields. Every column must be mapped
- * (a column Splunk does not have is mapped to "" on purpose), so a definition that starts
- * reading a new column fails the SPL export until its Splunk source is stated here.
+ * definition reads, the SPL that gives it from the Splunk fields (a column Splunk does not have
+ * is mapped to "" on purpose). A column a definition starts reading and this file does not map
+ * is read as "" and named in the search's limitations until its Splunk source is stated here.
  *
  * Field names and their sources:
  * - Splunk Stream `stream:ssl` (Splunk Stream, SSL/TLS protocol fields): ssl_subject, ssl_issuer,

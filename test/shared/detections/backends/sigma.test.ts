@@ -52,12 +52,19 @@ describe('Sigma backend', () => {
   });
 });
 
-describe('Sigma and AQL fail closed on a signal they have no translation for', () => {
-  it('names the signal and the detection', () => {
+describe('a signal Sigma or AQL has no translation for', () => {
+  it('is left out of the score and named in every output of that detection, never silently dropped', () => {
     const d = getDetection('T1588.004');
     const def = definitionOf(d);
     const changed = { ...d, definition: { ...def, signals: [...def.signals, { id: 'expired_certificate', when: lit(true), weight: 'weights.root_store_write', reason: 'x' }] } };
-    expect(() => sigmaRules(DEFAULT_TUNING, [changed])).toThrow(/Sigma: no translation for signal "expired_certificate" of T1588\.004/);
-    expect(() => aqlQueries(DEFAULT_TUNING, [changed])).toThrow(/AQL: no translation for signal "expired_certificate" of T1588\.004/);
+    const rules = sigmaRules(DEFAULT_TUNING, [changed]);
+    expect(rules.map((r) => r.signal)).toEqual(def.signals.map((s) => s.id));
+    for (const r of rules) {
+      expect((parse(r.yaml) as Rule).description).toContain('Sigma has no translation for signal "expired_certificate" of T1588.004; it is not scored here');
+      expect(sigmaRuleProblems(r.yaml)).toEqual([]);
+    }
+    const [query] = aqlQueries(DEFAULT_TUNING, [changed]);
+    expect(query?.limitations[0]).toBe('AQL has no translation for signal "expired_certificate" of T1588.004; it is not scored here');
+    expect(query?.query).not.toContain('expired_certificate');
   });
 });

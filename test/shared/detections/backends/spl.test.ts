@@ -81,9 +81,11 @@ describe('SPL backend', () => {
     expect(search?.search).toContain('+ signal_always*2');
   });
 
-  it('fails closed on a column no Splunk source maps, and reports what SPL cannot express', () => {
+  it('reads a column no Splunk source maps as empty and says so, and reports what SPL cannot express', () => {
     const newColumn = withDefinition('T1608.003', (def) => ({ ...def, branches: def.branches.map((b) => ({ ...b, columns: { ...b.columns, DeviceExternalID: 'string' as const } })) }));
-    expect(() => splSearches(DEFAULT_TUNING, [newColumn])).toThrow(/source sourcetypes of T1608\.003 does not map DeviceExternalID/);
+    const [mapped] = splSearches(DEFAULT_TUNING, [newColumn]);
+    expect(line(mapped?.search ?? '', '| eval TimeGenerated=')).toContain(', DeviceExternalID=""');
+    expect(mapped?.limitations).toEqual(['no Splunk field is mapped for DeviceExternalID (read as empty; map it in splunk-sources.ts)']);
     const decoded = withDefinition('T1608.003', (def) => ({ ...def, steps: [...def.steps, extend('Decoded', decodeUtf16leBase64(lit('YQBiAA==')))] }));
     const [search] = splSearches(DEFAULT_TUNING, [decoded]);
     expect(search?.search).toContain('| eval Decoded=""');
