@@ -53,6 +53,10 @@ function commonNameRegex(keys: readonly string[]): string {
 /** FortiOS syslog names for the same fields (FortiOS Log Message Reference): QRadar reads the raw syslog, not Sentinel's prefixed names. */
 const FORTIOS_SUBJECT = ['scertcname'];
 const FORTIOS_ISSUER = ['scertissuer'];
+/** CEF `act` (ArcSight CEF implementation standard), FortiOS `action`, Sentinel's DeviceAction. */
+const ACTION_KEYS = ['act', 'action', 'DeviceAction'];
+/** `NOT (x IN list)` that keeps rows where x is null (SQL's NOT (NULL IN …) is not true). */
+const notInOrNull = (expr: string, prop: string, values: readonly string[]) => `(${prop} IS NULL OR NOT (${expr} IN (${aqlList(values)})))`;
 
 function scoreParts(plan: DetectionPlan<unknown>, conditions: Record<string, string>): { score: string; columns: string[]; untranslated: string[] } {
   const { signals, untranslated } = translatedSignals(plan, 'AQL', conditions);
@@ -81,6 +85,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     { name: 'TLS Subject CN', regex: commonNameRegex([...p.subjectKeys, ...FORTIOS_SUBJECT]), description: 'The CN of the subject (the whole value when it has no CN=).' },
     { name: 'TLS Issuer', regex: keyValueRegex([...p.issuerKeys, ...FORTIOS_ISSUER]), description: 'Server certificate issuer (tuning issuerKeys).' },
     { name: 'TLS SNI', regex: keyValueRegex(p.sniKeys), description: 'Server name the client asked for (tuning sniKeys).' },
+    { name: 'Device Action', regex: keyValueRegex(ACTION_KEYS), description: 'What the firewall did with the session (CEF act, FortiOS action, Sentinel DeviceAction).' },
   ];
   const placeholder = placeholderCnRegex(p.placeholderCnNames, p.placeholderCnWords);
   const subject = prop('TLS Subject');
@@ -95,8 +100,8 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     placeholder_cn: placeholder ? `${present(cn)} AND ${cn} IMATCHES ${aqlString(`^(?:${placeholder.replace(/\(\?:\^\|\[\^a-z0-9\]\)/, '(?:^|.*[^a-z0-9])').replace(/\(\?:\[\^a-z0-9\]\|\$\)$/, '(?:[^a-z0-9].*|$)')})$`)}` : '1 = 0',
   });
   const allow = [
-    ...(p.allowedIssuers.length ? [`NOT (LOWER(${issuer}) IN (${aqlList(p.allowedIssuers.map((x) => x.toLowerCase()))}))`] : []),
-    ...(p.allowedDestinationHosts.length ? [`NOT (${host} IN (${aqlList(p.allowedDestinationHosts.map((x) => x.toLowerCase()))}))`] : []),
+    ...(p.allowedIssuers.length ? [notInOrNull(`LOWER(${issuer})`, issuer, p.allowedIssuers.map((x) => x.toLowerCase()))] : []),
+    ...(p.allowedDestinationHosts.length ? [notInOrNull(host, prop('TLS SNI'), p.allowedDestinationHosts.map((x) => x.toLowerCase()))] : []),
   ];
   const query = [
     `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', sourceip, destinationip, destinationport,`,
@@ -106,7 +111,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     'FROM events',
     `WHERE destinationport IN (${p.tlsPorts.join(', ')})`,
     `  AND (${present(subject)} OR ${present(issuer)})`,
-    ...(p.excludedActions.length ? [`  AND NOT (LOWER(QIDNAME(qid)) IN (${aqlList(p.excludedActions.map((a) => a.toLowerCase()))}))`] : []),
+    ...(p.excludedActions.length ? [`  AND ${notInOrNull(`LOWER(${prop('Device Action')})`, prop('Device Action'), p.excludedActions.map((a) => a.toLowerCase()))}`] : []),
     `  AND ${score} > ${plan.minScore}`,
     ...allow.map((a) => `  AND ${a}`),
     `ORDER BY devicetime DESC`,
@@ -121,7 +126,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
       ...untranslated,
       'The AQL published on the QRadar reference page scores URL strings in the payload and has no TLS certificate logic; this query replaces it.',
       'hostname_mismatch: AQL has no arrays, so the certificate\'s SAN list cannot be searched and a wildcard CN cannot be matched label by label. The query compares the SNI with the subject CN only and never fires for a wildcard CN: it misses mismatches hidden behind a wildcard, and it flags a certificate whose SANs (but not its CN) cover the host.',
-      'Blocked sessions: QRadar normalises the device action into the event name, so excludedActions are compared with QIDNAME(qid) (exact, lower case).',
+      'Blocked sessions: excludedActions are compared with the "Device Action" property (exact, lower case); events without it are kept.',
       'Each run covers the schedule interval (LAST n MINUTES), not the 24h lookback of the Sentinel rule.',
     ],
   };
@@ -155,7 +160,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
     'FROM events',
     `WHERE ${prop('EventID')} IN ('12', '13')`,
     `  AND ${key} IMATCHES ${aqlString(storeRe(stores))}`,
-    `  AND NOT (${endsWithAny(p.approvedProcesses)})`,
+    `  AND (${prop('Image')} IS NULL OR NOT (${endsWithAny(p.approvedProcesses)}))`,
     ...(p.allowedThumbprints.length ? [`  AND NOT (${key} IMATCHES ${aqlString(`^.*\\\\certificates\\\\(${p.allowedThumbprints.map((t) => t.toLowerCase()).join('|')})(\\\\.*)?$`)})`] : []),
     `  AND ${score} > ${plan.minScore}`,
     'ORDER BY devicetime DESC',

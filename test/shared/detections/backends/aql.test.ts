@@ -38,7 +38,7 @@ describe('AQL backend', () => {
   it('follows the tuning document', () => {
     const [tls, registry] = aqlQueries(TUNED);
     expect(tls?.query).toContain('destinationport IN (443, 9443)');
-    expect(tls?.query).toContain("NOT (LOWER(\"TLS Issuer\") IN ('corp issuing ca'))");
+    expect(tls?.query).toContain("(\"TLS Issuer\" IS NULL OR NOT (LOWER(\"TLS Issuer\") IN ('corp issuing ca')))");
     expect(tls?.query).toMatch(/\) > 2\n/);
     expect(tls?.properties.find((p) => p.name === 'TLS Subject')?.regex).toContain('x_cert_subject');
     expect(registry?.query).toContain('(root|ca|trustedpublisher)');
@@ -73,5 +73,16 @@ describe('AQL backend', () => {
     const ext = cdl.map((r) => r.AdditionalExtensions ?? '').find((e) => e.includes('PanOSCommonName=')) ?? '';
     expect(property('TLS Subject').exec(ext)?.[1]).toBe('some_value');
     expect(property('TLS SNI').exec(ext)?.[1]).toBe('some_value');
+  });
+});
+
+describe('AQL null handling', () => {
+  it('keeps events that lack the action or allowlisted property (SQL: NOT (NULL IN …) is not true)', () => {
+    const [tls, registry] = aqlQueries(TUNED);
+    expect(tls?.query).toContain(`("Device Action" IS NULL OR NOT (LOWER("Device Action") IN ('deny', 'drop')))`);
+    expect(registry?.query).toMatch(/AND \("Image" IS NULL OR NOT \(/);
+    const action = new RegExp(aqlQueries(DEFAULT_TUNING)[0]?.properties.find((p) => p.name === 'Device Action')?.regex ?? '^$');
+    expect(action.exec('CEF:0|Palo Alto Networks|PAN-OS|10.2|decryption|x|1|act=allow dpt=443')?.[1]).toBe('allow');
+    expect(action.exec('type="traffic" action="deny" dstport=443')?.[1]).toBe('deny');
   });
 });
