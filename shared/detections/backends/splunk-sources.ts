@@ -56,7 +56,9 @@ export const TLS_FIELD_KEYS: Array<{ field: string; key: string }> = [
   { field: 'ssl_serial', key: 'ssl_serial' },
 ];
 
-const str = (...fields: string[]) => `coalesce(${[...fields, '""'].join(', ')})`;
+/** The first of the fields with a non-blank value, else "": SPL's coalesce alone would stop at a blank one. */
+const str = (...fields: string[]) =>
+  fields.length === 1 ? `coalesce(${fields[0]}, "")` : `coalesce(${[...fields.map((f) => `if(len(trim(${f}))>0, ${f}, null())`), '""'].join(', ')})`;
 const baseName = (field: string) => `mvindex(split(${str(field)}, "\\\\"), -1)`;
 const userDomain = (field: string) => `if(match(${str(field)}, "\\\\\\\\"), mvindex(split(${field}, "\\\\"), 0), "")`;
 const userName = (field: string) => `mvindex(split(${str(field)}, "\\\\"), -1)`;
