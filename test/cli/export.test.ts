@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { grammars } from '../../devtools/grammars/parsers.js';
 import { sigmaRuleProblems } from '../../devtools/sigma/validate-rule.js';
 import { main } from '../../cli/main.js';
+import { splSearches } from '../../shared/detections/backends/spl.js';
 import { exportKql } from '../../shared/detections/export.js';
 import { DETECTIONS } from '../../shared/detections/index.js';
 import { kqlErrors } from '../../shared/detections/kql-validator.js';
@@ -89,7 +90,7 @@ describe('certsoar export --format spl|splunk-app|aql|sigma', () => {
     if (format === 'sigma') return sigmaRuleProblems(text).length === 0;
     if (!name.endsWith('savedsearches.conf')) return true;
     const searches = [...text.replace(/ \\\n/g, '\n').matchAll(/^search = ([\s\S]*?)\nenableSched = 1$/gm)].map((m) => m[1] as string);
-    return searches.length === 12 && searches.every((search) => grammars().spl.parse(search).ok);
+    return searches.length === splSearches(DEFAULT_TUNING).length && searches.length >= 12 && searches.every((search) => grammars().spl.parse(search).ok);
   }
 
   for (const format of formats) {

@@ -132,6 +132,10 @@ export function splSearches(tuning: Tuning, detections: readonly Detection[] = D
     const def = definitionOf(d);
     const params = detectionParams(d, tuning);
     const sources = sourcesFor(def.meta.id, params);
-    return sources.flatMap((source) => def.branches.filter((b) => b.table === source.table).map((branch) => compileSearch(def, params, branch, source, tuning.levels)));
+    const searches = sources.flatMap((source) => def.branches.filter((b) => b.table === source.table).map((branch) => compileSearch(def, params, branch, source, tuning.levels)));
+    // A branch over a table no Splunk source stands for is not searched: every search of the detection says so.
+    const unsearched = def.branches.filter((b) => !sources.some((s) => s.table === b.table)).map((b) => `branch ${b.name} reads ${b.table}, which no Splunk source stands for; it is not searched`);
+    for (const s of searches) s.limitations.push(...unsearched);
+    return searches;
   });
 }
