@@ -19,8 +19,8 @@
  * - Sysmon (Splunk Add-on for Microsoft Sysmon; Sysmon event schema): EventCode 1 Image,
  *   CommandLine, User, Hashes, ParentImage, ParentCommandLine; 11 TargetFilename, Image, User;
  *   12/13 EventType, TargetObject, Image, User; Computer; RecordID.
- * - CIM Endpoint data model: Processes (process_name, process_path, process, parent_process_name,
- *   parent_process, user, dest), Filesystem (file_name, file_path, action, user, dest), Registry
+ * - CIM Endpoint data model: Processes (process_name, original_file_name, process_path, process,
+ *   parent_process_name, parent_process, user, dest), Filesystem (file_name, file_path, action, user, dest), Registry
  *   (registry_path, registry_value_name, action, process_name, process_path, user, dest).
  */
 
@@ -111,6 +111,7 @@ export function t1608003Sources(extraKeys: readonly string[]): SplunkSource[] {
         DestinationHostName: str('dest_host', 'dest_name', 'hostname'),
         AdditionalExtensions: tlsExtensions(extraKeys),
         Activity: str('signature', 'subtype'),
+        Message: str('msg', 'message'),
         Protocol: str('transport', 'protocol'),
         ApplicationProtocol: str('app'),
         RequestURL: str('url'),
@@ -129,6 +130,7 @@ export function t1608003Sources(extraKeys: readonly string[]): SplunkSource[] {
         ...NETWORK_COMMON,
         DeviceVendor: '"Splunk CIM"',
         DeviceProduct: '"Certificates"',
+        Message: '""',
         DeviceAction: '""',
         SourceIP: str('src'),
         SourcePort: 'null()',
@@ -190,6 +192,8 @@ export const T1588004_SOURCES: SplunkSource[] = [
       ActionType: `case(action=="modified", "RegistryValueSet", action=="created", "RegistryKeyCreated", action=="deleted", "RegistryKeyDeleted", 1==1, ${str('action')})`,
       RegistryKey: registryPath('registry_path'),
       RegistryValueName: str('registry_value_name'),
+      RegistryValueData: '""',
+      InitiatingProcessVersionInfoOriginalFileName: '""',
       InitiatingProcessFileName: str('process_name'),
       InitiatingProcessFolderPath: str('process_path'),
       InitiatingProcessCommandLine: '""',
@@ -251,7 +255,7 @@ export const T1587003_SOURCES: SplunkSource[] = [
     table: 'DeviceProcessEvents',
     base: [
       '| tstats summariesonly=false count from datamodel=Endpoint.Processes',
-      '    by _time, Processes.dest, Processes.user, Processes.process_name, Processes.process_path, Processes.process, Processes.parent_process_name, Processes.parent_process span=1s',
+      '    by _time, Processes.dest, Processes.user, Processes.process_name, Processes.original_file_name, Processes.process_path, Processes.process, Processes.parent_process_name, Processes.parent_process span=1s',
       '| rename Processes.* AS *',
     ],
     columns: {
@@ -266,6 +270,9 @@ export const T1587003_SOURCES: SplunkSource[] = [
       FolderPath: str('process_path'),
       SHA1: '""',
       ProcessCommandLine: str('process'),
+      ProcessVersionInfoOriginalFileName: str('original_file_name'),
+      InitiatingProcessFolderPath: '""',
+      InitiatingProcessVersionInfoOriginalFileName: '""',
       InitiatingProcessFileName: str('parent_process_name'),
       InitiatingProcessCommandLine: str('parent_process'),
       InitiatingProcessParentFileName: '""',
