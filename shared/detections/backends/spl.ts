@@ -58,6 +58,7 @@ function sourcesFor(id: string, params: Record<string, unknown>): SplunkSource[]
   throw new Error(`SPL: no Splunk source is mapped for detection ${id} (add one in splunk-sources.ts)`);
 }
 
+/** Sorting by event time uses Splunk's own _time. */
 const field = (name: string) => (name === 'TimeGenerated' ? '_time' : name);
 
 function compileSteps(steps: readonly Step[], ctx: SplContext): string[] {
@@ -113,7 +114,8 @@ function compileSearch(def: DetectionDefinition, params: Record<string, unknown>
     ...compileSteps(def.steps, ctx),
     ...scoring(def, ctx, levels),
   ];
-  const output = [...def.project.filter((c) => c !== 'TimeGenerated' && ctx.columns.has(c)).map(field), ...def.signals.map((s) => `signal_${s.id}`), 'CertRiskLevel'];
+  // Every projected column, raw ones included, so an alert's result row is a row certsoar can evaluate again.
+  const output = [...def.project.filter((c) => ctx.columns.has(c) || c === def.scoreColumn), ...def.signals.map((s) => `signal_${s.id}`), 'CertRiskLevel'];
   lines.push(`| table _time, ${[...new Set(output)].join(', ')}`);
   lines.push(`| sort 0 ${def.sort.map((s) => `${s.order === 'desc' ? '-' : '+'} ${field(s.column)}`).join(', ')}`);
   const union = def.branches.length > 1;

@@ -24,6 +24,9 @@
  *   (registry_path, registry_value_name, action, process_name, process_path, user, dest).
  */
 
+/** The event time as ISO-8601 with its UTC offset (strftime formats in the search head's zone, %z says which). */
+const EVENT_TIME = 'strftime(_time, "%Y-%m-%dT%H:%M:%S.%3Q%z")';
+
 export interface SplunkSource {
   /** Short name, part of the saved-search name. */
   name: string;
@@ -84,7 +87,7 @@ export function tlsExtensions(extraKeys: readonly string[]): string {
 }
 
 const NETWORK_COMMON = {
-  TimeGenerated: '_time',
+  TimeGenerated: EVENT_TIME,
   DeviceCustomString3: '""',
   DeviceCustomString3Label: '""',
   DeviceCustomString4: '""',
@@ -146,7 +149,7 @@ export function t1608003Sources(extraKeys: readonly string[]): SplunkSource[] {
 }
 
 const SYSMON_COMMON = {
-  TimeGenerated: '_time',
+  TimeGenerated: EVENT_TIME,
   DeviceId: '""',
   DeviceName: str('Computer', 'host'),
   ReportId: 'tonumber(coalesce(RecordID, EventRecordID))',
@@ -185,7 +188,7 @@ export const T1588004_SOURCES: SplunkSource[] = [
       '| rename Registry.* AS *',
     ],
     columns: {
-      TimeGenerated: '_time',
+      TimeGenerated: EVENT_TIME,
       DeviceId: '""',
       DeviceName: str('dest'),
       ReportId: 'null()',
@@ -259,7 +262,7 @@ export const T1587003_SOURCES: SplunkSource[] = [
       '| rename Processes.* AS *',
     ],
     columns: {
-      TimeGenerated: '_time',
+      TimeGenerated: EVENT_TIME,
       DeviceId: '""',
       DeviceName: str('dest'),
       ReportId: 'null()',
@@ -288,7 +291,7 @@ export const T1587003_SOURCES: SplunkSource[] = [
       '| rename Filesystem.* AS *',
     ],
     columns: {
-      TimeGenerated: '_time',
+      TimeGenerated: EVENT_TIME,
       DeviceId: '""',
       DeviceName: str('dest'),
       ReportId: 'null()',

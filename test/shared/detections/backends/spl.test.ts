@@ -68,6 +68,17 @@ describe('SPL backend', () => {
     expect(host).toContain('null()');
   });
 
+  it("returns every column the detection's evaluator reads, so an alert's result row can be evaluated again by certsoar", () => {
+    for (const s of splSearches(DEFAULT_TUNING)) {
+      const table = line(s.search, '| table ').slice('| table '.length).split(', ');
+      const d = getDetection(s.detectionId);
+      const branchColumns = definitionOf(d).branches.find((b) => s.name.endsWith(b.name) || definitionOf(d).branches.length === 1)?.columns ?? {};
+      expect(table, s.name).toEqual(expect.arrayContaining(d.projectedColumns.filter((c) => c in branchColumns || definitionOf(d).branches.length === 1)));
+      expect(table, s.name).toEqual(expect.arrayContaining(['_time', 'TimeGenerated', 'CertRiskScore', 'CertRiskLevel']));
+    }
+    expect(line(searchNamed('certsoar T1588.004 sysmon'), '| eval TimeGenerated=')).toMatch(/^\| eval TimeGenerated=strftime\(_time, "%Y-%m-%dT%H:%M:%S\.%3Q%z"\), /);
+  });
+
   it('maps Sysmon onto the registry table the definition reads, hive spellings included', () => {
     const adapter = line(searchNamed('certsoar T1588.004 sysmon'), '| eval TimeGenerated=');
     expect(adapter).toContain('RegistryKey=if(EventType=="SetValue"');
