@@ -5,7 +5,7 @@ import type { T1587003Params } from '../definitions/t1587-003.js';
 import type { T1588004Params } from '../definitions/t1588-004.js';
 import type { T1608003Params } from '../definitions/t1608-003.js';
 import type { Detection } from '../types.js';
-import { type DetectionPlan, durationMinutes, detectionPlan, levelCases, placeholderCnRegex, translatedSignals } from './plan.js';
+import { type DetectionPlan, durationMinutes, detectionPlan, levelCases, optionalList, placeholderCnRegex, translatedSignals } from './plan.js';
 
 /**
  * AQL for IBM QRadar, from each detection's parameters and weights. AQL has no per-row
@@ -87,6 +87,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     { name: 'TLS SNI', regex: keyValueRegex(p.sniKeys), description: 'Server name the client asked for (tuning sniKeys).' },
     { name: 'Device Action', regex: keyValueRegex(ACTION_KEYS), description: 'What the firewall did with the session (CEF act, FortiOS action, Sentinel DeviceAction).' },
   ];
+  const verdicts = deviceVerdicts(p, properties);
   const placeholder = placeholderCnRegex(p.placeholderCnNames, p.placeholderCnWords);
   const subject = prop('TLS Subject');
   const cn = prop('TLS Subject CN');
@@ -97,6 +98,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     self_signed: `${present(subject)} AND ${present(issuer)} AND LOWER(${subject}) = LOWER(${issuer})`,
     // Conservative: compares the CN only (no SAN property), and never fires for a wildcard CN.
     hostname_mismatch: `${present(cn)} AND ${host} IMATCHES ${aqlString('^(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$')} AND NOT (${cn} ILIKE '*%') AND LOWER(${cn}) <> ${host}`,
+    ...verdicts.signals,
     placeholder_cn: placeholder ? `${present(cn)} AND ${cn} IMATCHES ${aqlString(`^(?:${placeholder.replace(/\(\?:\^\|\[\^a-z0-9\]\)/, '(?:^|.*[^a-z0-9])').replace(/\(\?:\[\^a-z0-9\]\|\$\)$/, '(?:[^a-z0-9].*|$)')})$`)}` : '1 = 0',
   });
   const allow = [
@@ -110,7 +112,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
     'FROM events',
     `WHERE destinationport IN (${p.tlsPorts.join(', ')})`,
-    `  AND (${present(subject)} OR ${present(issuer)})`,
+    `  AND (${[present(subject), present(issuer), ...verdicts.present].join(' OR ')})`,
     ...(p.excludedActions.length ? [`  AND ${notInOrNull(`LOWER(${prop('Device Action')})`, prop('Device Action'), p.excludedActions.map((a) => a.toLowerCase()))}`] : []),
     `  AND ${score} > ${plan.minScore}`,
     ...allow.map((a) => `  AND ${a}`),
@@ -130,6 +132,29 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
       'Each run covers the schedule interval (LAST n MINUTES), not the 24h lookback of the Sentinel rule.',
     ],
   };
+}
+
+/**
+ * The device's own verdict on the chain (PAN-OS Chain/Root Status, Zeek validation_status, the
+ * FortiGate message's "certificate-status: …"), when the definition has verdict parameters.
+ */
+function deviceVerdicts(p: T1608003Params, properties: AqlProperty[]): { signals: Record<string, string>; present: string[] } {
+  const keys = optionalList(p, 'verdictKeys');
+  if (!keys?.length) return { signals: {}, present: [] };
+  properties.push(
+    { name: 'TLS Verdict', regex: keyValueRegex(keys), description: 'The device\'s verdict on the certificate chain (tuning verdictKeys).' },
+    { name: 'TLS Certificate Status', regex: '(?i)certificate-status:[ \\t]*([a-z][a-z -]*[a-z])', description: 'FortiGate ssl-anomaly message: certificate-status: <verdict>.' },
+  );
+  const verdict = prop('TLS Verdict');
+  const status = prop('TLS Certificate Status');
+  const isOneOf = (values: readonly string[]) =>
+    values.length ? `(LOWER(${verdict}) IN (${aqlList(values.map((v) => v.toLowerCase()))}) OR LOWER(${status}) IN (${aqlList(values.map((v) => v.toLowerCase()))}))` : '1 = 0';
+  const signals: Record<string, string> = {};
+  const untrusted = optionalList(p, 'untrustedVerdicts');
+  const expired = optionalList(p, 'expiredVerdicts');
+  if (untrusted) signals['device_untrusted'] = isOneOf(untrusted);
+  if (expired) signals['device_expired'] = isOneOf(expired);
+  return { signals, present: [`${verdict} IS NOT NULL`, `${status} IS NOT NULL`] };
 }
 
 // ---- Windows / Sysmon ------------------------------------------------------------------------

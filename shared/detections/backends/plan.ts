@@ -86,3 +86,13 @@ export function levelCases(levels: { low: number; medium: number; high: number }
     { min: levels.low, level: 'Low' },
   ];
 }
+
+/**
+ * A list parameter a definition may not have (yet): the strings, or undefined when absent. A
+ * backend translates a signal that needs it only when it is there; otherwise the signal is
+ * reported as untranslated.
+ */
+export function optionalList(params: unknown, name: string): string[] | undefined {
+  const v = (params as Record<string, unknown>)[name];
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}

@@ -7,7 +7,7 @@ import type { T1587003Params } from '../definitions/t1587-003.js';
 import type { T1588004Params } from '../definitions/t1588-004.js';
 import type { T1608003Params } from '../definitions/t1608-003.js';
 import type { Detection } from '../types.js';
-import { type DetectionPlan, detectionPlan, translatedSignals } from './plan.js';
+import { type DetectionPlan, detectionPlan, optionalList, translatedSignals } from './plan.js';
 
 /**
  * Sigma rules, one per signal: Sigma has no arithmetic, so a weighted score over several
@@ -72,7 +72,20 @@ function t1608003(plan: DetectionPlan<T1608003Params>): Record<string, SignalRul
   if (p.placeholderCnNames.length) placeholderParts.push(`^(${p.placeholderCnNames.map(globRe).join('|')})$`);
   if (p.placeholderCnWords.length) placeholderParts.push(`(^|.*[^a-z0-9])${reAny(p.placeholderCnWords)}([^a-z0-9].*|$)`);
   const condition = (signal: string) => `selection_port and ${signal}${filters.map((f) => ` and not ${f}`).join('')}`;
+  const verdictRule = (name: string, values: readonly string[] | undefined): Record<string, SignalRule> =>
+    values?.length
+      ? {
+          [name]: {
+            logsource,
+            selections: { ...base, selection_verdict: { ssl_validation_status: values } },
+            condition: condition('selection_verdict'),
+            cannotExpress: 'The verdict must already be a field (ssl_validation_status): Sigma cannot read it from a vendor message such as FortiGate\'s "certificate-status: …".',
+          },
+        }
+      : {};
   return {
+    ...verdictRule('device_untrusted', optionalList(p, 'untrustedVerdicts')),
+    ...verdictRule('device_expired', optionalList(p, 'expiredVerdicts')),
     self_signed: {
       logsource,
       selections: { ...base, selection_self_signed: { 'ssl_issuer|fieldref': 'ssl_subject' }, filter_empty: { ssl_subject: '' } },
