@@ -210,7 +210,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
   const cmd = prop('CommandLine');
   const file = prop('TargetFilename');
   const any = (values: readonly string[]) => `(${values.map((v) => escapeRegex(v.toLowerCase())).join('|')})`;
-  const named = (names: readonly string[]) => `${image} IMATCHES ${aqlString(`^(.*\\\\)?${any(names)}$`)}`;
+  const named = (names: readonly string[]) => `${image} IMATCHES ${aqlString(`^(.*[\\\\/])?${any(names)}$`)}`;
   const contains = (expr: string, values: readonly string[]) => `${expr} IMATCHES ${aqlString(`^.*${any(values)}.*$`)}`;
   const isProcess = `${prop('EventID')} = '1'`;
   const isFile = `${prop('EventID')} = '11'`;
@@ -219,7 +219,9 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
   const certutil = `${isProcess} AND ${named(p.certutilNames)} AND ${cmd} IMATCHES ${aqlString(`^(.*\\s)?[-/]${any(p.certutilImportVerbs)}(\\s.*)?$`)}`;
   const staged = `${isFile} AND ${file} IMATCHES ${aqlString(`^.*${any(p.certFileExtensions)}$`)} AND ${contains(file, p.suspiciousFolders)}`;
   const trust = `${cmd} IMATCHES ${aqlString(`^.*(cert:\\\\(localmachine|currentuser)\\\\|[-/]addstore\\s+([-/]\\S+\\s+)*["']?)${any(p.trustStores)}(["'\\s\\\\].*)?$`)}`;
+  const more = t1587003Phase2(p, { isProcess, isFile, named, contains, any, cmd, file });
   const { score, columns, untranslated } = scoreParts(plan, {
+    ...more.signals,
     cert_tool_execution: `(${tool})`,
     powershell_certificate_creation: `(${ps})`,
     certutil_store_import: `(${certutil})`,
@@ -233,7 +235,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
     `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
     'FROM events',
     `WHERE ${prop('EventID')} IN ('1', '11')`,
-    `  AND ((${tool}) OR (${ps}) OR (${certutil}) OR (${staged}))`,
+    `  AND (${[tool, ps, certutil, staged, ...more.branches].map((c) => `(${c})`).join(' OR ')})`,
     `  AND ${score} > ${plan.minScore}`,
     'ORDER BY devicetime DESC',
     window(plan.detection),
@@ -243,8 +245,47 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
     detectionId: plan.detection.meta.id,
     query,
     properties: ['EventID', 'Image', 'CommandLine', 'TargetFilename'].map(sysmonProperty),
-    limitations: [...untranslated, 'Certificate subject and DNS names in the command line are not extracted (AQL has no capture-group extraction); the Sentinel and Splunk outputs carry them.'],
+    limitations: [
+      ...untranslated,
+      'Certificate subject and DNS names in the command line are not extracted (AQL has no capture-group extraction); the Sentinel and Splunk outputs carry them.',
+      'Encoded PowerShell commands (-EncodedCommand) are not decoded: AQL has no base64 decoding.',
+    ],
   };
+}
+
+interface T1587003Parts {
+  isProcess: string;
+  isFile: string;
+  named: (names: readonly string[]) => string;
+  contains: (expr: string, values: readonly string[]) => string;
+  any: (values: readonly string[]) => string;
+  cmd: string;
+  file: string;
+}
+
+/** Linux/macOS trust-store installs, trust-anchor files and private keys written elsewhere, when the definition has their parameters. */
+function t1587003Phase2(p: T1587003Params, x: T1587003Parts): { signals: Record<string, string>; branches: string[] } {
+  const tools = optionalList(p, 'unixTrustTools');
+  const patterns = optionalList(p, 'unixTrustPatterns');
+  const anchors = optionalList(p, 'trustAnchorFolders');
+  const writers = optionalList(p, 'expectedKeyWriters');
+  const signals: Record<string, string> = {};
+  const branches: string[] = [];
+  if (tools?.length && patterns?.length) {
+    signals['unix_trust_store_install'] = `${x.isProcess} AND ${x.named(tools)} AND ${x.contains(x.cmd, patterns)}`;
+    branches.push(signals['unix_trust_store_install']);
+  }
+  if (anchors?.length) {
+    const inAnchor = `${x.file} IMATCHES ${aqlString(`^${x.any(anchors)}.*$`)}`;
+    signals['trust_anchor_file'] = `${x.isFile} AND ${inAnchor}`;
+    branches.push(signals['trust_anchor_file']);
+    if (writers) {
+      const key = `${x.file} IMATCHES ${aqlString(`^.*${x.any(p.privateKeyExtensions)}$`)}`;
+      signals['private_key_file_elsewhere'] = `${x.isFile} AND ${key} AND NOT (${x.contains(x.file, p.suspiciousFolders)}) AND NOT (${inAnchor}) AND NOT (${x.named(writers)})`;
+      branches.push(signals['private_key_file_elsewhere']);
+    }
+  }
+  return { signals, branches };
 }
 
 const BUILDERS: Record<string, (plan: DetectionPlan<never>) => AqlQuery> = {

@@ -146,6 +146,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): Record<string, SignalRul
   const stagedFile = { selection_folder: { 'TargetFilename|contains': p.suspiciousFolders } };
   const sumNote = 'Sigma cannot add the signal weights of one event (certsoar adds trust-store and private-key points to the branch points).';
   return {
+    ...t1587003Phase2(p, sumNote),
     cert_tool_execution: {
       logsource: processes,
       selections: {
@@ -176,6 +177,45 @@ function t1587003(plan: DetectionPlan<T1587003Params>): Record<string, SignalRul
       cannotExpress: sumNote,
     },
   };
+}
+
+/** Linux/macOS trust-store installs, trust-anchor files and private keys written elsewhere, when the definition has their parameters. */
+function t1587003Phase2(p: T1587003Params, sumNote: string): Record<string, SignalRule> {
+  const tools = optionalList(p, 'unixTrustTools');
+  const patterns = optionalList(p, 'unixTrustPatterns');
+  const anchors = optionalList(p, 'trustAnchorFolders');
+  const writers = optionalList(p, 'expectedKeyWriters');
+  const rules: Record<string, SignalRule> = {};
+  if (tools?.length && patterns?.length) {
+    rules['unix_trust_store_install'] = {
+      logsource: { category: 'process_creation', product: 'linux' },
+      selections: { selection_tool: { 'Image|endswith': tools.map((t) => `/${t}`), 'CommandLine|contains': patterns } },
+      condition: 'selection_tool',
+      cannotExpress: `${sumNote} macOS (security add-trusted-cert) needs a macos logsource of its own.`,
+    };
+  }
+  if (anchors?.length) {
+    rules['trust_anchor_file'] = {
+      logsource: { category: 'file_event', product: 'linux' },
+      selections: { selection_anchor: { 'TargetFilename|startswith': anchors } },
+      condition: 'selection_anchor',
+      cannotExpress: sumNote,
+    };
+    if (writers) {
+      rules['private_key_file_elsewhere'] = {
+        logsource: { category: 'file_event' },
+        selections: {
+          selection_key: { 'TargetFilename|endswith': p.privateKeyExtensions },
+          filter_staging: { 'TargetFilename|contains': p.suspiciousFolders },
+          filter_anchor: { 'TargetFilename|startswith': anchors },
+          ...(writers.length ? { filter_expected_writer: { 'Image|endswith': writers.map((w) => `\\${w}`) } } : {}),
+        },
+        condition: `selection_key and not filter_staging and not filter_anchor${writers.length ? ' and not filter_expected_writer' : ''}`,
+        cannotExpress: `${sumNote} The expected writers are matched by image file name only.`,
+      };
+    }
+  }
+  return rules;
 }
 
 const BUILDERS: Record<string, (plan: DetectionPlan<never>) => Record<string, SignalRule>> = {
