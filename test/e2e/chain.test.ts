@@ -256,7 +256,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     const got = await poison.receiveMessages({ numberOfMessages: 10 });
     expect(got.receivedMessageItems).toHaveLength(1);
     const message = decodeQueueMessage(got.receivedMessageItems[0]!.messageText) as PoisonMessage;
-    expect(message.reason).toMatch(/incident: incident webhook \(https:\/\/127\.0\.0\.1:\d+\/incident-p\) unavailable: HTTP 500/);
+    expect(message.reason).toMatch(/incident: incident webhook \(https:\/\/127\.0\.0\.1:\d+\) unavailable: HTTP 500/);
     expect(JSON.stringify(message)).not.toContain(TEST_SIGNATURE);
     expect(receiver.requests).toHaveLength(3);
     expect(receiver.acceptedAt('/incident-p')).toHaveLength(0);
