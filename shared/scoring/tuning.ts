@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ValidationError, problemsFromZod } from '../errors.js';
+import { jsonSyntaxProblem } from '../text/json-syntax.js';
 
 /**
  * The tuning document: weights, thresholds, lists and suppressions. It ships with defaults and
@@ -240,7 +241,8 @@ function readJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ValidationError('invalid tuning document', [{ path: where, message: `not JSON: ${(err as Error).message}` }]);
+    // The position only: TUNING_JSON is a secret setting and V8's message quotes the text.
+    throw new ValidationError('invalid tuning document', [{ path: where, message: `not JSON: ${jsonSyntaxProblem(err, text)}` }]);
   }
 }
 
