@@ -7,7 +7,8 @@ import { deliverableFindingSchema } from '../shared/delivery/finding-schema.js';
 import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
-import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
+import { FINDINGS_POISON_QUEUE, type PoisonMessage, sendToPoison } from '../shared/state/poison-queue.js';
+import { decodeQueueMessage, requireStorage } from '../shared/state/storage.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -24,7 +25,7 @@ import { buildOnce } from './lib/once.js';
  */
 
 export const FINDINGS_QUEUE = 'findings';
-export const FINDINGS_POISON_QUEUE = 'findings-poison';
+export { FINDINGS_POISON_QUEUE, type PoisonMessage };
 
 export interface DeliverDeps {
   deliverer: Deliverer;
@@ -33,22 +34,13 @@ export interface DeliverDeps {
   maxAttempts: number;
 }
 
-export interface PoisonMessage {
-  reason: string;
-  failedAt: string;
-  dequeueCount: number;
-  failures: Array<{ destination: string; error: string; permanent: boolean }>;
-  finding?: unknown;
-}
 
 export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverDeps>) {
   return async function deliverFinding(message: unknown, context: InvocationContext): Promise<void> {
     const deps = await getDeps();
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const poison = async (p: Omit<PoisonMessage, 'failedAt' | 'dequeueCount'>) => {
-      await ensureQueue(deps.poisonQueue);
-      const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
-      await deps.poisonQueue.sendMessage(encodeQueueMessage(body));
+      const body = await sendToPoison(deps.poisonQueue, { ...p, dequeueCount });
       context.warn(`deliver: moved to ${FINDINGS_POISON_QUEUE}: ${body.reason}`);
     };
 
@@ -83,7 +75,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
     if (failed.length > 0) {
       await poison({
         reason: failed.map((f) => `${f.destination}: ${f.error ?? 'failed'}`).join('; '),
-        failures: failed.map((f) => ({ destination: f.destination, error: redact(f.error ?? 'failed'), permanent: Boolean(f.permanent) })),
+        failures: failed.map((f) => ({ destination: f.destination, error: f.error ?? 'failed', permanent: Boolean(f.permanent) })),
         finding,
       });
     }

@@ -36,12 +36,15 @@ export class WebhookRejectedError extends UpstreamUnavailableError {
   readonly permanent = true;
 }
 
+export const DEFAULT_POST_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_DELAY_MS = 30_000;
+
 export const USER_AGENT = 'certsoar/0.1 (+delivery)';
 
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<PostResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const base = options.baseDelayMs ?? 1_000;
-  const cap = options.maxDelayMs ?? 30_000;
+  const cap = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const maxRetryAfter = options.maxRetryAfterMs ?? 120_000;
   const where = `${options.destination} (${safeUrl(url)})`;
   let lastError: Error = new UpstreamUnavailableError(where, 'no attempt made');
@@ -50,7 +53,7 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     let failure: string;
     try {
       response = await axios.post(url, body, {
-        timeout: options.timeoutMs ?? 15_000,
+        timeout: options.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS,
         headers: { 'Content-Type': 'application/json', 'Idempotency-Key': options.idempotencyKey, 'User-Agent': USER_AGENT },
         validateStatus: () => true,
         maxRedirects: 0,

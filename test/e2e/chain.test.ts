@@ -173,6 +173,8 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       digestThreshold: config.DIGEST_THRESHOLD,
       maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
       post: { timeoutMs: 500, sleep: async (ms) => void sleeps.push(ms) },
+      // The drain redelivers a crashed message at once; a real redelivery comes after the crashed worker's lease.
+      claimLeaseMs: 1,
     });
     const deliver = makeDeliverHandler(() => ({ deliverer, poisonQueue, maxAttempts: config.DELIVERY_MAX_ATTEMPTS }));
     let thrown = 0;
@@ -194,7 +196,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
 
     // 4. teams-digest, after the queues drained: 3 pending (at most DIGEST_THRESHOLD), so one card
     // each. The first run crashes after its first post; the next minute's run finishes the job.
-    const teamsDigest = makeTeamsDigestHandler(() => ({ deliverer }));
+    const teamsDigest = makeTeamsDigestHandler(() => ({ deliverer, poisonQueue }));
     const timer = { isPastDue: false } as unknown as Timer;
     await expect(teamsDigest(timer, context('teamsDigest'))).rejects.toThrow('worker process killed');
     const secondRun = await teamsDigest(timer, context('teamsDigest'));
