@@ -239,6 +239,9 @@ export function enricherFromConfig(
     timeoutMs: config.CRTSH_TIMEOUT,
     concurrency: config.CRTSH_CONCURRENCY,
     ...(config.CRTSH_CONTACT ? { contact: config.CRTSH_CONTACT } : {}),
+    maxWireBytes: config.CRTSH_MAX_WIRE_BYTES,
+    maxResponseBytes: config.CRTSH_MAX_RESPONSE_BYTES,
+    maxRecords: config.CRTSH_MAX_RECORDS,
     now,
   });
   const storage = storageClients(config, credential);
