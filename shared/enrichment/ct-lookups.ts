@@ -10,8 +10,9 @@ import { SingleFlight } from './resilience.js';
  * request per cache lifetime however many hits name it. Failures are not cached.
  */
 export interface CtLookups {
-  history(domain: string): Promise<{ history: CompactHistory; source: 'crtsh' | 'cache' }>;
-  certificate(kind: 'sha256' | 'sha1', fingerprint: string): Promise<{ certificate: CtCertificate; source: 'crtsh' | 'cache' }>;
+  /** signal: the caller's deadline (a crt.sh lookup stops at it). */
+  history(domain: string, signal?: AbortSignal): Promise<{ history: CompactHistory; source: 'crtsh' | 'cache' }>;
+  certificate(kind: 'sha256' | 'sha1', fingerprint: string, signal?: AbortSignal): Promise<{ certificate: CtCertificate; source: 'crtsh' | 'cache' }>;
 }
 
 export interface CtLookupsOptions {
@@ -44,13 +45,15 @@ export function createCtLookups(options: CtLookupsOptions): CtLookups {
   }
 
   return {
-    async history(domain) {
-      const { value, source } = await cached('history', domain, isCompactHistory, () => options.client.history(domain));
+    async history(domain, signal) {
+      const lookup = signal ? { signal } : {};
+      const { value, source } = await cached('history', domain, isCompactHistory, () => options.client.history(domain, lookup));
       return { history: value, source };
     },
-    async certificate(kind, fingerprint) {
+    async certificate(kind, fingerprint, signal) {
       const hex = fingerprint.toLowerCase();
-      const fetch = kind === 'sha256' ? () => options.client.bySha256(hex) : () => options.client.bySha1(hex);
+      const lookup = signal ? { signal } : {};
+      const fetch = kind === 'sha256' ? () => options.client.bySha256(hex, lookup) : () => options.client.bySha1(hex, lookup);
       const { value, source } = await cached(kind, hex, isCtCertificate, fetch);
       return { certificate: value, source };
     },

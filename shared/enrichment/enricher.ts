@@ -23,7 +23,8 @@ import { ProbeRefusedError, type TlsProbe, createTlsProbe } from './tls-probe.js
  * later run could succeed) and the rest of the enrichment stands.
  */
 export interface Enricher {
-  enrich(hit: Hit): Promise<Enrichment>;
+  /** signal: the request's deadline; crt.sh lookups still running then stop, and the enrichment lists them as missing. */
+  enrich(hit: Hit, options?: { signal?: AbortSignal }): Promise<Enrichment>;
 }
 
 export interface EnricherDeps {
@@ -60,7 +61,8 @@ export function createEnricher(deps: EnricherDeps): Enricher {
   const freeAcme = deps.freeAcmeIssuers ?? DEFAULT_TUNING.enrichment.freeAcmeIssuers;
 
   return {
-    async enrich(hit) {
+    async enrich(hit, options = {}) {
+      const signal = options.signal;
       const at = now();
       const missing: MissingEnrichment[] = [];
       const domain = domainOf(hit);
@@ -70,9 +72,9 @@ export function createEnricher(deps: EnricherDeps): Enricher {
       const probeAllowed = deps.probeHuntHits === true || isRequestedHostPort(hit);
 
       const [historyResult, otherResults, certResult, probeResult] = await Promise.all([
-        lookups && domain ? settle(lookups.history(domain)) : undefined,
-        lookups ? Promise.all(otherDomains.map((d) => settle(lookups.history(d)))) : [],
-        lookups && fingerprint ? settle(lookups.certificate(fingerprint.kind, fingerprint.hex)) : undefined,
+        lookups && domain ? settle(lookups.history(domain, signal)) : undefined,
+        lookups ? Promise.all(otherDomains.map((d) => settle(lookups.history(d, signal)))) : [],
+        lookups && fingerprint ? settle(lookups.certificate(fingerprint.kind, fingerprint.hex, signal)) : undefined,
         deps.probe && target && probeAllowed ? settle(deps.probe(target.host, target.port)) : undefined,
       ]);
 
