@@ -1,6 +1,7 @@
 import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeCardMarkdown } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 import type { IncidentLinks } from './incident-schema.js';
 import { findingTitle } from './incident.js';
@@ -177,7 +178,7 @@ export function linkActions(links: IncidentLinks): CardElement[] {
 export function text(raw: string, max: number): string {
   const redacted = redact(raw).replace(/[\r\n\t]+/g, ' ');
   const cut = redacted.length > max ? `${redacted.slice(0, Math.max(1, max - 1))}…` : redacted;
-  return cut.replace(/([[\]])/g, '\\$1');
+  return escapeCardMarkdown(cut);
 }
 
 export function listWithMore(items: string[], max: number, maxText: number): string | undefined {

@@ -4,6 +4,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { UpstreamUnavailableError, ValidationError } from '../errors.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeHtml } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 
 /**
@@ -80,7 +81,8 @@ export function commentText(finding: Finding): string {
     ...(finding.enrichment.missing.length > 0 ? [`Missing enrichment: ${finding.enrichment.missing.map((m) => `${m.source} (${m.reason})`).join('; ')}`] : []),
     `Finding id: ${finding.id}`,
   ];
-  const text = redact(lines.join('\n'));
+  // The portal renders comments as HTML: a CN like <img src=x onerror=…> must stay text.
+  const text = escapeHtml(redact(lines.join('\n')));
   return text.length > MAX_COMMENT_CHARS ? `${text.slice(0, MAX_COMMENT_CHARS - 1)}…` : text;
 }
 
