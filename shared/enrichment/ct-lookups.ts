@@ -1,7 +1,7 @@
 import type { CacheKind, CtCacheStore } from '../state/crtsh-cache.js';
 import type { CrtshClient, CtCertificate } from './crtsh-client.js';
 import type { CompactHistory } from './ct-history.js';
-import { LruCache } from './lru.js';
+import { LRUCache } from 'lru-cache';
 import { SingleFlight } from './resilience.js';
 
 /**
@@ -24,7 +24,8 @@ export interface CtLookupsOptions {
 }
 
 export function createCtLookups(options: CtLookupsOptions): CtLookups {
-  const lru = new LruCache<unknown>(options.lruEntries ?? 2_000, options.now);
+  // perf: the injected clock drives entry expiry (tests, and one "now" for the whole enricher).
+  const lru = new LRUCache<string, NonNullable<unknown>>({ max: options.lruEntries ?? 2_000, ttl: options.ttlMs, perf: { now: options.now ?? Date.now } });
   const flights = new SingleFlight<{ value: unknown; source: 'crtsh' | 'cache' }>();
 
   function cached<T>(kind: CacheKind, key: string, isValid: (v: unknown) => v is T, fetch: () => Promise<T>): Promise<{ value: T; source: 'crtsh' | 'cache' }> {
@@ -34,11 +35,11 @@ export function createCtLookups(options: CtLookupsOptions): CtLookups {
     return flights.run(lruKey, async () => {
       const stored = options.store ? await options.store.get(kind, key) : undefined;
       if (stored !== undefined && isValid(stored)) {
-        lru.set(lruKey, stored, options.ttlMs);
+        lru.set(lruKey, stored as NonNullable<unknown>);
         return { value: stored, source: 'cache' as const };
       }
       const value = await fetch();
-      lru.set(lruKey, value, options.ttlMs);
+      lru.set(lruKey, value as NonNullable<unknown>);
       if (options.store) await options.store.set(kind, key, value, options.ttlMs);
       return { value, source: 'crtsh' as const };
     }) as Promise<{ value: T; source: 'crtsh' | 'cache' }>;
