@@ -131,85 +131,94 @@ function toEntry(e: LedgerRow): LedgerEntry {
 
 /** The ledger in Azure Table storage; every claim is a conditional write (see DeliveryLedger.markPosting). */
 export function tableLedger(client: TableClient, now: () => Date = () => new Date()): DeliveryLedger & PendingLedger {
+  const rows = tableRows(client, now);
+  return { ...tableDeliveryLedger(rows, now), ...tablePendingLedger(client, rows, now) };
+}
+
+type TableRows = ReturnType<typeof tableRows>;
+
+/** Reads and writes of ledger rows, shared by both roles. */
+function tableRows(client: TableClient, now: () => Date) {
   const keys = (deliveryId: string, destination: string) => ({ partitionKey: tableKey(deliveryId), rowKey: tableKey(destination) });
   const row = (deliveryId: string, destination: string, entry: LedgerEntry) => ({ ...keys(deliveryId, destination), deliveryId, destination, ...entry });
-
-  const read = async (deliveryId: string, destination: string): Promise<{ entry: LedgerEntry; etag: string } | undefined> => {
-    await ensureTable(client);
-    const k = keys(deliveryId, destination);
-    try {
-      const e = await client.getEntity<LedgerRow>(k.partitionKey, k.rowKey);
-      return { entry: toEntry(e), etag: e.etag };
-    } catch (err) {
-      if (notFound(err)) return undefined;
-      throw err;
-    }
+  return {
+    async read(deliveryId: string, destination: string): Promise<{ entry: LedgerEntry; etag: string } | undefined> {
+      await ensureTable(client);
+      const k = keys(deliveryId, destination);
+      try {
+        const e = await client.getEntity<LedgerRow>(k.partitionKey, k.rowKey);
+        return { entry: toEntry(e), etag: e.etag };
+      } catch (err) {
+        if (notFound(err)) return undefined;
+        throw err;
+      }
+    },
+    /** Insert when absent, replace when unchanged since read; false when another writer got there first. */
+    async writeIfUnchanged(deliveryId: string, destination: string, entry: LedgerEntry, etag: string | undefined): Promise<boolean> {
+      try {
+        if (etag === undefined) await client.createEntity(row(deliveryId, destination, entry));
+        else await client.updateEntity(row(deliveryId, destination, entry), 'Replace', { etag });
+        return true;
+      } catch (err) {
+        if (lostRace(err)) return false;
+        throw err;
+      }
+    },
+    async replace(deliveryId: string, destination: string, entry: LedgerEntry): Promise<void> {
+      await ensureTable(client);
+      await client.upsertEntity(row(deliveryId, destination, entry), 'Replace');
+    },
+    async deletePending(findingId: string, destination: string): Promise<void> {
+      const k = pendingKeys(findingId, destination);
+      try {
+        await client.deleteEntity(k.partitionKey, k.rowKey);
+      } catch (err) {
+        if (!notFound(err)) throw err;
+      }
+    },
+    stamp: () => now().toISOString(),
   };
+}
 
-  /** Insert when absent, replace when unchanged since read; false when another writer got there first. */
-  const writeIfUnchanged = async (deliveryId: string, destination: string, entry: LedgerEntry, etag: string | undefined): Promise<boolean> => {
-    try {
-      if (etag === undefined) await client.createEntity(row(deliveryId, destination, entry));
-      else await client.updateEntity(row(deliveryId, destination, entry), 'Replace', { etag });
-      return true;
-    } catch (err) {
-      if (lostRace(err)) return false;
-      throw err;
-    }
-  };
-
-  const replace = async (deliveryId: string, destination: string, entry: LedgerEntry) => {
-    await ensureTable(client);
-    await client.upsertEntity(row(deliveryId, destination, entry), 'Replace');
-  };
-
-  const deletePending = async (findingId: string, destination: string) => {
-    const k = pendingKeys(findingId, destination);
-    try {
-      await client.deleteEntity(k.partitionKey, k.rowKey);
-    } catch (err) {
-      if (!notFound(err)) throw err;
-    }
-  };
-
-  const ledger: DeliveryLedger = {
-    get: async (deliveryId, destination) => (await read(deliveryId, destination))?.entry,
+function tableDeliveryLedger(rows: TableRows, now: () => Date): DeliveryLedger {
+  return {
+    get: async (deliveryId, destination) => (await rows.read(deliveryId, destination))?.entry,
     async markPosting(deliveryId, destination, idempotencyKey, leaseMs) {
-      const current = await read(deliveryId, destination);
+      const current = await rows.read(deliveryId, destination);
       const at = now();
       if (current && !claimable(current.entry, at)) return { claimed: false, current: current.entry };
       const entry = postingEntry(idempotencyKey, current?.entry, at, leaseMs);
-      if (await writeIfUnchanged(deliveryId, destination, entry, current?.etag)) return { claimed: true, entry, ...(current ? { previous: current.entry } : {}) };
-      const winner = await read(deliveryId, destination);
+      if (await rows.writeIfUnchanged(deliveryId, destination, entry, current?.etag)) return { claimed: true, entry, ...(current ? { previous: current.entry } : {}) };
+      const winner = await rows.read(deliveryId, destination);
       return { claimed: false, current: winner?.entry ?? entry };
     },
     async markPosted(deliveryId, destination, idempotencyKey, httpStatus) {
-      const previous = (await read(deliveryId, destination))?.entry;
-      await replace(deliveryId, destination, { status: 'posted', idempotencyKey, starts: previous?.starts ?? 1, updatedAt: now().toISOString(), httpStatus });
+      const previous = (await rows.read(deliveryId, destination))?.entry;
+      await rows.replace(deliveryId, destination, { status: 'posted', idempotencyKey, starts: previous?.starts ?? 1, updatedAt: rows.stamp(), httpStatus });
     },
     async release(deliveryId, destination) {
-      const current = await read(deliveryId, destination);
+      const current = await rows.read(deliveryId, destination);
       if (current?.entry.status !== 'posting') return;
       const { leaseUntil: _ended, ...entry } = current.entry;
       // Conditional: a worker that took over meanwhile keeps its lease.
-      await writeIfUnchanged(deliveryId, destination, { ...entry, updatedAt: now().toISOString() }, current.etag);
+      await rows.writeIfUnchanged(deliveryId, destination, { ...entry, updatedAt: rows.stamp() }, current.etag);
     },
     async markSuppressed(deliveryId, destination, idempotencyKey, rule) {
-      const previous = (await read(deliveryId, destination))?.entry;
-      await replace(deliveryId, destination, { status: 'suppressed', idempotencyKey, starts: previous?.starts ?? 0, updatedAt: now().toISOString(), suppressedBy: rule });
+      const previous = (await rows.read(deliveryId, destination))?.entry;
+      await rows.replace(deliveryId, destination, { status: 'suppressed', idempotencyKey, starts: previous?.starts ?? 0, updatedAt: rows.stamp(), suppressedBy: rule });
     },
   };
+}
 
-  const pending: PendingLedger = {
+function tablePendingLedger(client: TableClient, rows: TableRows, now: () => Date): PendingLedger {
+  return {
     async markPending(findingId, destination, idempotencyKey, payload) {
-      const current = await read(findingId, destination);
+      const current = await rows.read(findingId, destination);
       if (current && current.entry.status !== 'pending' && current.entry.status !== 'suppressed') return;
       if (current?.entry.status !== 'pending') {
         const entry: LedgerEntry = { status: 'pending', idempotencyKey, starts: current?.entry.starts ?? 0, updatedAt: now().toISOString() };
-        if (!(await writeIfUnchanged(findingId, destination, entry, current?.etag))) {
-          // Another worker wrote first: only a 'pending' row still needs its card.
-          if ((await read(findingId, destination))?.entry.status !== 'pending') return;
-        }
+        // Another worker wrote first: only a 'pending' row still needs its card.
+        if (!(await rows.writeIfUnchanged(findingId, destination, entry, current?.etag)) && (await rows.read(findingId, destination))?.entry.status !== 'pending') return;
       }
       // Merge keeps a claim a timer run may already have made on this row.
       await client.upsertEntity({ ...pendingKeys(findingId, destination), findingId, destination, message: payload.message, summary: payload.summary }, 'Merge');
@@ -219,14 +228,8 @@ export function tableLedger(client: TableClient, now: () => Date = () => new Dat
       const partitionKey = pendingKeys('', destination).partitionKey;
       const entries: PendingEntry[] = [];
       for await (const e of client.listEntities<PendingRow>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } })) {
-        entries.push({
-          findingId: e.findingId,
-          destination: e.destination,
-          message: e.message,
-          summary: e.summary,
-          ...(e.claimedBy ? { claimedBy: e.claimedBy } : {}),
-          ...(e.failures ? { failures: Number(e.failures) } : {}),
-        });
+        const { findingId, destination: dest, message, summary } = e;
+        entries.push({ findingId, destination: dest, message, summary, ...(e.claimedBy ? { claimedBy: e.claimedBy } : {}), ...(e.failures ? { failures: Number(e.failures) } : {}) });
       }
       return entries;
     },
@@ -234,16 +237,10 @@ export function tableLedger(client: TableClient, now: () => Date = () => new Dat
       await client.updateEntity({ ...pendingKeys(findingId, destination), claimedBy: deliveryId }, 'Merge');
     },
     async settlePending(findingId, destination, deliveryId, idempotencyKey, httpStatus) {
-      const previous = (await read(findingId, destination))?.entry;
-      await replace(findingId, destination, {
-        status: 'posted',
-        idempotencyKey,
-        starts: previous?.starts ?? 1,
-        updatedAt: now().toISOString(),
-        httpStatus,
-        ...(deliveryId !== findingId ? { deliveredIn: deliveryId } : {}),
-      });
-      await deletePending(findingId, destination);
+      const starts = (await rows.read(findingId, destination))?.entry.starts ?? 1;
+      const deliveredIn = deliveryId !== findingId ? { deliveredIn: deliveryId } : {};
+      await rows.replace(findingId, destination, { status: 'posted', idempotencyKey, starts, updatedAt: rows.stamp(), httpStatus, ...deliveredIn });
+      await rows.deletePending(findingId, destination);
     },
     async recordPendingFailure(findingId, destination) {
       const k = pendingKeys(findingId, destination);
@@ -253,13 +250,12 @@ export function tableLedger(client: TableClient, now: () => Date = () => new Dat
       return failures;
     },
     async poisonPending(findingId, destination, idempotencyKey, error) {
-      const previous = (await read(findingId, destination))?.entry;
-      await replace(findingId, destination, { status: 'poisoned', idempotencyKey, starts: previous?.starts ?? 1, updatedAt: now().toISOString(), error });
-      await deletePending(findingId, destination);
+      const starts = (await rows.read(findingId, destination))?.entry.starts ?? 1;
+      await rows.replace(findingId, destination, { status: 'poisoned', idempotencyKey, starts, updatedAt: rows.stamp(), error });
+      await rows.deletePending(findingId, destination);
     },
-    dropPending: deletePending,
+    dropPending: (findingId, destination) => rows.deletePending(findingId, destination),
   };
-  return { ...ledger, ...pending };
 }
 
 function postingEntry(idempotencyKey: string, previous: LedgerEntry | undefined, at: Date, leaseMs: number | undefined): LedgerEntry {
@@ -280,9 +276,15 @@ function pendingKeys(findingId: string, destination: string) {
 export function memoryLedger(now: () => Date = () => new Date()): DeliveryLedger & PendingLedger & { entries: Map<string, LedgerEntry>; pending: Map<string, PendingEntry> } {
   const entries = new Map<string, LedgerEntry>();
   const pending = new Map<string, PendingEntry>();
-  const key = (d: string, dest: string) => `${d}\u0000${dest}`;
+  return { entries, pending, ...memoryDeliveryLedger(entries, now), ...memoryPendingLedger(entries, pending, now) };
+}
+
+const memoryKey = (d: string, dest: string) => `${d}\u0000${dest}`;
+
+function memoryDeliveryLedger(entries: Map<string, LedgerEntry>, now: () => Date): DeliveryLedger {
+  const key = memoryKey;
   const stamp = () => now().toISOString();
-  const ledger: DeliveryLedger = {
+  return {
     get: async (d, dest) => entries.get(key(d, dest)),
     async markPosting(d, dest, idempotencyKey, leaseMs) {
       const current = entries.get(key(d, dest));
@@ -305,13 +307,17 @@ export function memoryLedger(now: () => Date = () => new Date()): DeliveryLedger
       entries.set(key(d, dest), { status: 'suppressed', idempotencyKey, starts: entries.get(key(d, dest))?.starts ?? 0, updatedAt: stamp(), suppressedBy: rule });
     },
   };
-  const pendingLedger: PendingLedger = {
+}
+
+function memoryPendingLedger(entries: Map<string, LedgerEntry>, pending: Map<string, PendingEntry>, now: () => Date): PendingLedger {
+  const key = memoryKey;
+  const stamp = () => now().toISOString();
+  return {
     async markPending(findingId, destination, idempotencyKey, payload) {
       const current = entries.get(key(findingId, destination));
       if (current && current.status !== 'pending' && current.status !== 'suppressed') return;
       entries.set(key(findingId, destination), { status: 'pending', idempotencyKey, starts: current?.starts ?? 0, updatedAt: stamp() });
-      const previous = pending.get(key(findingId, destination));
-      pending.set(key(findingId, destination), { ...previous, findingId, destination, ...payload });
+      pending.set(key(findingId, destination), { ...pending.get(key(findingId, destination)), findingId, destination, ...payload });
     },
     listPending: async (destination) => [...pending.values()].filter((e) => e.destination === destination).map((e) => ({ ...e })),
     async claimPending(findingId, destination, deliveryId) {
@@ -337,5 +343,4 @@ export function memoryLedger(now: () => Date = () => new Date()): DeliveryLedger
     },
     dropPending: async (findingId, destination) => void pending.delete(key(findingId, destination)),
   };
-  return { entries, pending, ...ledger, ...pendingLedger };
 }
