@@ -1,14 +1,11 @@
 import { app, type InvocationContext } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
-import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
+import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { problemsFromZod } from '../shared/errors.js';
-import { deliverableFindingSchema } from '../shared/delivery/finding-schema.js';
 import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
-import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
 import { FINDINGS_POISON_QUEUE, type PoisonMessage, sendToPoison } from '../shared/state/poison-queue.js';
-import { decodeQueueMessage, requireStorage } from '../shared/state/storage.js';
+import { decodeQueueMessage } from '../shared/state/queue-encoding.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -51,6 +48,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
       await poison({ reason: `message is not JSON: ${errorMessage(err)}`, failures: [] });
       return;
     }
+    const { deliverableFindingSchema } = await import('../shared/delivery/finding-schema.js');
     const parsed = deliverableFindingSchema.safeParse(raw);
     if (!parsed.success) {
       const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
@@ -82,10 +80,16 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
   };
 }
 
-/** Production wiring: settings, Table ledger, poison queue, managed identity for ARM. */
+/** Production wiring: settings, Table ledger, poison queue, managed identity for ARM (loaded on first use). */
 async function depsFromEnvironment(): Promise<DeliverDeps> {
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/delivery/deliverer.js'),
+    import('../shared/state/delivery-ledger.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig(process.env);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = requireStorage(config, credential);
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {

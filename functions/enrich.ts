@@ -1,14 +1,11 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
-import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
-import { enrichRequest } from '../shared/enrich-request.js';
+import type { Enricher } from '../shared/enrichment/enricher.js';
 import { PayloadTooLargeError } from '../shared/errors.js';
 import type { Finding } from '../shared/model.js';
-import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
+import type { Tuning } from '../shared/scoring/tuning.js';
 import { errorMessage } from '../shared/redact.js';
-import { enqueueFinding } from '../shared/state/findings-queue.js';
-import { QUEUE_NAMES, storageClients } from '../shared/state/storage.js';
+import { QUEUE_NAMES } from '../shared/state/queue-encoding.js';
 import { errorResponse, json } from './lib/http-response.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
@@ -37,6 +34,7 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
     try {
       const deps = await getDeps();
       const text = await readBody(request, deps.maxBodyBytes);
+      const { enrichRequest } = await import('../shared/enrich-request.js');
       const { findings, skipped, partial } = await enrichRequest(text, deps);
       if (partial) context.warn(`enrich: the ${deps.deadlineMs} ms deadline passed; answering partial findings`);
       const missing = findings.flatMap((f) => f.enrichment.missing.filter((m) => m.retryable));
@@ -57,10 +55,12 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
 async function queueForWriteBack(findings: Finding[], queue: QueueClient | undefined, context: InvocationContext): Promise<{ queued: number; failed: number } | undefined> {
   const fromIncident = findings.filter((f) => f.hit.incident?.armId);
   if (!queue || fromIncident.length === 0) return undefined;
+  const [{ enqueueFinding }, { describeDeadLetter }] = await Promise.all([import('../shared/state/findings-queue.js'), import('../shared/state/queue-message.js')]);
   let failed = 0;
   for (const finding of fromIncident) {
     try {
-      await enqueueFinding(queue, finding);
+      const dead = await enqueueFinding(queue, finding);
+      if (dead) throw new Error(describeDeadLetter(dead));
     } catch (err) {
       failed += 1;
       context.warn(`enrich: finding ${finding.id} not queued for incident write-back: ${errorMessage(err)}`);
@@ -91,9 +91,15 @@ export async function readBody(request: HttpRequest, limit: number): Promise<str
 }
 
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
+  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/enrichment/enricher.js'),
+    import('../shared/scoring/tuning.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig();
   const tuning = tuningFromConfig(config);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = storageClients(config, credential);
   return {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),

@@ -1,11 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
-import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
+import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { redact } from '../shared/redact.js';
-import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
 import { FINDINGS_POISON_QUEUE, sendToPoison } from '../shared/state/poison-queue.js';
-import { requireStorage } from '../shared/state/storage.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -50,8 +47,14 @@ export function makeTeamsDigestHandler(getDeps: () => TeamsDigestDeps | Promise<
 }
 
 async function depsFromEnvironment(): Promise<TeamsDigestDeps> {
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/delivery/deliverer.js'),
+    import('../shared/state/delivery-ledger.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig(process.env);
-  const storage = requireStorage(config, appCredential());
+  const storage = requireStorage(config, await appCredential());
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   // No credential for Sentinel here: this function only posts Teams cards.
   return { deliverer: delivererFromConfig(config, undefined, { ledger, pendingTeams: ledger }), poisonQueue: storage.queue(FINDINGS_POISON_QUEUE) };

@@ -17,7 +17,7 @@ import { makeTeamsDigestHandler } from '../../functions/teams-digest.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeliverer, idempotencyKey } from '../../shared/delivery/deliverer.js';
 import { incidentPayloadSchema } from '../../shared/delivery/incident-schema.js';
-import { t1608003 } from '../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntSettings } from '../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';
@@ -32,6 +32,7 @@ import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { fakeCredential } from '../shared/delivery/fixtures.js';
+import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
 
 /**
  * hunt → "hits" → enrich-hits → "findings" → deliver → teams-digest timer, each stage's real handler called directly
@@ -116,8 +117,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
 
     // 1. hunt: Log Analytics stand-in → hits queue
     const hunt = makeHuntHandler(t1608003, () => ({
-      logs: createLogsQueryClient(fakeCredential, { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }),
-      workspaceId: WORKSPACE,
+      source: logAnalyticsSource(createLogsQueryClient(fakeCredential, { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }), WORKSPACE),
       state: new TableHuntState(table('huntstate'), 'e2e'),
       seen: new TableSeenHits(table('seenhits'), 'e2e'),
       sink: new QueueHitSink(hitsQueue),
@@ -140,7 +140,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       await enrich(text, context('enrichHits', dequeueCount));
       await enrich(text, context('enrichHits', dequeueCount + 1)); // the host redelivered it
     });
-    expect(hitMessages).toBe(4);
+    expect(hitMessages).toBe(1); // the slice's four hits travel grouped in one message
 
     // The enrich stage's own crash window (enqueued, ledger not written) enqueues a finding twice:
     // copy one finding message to play it.
