@@ -1,8 +1,11 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { redact } from '../redact.js';
-import { encodeQueueMessage, ensureQueue } from './storage.js';
+import { encodeQueueMessage } from './queue-encoding.js';
 
-/** Where deliveries that cannot complete go, with their reason: the deliver function and the teams-digest timer alike. */
+/**
+ * Where deliveries that cannot complete go, with their reason: the deliver function and the
+ * teams-digest timer alike. No storage SDK import here: function files load this at registration.
+ */
 export const FINDINGS_POISON_QUEUE = 'findings-poison';
 
 export interface PoisonMessage {
@@ -26,7 +29,8 @@ export async function sendToPoison(queue: QueueClient, message: Omit<PoisonMessa
     failures: message.failures.map((f) => ({ ...f, error: redact(f.error) })),
     failedAt: now.toISOString(),
   };
-  await ensureQueue(queue);
+  // A poison message is rare: creating the queue on each is simpler than remembering it.
+  await queue.createIfNotExists();
   await queue.sendMessage(encodeQueueMessage(body));
   return body;
 }
