@@ -96,6 +96,7 @@ describe('POST /api/enrich', () => {
   it('answers 413 when content-length is over the limit, without reading the body', async () => {
     const res = await handler(1_024)(post('{}', { 'content-length': '5000000' }), context());
     expect(res.status).toBe(413);
+    expect(res.jsonBody).toMatchObject({ error: 'too_large', field: 'body' });
   });
 
   it('answers 413 when the bytes actually sent are over the limit, whatever content-length says', async () => {
