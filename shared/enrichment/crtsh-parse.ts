@@ -12,8 +12,3 @@ export function parseCrtshBody(body: string, maxRecords = Number.POSITIVE_INFINI
   stream.end();
   return { records: stream.records, rawRows: stream.rawRows };
 }
-
-export function looksLikeHtml(text: string): boolean {
-  return /^\s*(<!doctype html|<html|<head|<body|<\?xml)/i.test(text);
-}
-
