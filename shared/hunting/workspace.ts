@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse as parseCsvRecords } from 'csv-parse/sync';
 import { ValidationError, type FieldProblem } from '../errors.js';
 import type { Row } from '../model.js';
+import { closestName } from '../scoring/closest-name.js';
 
 /**
  * A local workspace: a directory of tables exported from Log Analytics, one file per table,
@@ -108,28 +109,7 @@ function planFile(name: string, expected: readonly string[]): { table: string; f
 }
 
 function nearestTable(stem: string, expected: readonly string[]): string | undefined {
-  const lower = stem.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.max(3, Math.floor(stem.length / 4)) + 1;
-  for (const t of expected) {
-    const d = lowerDistance(lower, t.toLowerCase());
-    if (d < bestDistance) {
-      best = t;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance, two rows at a time (table names are short). */
-function lowerDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
+  return closestName(stem, expected, 4);
 }
 
 function expectedList(expected: readonly string[]): string {

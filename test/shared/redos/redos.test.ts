@@ -78,12 +78,16 @@ function detectionCases(detection: (typeof DETECTIONS)[number]) {
   return { bases, cases };
 }
 
+/** Globs a user's tuning may hold: issue 13's reproducers, as an organisation would write them. */
+const USER_GLOBS = ['*Fortinet*SSL*Inspection*', '*Palo Alto*Decrypt*', '*Symantec*Proxy*', '*,DC=*', 'dev-*', '*-dev.*'];
+
+/** The default tuning's suppression globs (not the @organisation list references, not IP ranges) and USER_GLOBS. */
 function tuningGlobs(): Array<[string, string]> {
-  const globs = new Set<string>();
+  const globs = new Set<string>(USER_GLOBS);
   for (const rule of DEFAULT_TUNING.suppressions) {
     for (const [field, patterns] of Object.entries(rule.when)) {
       if (field === 'sourceIp' || field === 'destinationIp' || !Array.isArray(patterns)) continue;
-      for (const p of patterns) globs.add(p);
+      for (const p of patterns) if (typeof p === 'string' && !p.startsWith('@')) globs.add(p);
     }
   }
   return [...globs].flatMap((g) => [...new Set([...nearMisses(g), 'a', ' '])].map((u) => [g, u] as [string, string]));
