@@ -26,6 +26,11 @@ export function jsonSyntaxProblem(err: unknown, text: string): string {
   return `syntax error at line ${line}, column ${column}`;
 }
 
+/** The character offset a JSON.parse error points at (0-based), when it can be told; never the text. */
+export function jsonSyntaxOffset(err: unknown, text: string): number | undefined {
+  return errorOffset(err instanceof Error ? err.message : '', text);
+}
+
 function errorOffset(message: string, text: string): number | undefined {
   const at = /at position (\d+)/.exec(message);
   if (at?.[1]) return Math.min(Number(at[1]), text.length);
