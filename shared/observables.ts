@@ -53,7 +53,14 @@ const bareSchemas = {
   hostport: z.object({ host: hostOrIp, port }).strict(),
 };
 
-const huntHitSchema = z.object({ detectionId: z.string().min(1), row: z.record(z.string(), z.unknown()) }).strict();
+/**
+ * A row cell as Log Analytics returns it: a scalar, or a dynamic column as its JSON text (the
+ * query API sends dynamic values as strings). An object or array cell in a posted row becomes
+ * that text here, so nothing downstream meets an object whose toString is not a function.
+ */
+const rowCell = z.union([z.string(), z.number(), z.boolean(), z.null()]).or(z.unknown().transform((v) => JSON.stringify(v) ?? null));
+const columnName = z.string().refine((k) => k !== '__proto__', 'not a column name');
+const huntHitSchema = z.object({ detectionId: z.string().min(1), row: z.record(columnName, rowCell) }).strict();
 
 const entitySchema = z.object({ kind: z.string(), properties: z.record(z.string(), z.unknown()).default({}) }).loose();
 const incidentSchema = z
