@@ -42,10 +42,16 @@ export default {
     {
       name: 'functions-use-production-packages-only',
       comment:
-        'The function app is installed with npm ci --omit=dev --omit=optional: shared/ and functions/ use only "dependencies". ' +
-        'CLI-only packages are optionalDependencies (test/package/production-install.test.ts checks the whole graph).',
+        'The function app is installed without development (and optional) packages. Which packages the functions ' +
+        'reach through shared/, dynamic imports included, is checked in test/functions/production-install.test.ts.',
       severity: 'error',
       from: { path: '^(shared|functions)/' },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+    {
+      name: 'functions-entry-points-use-dependencies',
+      severity: 'error',
+      from: { path: '^functions/' },
       to: { dependencyTypes: ['npm-dev', 'npm-optional'] },
     },
     {

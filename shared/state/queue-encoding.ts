@@ -6,14 +6,6 @@
 /** The queue names stages exchange messages on. */
 export const QUEUE_NAMES = { hits: 'hits', findings: 'findings' } as const;
 
-/**
- * The poison queue of a queue: where the Functions host moves a message after maxDequeueCount, and
- * where delivery puts a finding it gave up on, with the reason (use-cases/deliver-finding-message.ts).
- */
-export function poisonQueueName(queue: string): string {
-  return `${queue}-poison`;
-}
-
 /** Hits already turned into findings (the enrich-hits function's idempotency ledger). */
 export const ENRICH_LEDGER_TABLE = 'enrichledger';
 

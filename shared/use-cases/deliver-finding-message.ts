@@ -6,8 +6,9 @@ import { problemsFromZod } from '../errors.js';
 import { type Finding, findingSchema } from '../model.js';
 import { errorMessage, redact } from '../redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../state/delivery-ledger.js';
-import { QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage, poisonQueueName } from '../state/queue-encoding.js';
-import { ensureQueue, requireStorage } from '../state/storage.js';
+import { FINDINGS_POISON_QUEUE, type PoisonMessage, sendToPoison } from '../state/poison-queue.js';
+import { decodeQueueMessage } from '../state/queue-encoding.js';
+import { requireStorage } from '../state/storage.js';
 import type { UseCaseLog } from './log.js';
 
 /**
@@ -16,7 +17,8 @@ import type { UseCaseLog } from './log.js';
  * (DELIVERY_MAX_ATTEMPTS per destination). The poison policy: a message that is not JSON, not a
  * finding, dequeued more than maxAttempts times, or whose destination still fails goes to
  * "findings-poison" with the (redacted) reason and the call succeeds, so the host does not
- * redeliver it. The delivery ledger makes a redelivery skip every destination already posted.
+ * redeliver it (shared/state/poison-queue.ts writes it). The delivery ledger makes a redelivery
+ * skip every destination already posted.
  */
 export interface DeliverDeps {
   deliverer: Deliverer;
@@ -25,14 +27,7 @@ export interface DeliverDeps {
   maxAttempts: number;
 }
 
-/** What "findings-poison" holds. */
-export interface PoisonMessage {
-  reason: string;
-  failedAt: string;
-  dequeueCount: number;
-  failures: Array<{ destination: string; error: string; permanent: boolean }>;
-  finding?: unknown;
-}
+export type { PoisonMessage };
 
 type Poison = Omit<PoisonMessage, 'failedAt' | 'dequeueCount'>;
 
@@ -47,7 +42,7 @@ export async function deliverFindingMessage(message: unknown, dequeueCount: numb
   await poison(
     {
       reason: failed.map((f) => `${f.destination}: ${f.error ?? 'failed'}`).join('; '),
-      failures: failed.map((f) => ({ destination: f.destination, error: redact(f.error ?? 'failed'), permanent: Boolean(f.permanent) })),
+      failures: failed.map((f) => ({ destination: f.destination, error: f.error ?? 'failed', permanent: Boolean(f.permanent) })),
       finding,
     },
     dequeueCount,
@@ -75,10 +70,8 @@ function checkMessage(message: unknown, dequeueCount: number, maxAttempts: numbe
 }
 
 async function poison(p: Poison, dequeueCount: number, queue: QueueClient, log: UseCaseLog): Promise<void> {
-  await ensureQueue(queue);
-  const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
-  await queue.sendMessage(encodeQueueMessage(body));
-  log.warn(`deliver: moved to ${poisonQueueName(QUEUE_NAMES.findings)}: ${body.reason}`);
+  const body = await sendToPoison(queue, { ...p, dequeueCount });
+  log.warn(`deliver: moved to ${FINDINGS_POISON_QUEUE}: ${body.reason}`);
 }
 
 function summary(finding: Finding, report: DeliveryReport): string {
@@ -97,7 +90,7 @@ export function deliverDeps(config: Config, credential: TokenCredential): Delive
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {
     deliverer: delivererFromConfig(config, credential, { ledger, pendingTeams: ledger }),
-    poisonQueue: storage.queue(poisonQueueName(QUEUE_NAMES.findings)),
+    poisonQueue: storage.queue(FINDINGS_POISON_QUEUE),
     maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
   };
 }

@@ -6,7 +6,8 @@ import type { Tuning } from '../scoring/tuning.js';
 
 /** Adds CT history, certificate age and probe results to a hit. */
 export interface HitEnricher {
-  enrich(hit: Hit): Promise<Enrichment>;
+  /** `signal`: stop the lookups still running (a request deadline); what they did not get is listed as missing. */
+  enrich(hit: Hit, options?: { signal?: AbortSignal }): Promise<Enrichment>;
 }
 
 export interface EnrichAndScoreDeps {
@@ -23,15 +24,15 @@ export interface EnrichAndScoreDeps {
  * throws never loses the hit: it is scored without enrichment and the finding says, retryably,
  * what is missing.
  */
-export async function findingForHit(hit: Hit, deps: EnrichAndScoreDeps): Promise<Finding> {
+export async function findingForHit(hit: Hit, deps: EnrichAndScoreDeps, options: { signal?: AbortSignal } = {}): Promise<Finding> {
   const now = deps.now ?? (() => new Date());
-  const enrichment = deps.enricher ? await safeEnrich(deps.enricher, hit, now) : unenriched(now(), 'no enricher configured', false);
+  const enrichment = deps.enricher ? await safeEnrich(deps.enricher, hit, now, options.signal) : unenriched(now(), 'no enricher configured', false);
   return makeFinding(withProbeVerdicts(hit, enrichment.tlsProbe, deps.tuning), enrichment, deps.tuning, now());
 }
 
-async function safeEnrich(enricher: HitEnricher, hit: Hit, now: () => Date): Promise<Enrichment> {
+async function safeEnrich(enricher: HitEnricher, hit: Hit, now: () => Date, signal: AbortSignal | undefined): Promise<Enrichment> {
   try {
-    return await enricher.enrich(hit);
+    return await enricher.enrich(hit, signal ? { signal } : {});
   } catch (err) {
     return unenriched(now(), `enrichment failed: ${errorMessage(err)}`, true);
   }

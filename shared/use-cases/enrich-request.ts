@@ -11,18 +11,25 @@ import { enqueueFinding } from '../state/findings-queue.js';
 import { describeDeadLetter } from '../state/queue-message.js';
 import { QUEUE_NAMES } from '../state/queue-encoding.js';
 import { storageClients } from '../state/storage.js';
+import { tooDeepAt } from '../text/json-depth.js';
+import { jsonSyntaxProblem } from '../text/json-syntax.js';
 import { type HitEnricher, findingForHit, retryableMissing } from './enrich-and-score.js';
 import type { UseCaseLog } from './log.js';
 
 /**
- * Enrich a request (POST /api/enrich): a Sentinel incident-trigger payload, a hunt hit
- * {detectionId, row}, or a bare observable → {findings, skipped}. crt.sh being down never fails
- * the request: each finding lists what is missing and is scored without it.
+ * Enrich a request (POST /api/enrich): bounded JSON text (a Sentinel incident-trigger payload, a
+ * Splunk alert, a hunt hit {detectionId, row}, or a bare observable) → enriched, scored findings,
+ * within a request-wide deadline. crt.sh being down never fails the request: each finding lists
+ * what is missing. Past the deadline the lookups still running stop and the answer says partial.
  */
 export interface EnrichRequestDeps {
   enricher: HitEnricher;
   tuning: Tuning;
   maxBodyBytes: number;
+  /** ENRICH_MAX_JSON_DEPTH */
+  maxJsonDepth: number;
+  /** ENRICH_DEADLINE */
+  deadlineMs: number;
   /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
   findings?: QueueClient;
   now?: () => Date;
@@ -31,27 +38,55 @@ export interface EnrichRequestDeps {
 export interface EnrichRequestResult {
   findings: Finding[];
   skipped: ParsedRequest['skipped'];
+  /** Present (true) when the deadline passed: some lookups stopped, or some hits were not enriched. */
+  partial?: true;
   writeBack?: { queued: number; failed: number };
 }
+
+/** After the deadline, how long the lookups that were told to stop get to wind down. */
+const WIND_DOWN_MS = 2_000;
 
 /** `text` is the request body, already read within maxBodyBytes. Bad input throws ValidationError naming the field. */
 export async function enrichRequest(text: string, deps: EnrichRequestDeps, log: UseCaseLog): Promise<EnrichRequestResult> {
   const now = deps.now ?? (() => new Date());
-  const { hits, skipped } = parseEnrichRequest(parseJson(text), deps.tuning, now());
-  const findings = await Promise.all(hits.map((hit) => findingForHit(hit, { ...deps, now })));
+  const { hits, skipped } = parseEnrichRequest(parseRequestJson(text, deps.maxJsonDepth), deps.tuning, now());
+  const { findings, late, partial } = await withinDeadline(hits, deps, now);
+  if (partial) log.warn(`enrich: the ${deps.deadlineMs} ms deadline passed; answering partial findings`);
   const missing = [...new Set(findings.flatMap(retryableMissing))];
   if (missing.length > 0) log.warn(`enrich: enrichment missing, retryable: ${missing.join(', ')}`);
   const writeBack = await queueForWriteBack(findings, deps.findings, log);
-  return { findings, skipped, ...(writeBack ? { writeBack } : {}) };
+  return { findings, skipped: [...skipped, ...late], ...(partial ? { partial: true as const } : {}), ...(writeBack ? { writeBack } : {}) };
 }
 
-function parseJson(text: string): unknown {
+export function parseRequestJson(text: string, maxDepth: number): unknown {
   if (text.trim() === '') throw new ValidationError('invalid request body', [{ path: '', message: 'the body is empty; expected JSON' }]);
+  const deep = tooDeepAt(text, maxDepth);
+  if (deep !== undefined) throw new ValidationError('invalid request body', [{ path: deep.slice(0, 200), message: `nested deeper than ${maxDepth} levels` }]);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
+    throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${jsonSyntaxProblem(err, text)}` }]);
   }
+}
+
+/** Each hit through the one enrich-then-score step, until the deadline (then WIND_DOWN_MS more). */
+async function withinDeadline(hits: ParsedRequest['hits'], deps: EnrichRequestDeps, now: () => Date) {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deps.deadlineMs);
+  const done: Array<Finding | undefined> = new Array(hits.length);
+  try {
+    const work = Promise.all(hits.map(async (hit, i) => void (done[i] = await findingForHit(hit, { ...deps, now }, { signal: deadline.signal }))));
+    await Promise.race([work, windDown(deadline.signal)]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const late = hits.flatMap((_hit, i) => (done[i] ? [] : [{ path: `hits[${i}]`, reason: 'not enriched before the request deadline' }]));
+  return { findings: done.filter((f): f is Finding => f !== undefined), late, partial: deadline.signal.aborted };
+}
+
+/** Resolves WIND_DOWN_MS after the signal aborts (never before). */
+function windDown(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => setTimeout(resolve, WIND_DOWN_MS).unref(), { once: true }));
 }
 
 /**
@@ -83,6 +118,8 @@ export function enrichRequestDeps(config: Config, credential: TokenCredential): 
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
     tuning,
     maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
+    maxJsonDepth: config.ENRICH_MAX_JSON_DEPTH,
+    deadlineMs: config.ENRICH_DEADLINE,
     ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
   };
 }
