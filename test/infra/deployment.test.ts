@@ -59,10 +59,12 @@ describe('deployment entry points', () => {
   it('azure.yaml deploys this folder to the function app main.bicep tags for it', () => {
     const azure = readSimpleYaml(readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8'));
     expect(azure.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
-    const services = azure.services as Record<string, Record<string, string>>;
+    const services = azure.services as Record<string, Record<string, unknown>>;
     expect(Object.keys(services)).toHaveLength(1);
-    const [serviceName, service] = Object.entries(services)[0]!;
+    const [serviceName, { hooks, ...service }] = Object.entries(services)[0]!;
     expect(service).toEqual({ project: '.', language: 'ts', host: 'function' });
+    // Only what functions load ships (test/functions/production-install.test.ts).
+    expect(hooks).toEqual({ prepackage: { shell: 'sh', run: 'npm prune --omit=dev --omit=optional' } });
     const functionApp = files.find((f) => f.name === 'modules/function-app.bicep')!;
     expect(paramsOf(functionApp).find((p) => p.name === 'serviceName')).toBeDefined();
     expect(functionApp.source).toContain(`param serviceName string = '${serviceName}'`);
