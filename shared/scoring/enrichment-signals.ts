@@ -14,75 +14,119 @@ import type { Tuning } from './tuning.js';
  * lookalike of an organisation domain. Pure: "now" is the enrichment's enrichedAt.
  */
 export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuning): Signal[] {
-  const t = tuning.enrichment;
-  const w = t.weights;
-  const now = Date.parse(enrichment.enrichedAt);
-  const signals: Signal[] = [];
-  const add = (id: keyof typeof w, reason: string) => {
-    if (w[id] !== 0) signals.push({ id, points: w[id], reason });
+  const facts = signalFacts(hit, enrichment, tuning);
+  const weights = tuning.enrichment.weights;
+  const found = SIGNAL_CHECKS.map((check) => check(facts)).filter((f): f is Found => f !== undefined && weights[f.id] !== 0);
+  return found.map((f) => ({ id: f.id, points: weights[f.id], reason: f.reason }));
+}
+
+type SignalId = keyof Tuning['enrichment']['weights'];
+type Found = { id: SignalId; reason: string };
+
+/** What the checks share, computed once. */
+interface SignalFacts {
+  hit: Hit;
+  e: Enrichment;
+  t: Tuning['enrichment'];
+  organisation: Tuning['organisation'];
+  /** The enrichment's enrichedAt, ms. */
+  now: number;
+  selfSigned: boolean;
+  /** Lower case, no trailing dot. */
+  orgDomains: string[];
+  /** The DNS names the certificate carries (CN, SANs, probed and CT leaf). */
+  names: string[];
+}
+
+function signalFacts(hit: Hit, e: Enrichment, tuning: Tuning): SignalFacts {
+  return {
+    hit,
+    e,
+    t: tuning.enrichment,
+    organisation: tuning.organisation,
+    now: Date.parse(e.enrichedAt),
+    selfSigned: Boolean(hit.certificate?.selfSigned || e.tlsProbe?.selfSigned || e.ctCertificate?.selfSigned),
+    orgDomains: tuning.organisation.domains.map((d) => d.toLowerCase().replace(/\.$/, '')),
+    names: certificateNames(hit, e),
   };
+}
 
-  const age = enrichment.certificateAge;
-  if (age?.ageDays !== undefined && age.ageDays > -1 && age.ageDays <= t.recentCertificateDays) {
-    add('recent_certificate', `certificate issued ${formatDays(age.ageDays)} ago (notBefore ${age.notBefore}, from ${age.from})`);
-  }
+const DAY_MS = 86_400_000;
 
-  const presented = enrichment.tlsProbe?.chain[0];
-  if (presented?.notAfter && Date.parse(presented.notAfter) < now) {
-    add('expired_certificate', `the certificate ${enrichment.tlsProbe!.host}:${enrichment.tlsProbe!.port} presented live expired ${formatDays((now - Date.parse(presented.notAfter)) / 86_400_000)} ago (notAfter ${presented.notAfter})`);
-  }
+function recentCertificate({ e, t }: SignalFacts): Found | undefined {
+  const age = e.certificateAge;
+  if (age?.ageDays === undefined || age.ageDays <= -1 || age.ageDays > t.recentCertificateDays) return undefined;
+  return { id: 'recent_certificate', reason: `certificate issued ${formatDays(age.ageDays)} ago (notBefore ${age.notBefore}, from ${age.from})` };
+}
 
-  const ct = enrichment.ct;
-  if (ct?.firstSeen && !ct.truncated) {
-    const days = (now - Date.parse(ct.firstSeen)) / 86_400_000;
-    if (days <= t.newDomainDays) add('new_domain', `${ct.domain} first appeared in CT ${formatDays(days)} ago (${ct.firstSeen})`);
-  }
+function expiredCertificate({ e, now }: SignalFacts): Found | undefined {
+  const presented = e.tlsProbe?.chain[0];
+  if (!presented?.notAfter || !(Date.parse(presented.notAfter) < now)) return undefined;
+  const ago = formatDays((now - Date.parse(presented.notAfter)) / DAY_MS);
+  return { id: 'expired_certificate', reason: `the certificate ${e.tlsProbe!.host}:${e.tlsProbe!.port} presented live expired ${ago} ago (notAfter ${presented.notAfter})` };
+}
 
-  const issuer = issuerOf(hit, enrichment);
-  const selfSigned = Boolean(hit.certificate?.selfSigned || enrichment.tlsProbe?.selfSigned || enrichment.ctCertificate?.selfSigned);
+function newDomain({ e, t, now }: SignalFacts): Found | undefined {
+  const ct = e.ct;
+  if (!ct?.firstSeen || ct.truncated) return undefined;
+  const days = (now - Date.parse(ct.firstSeen)) / DAY_MS;
+  return days <= t.newDomainDays ? { id: 'new_domain', reason: `${ct.domain} first appeared in CT ${formatDays(days)} ago (${ct.firstSeen})` } : undefined;
+}
+
+function absentFromCt({ hit, e, t, now, selfSigned }: SignalFacts): Found | undefined {
+  const issuer = issuerOf(hit, e);
   const publicCa = issuer ? t.publicCaIssuers.find((ca) => includesFold(issuer, ca)) : undefined;
-  const notBefore = age?.notBefore ? Date.parse(age.notBefore) : undefined;
-  const pastLoggingLag = notBefore === undefined || now - notBefore > 86_400_000;
+  const notBefore = e.certificateAge?.notBefore ? Date.parse(e.certificateAge.notBefore) : undefined;
+  const pastLoggingLag = notBefore === undefined || now - notBefore > DAY_MS;
   // The enricher decided it (shared/enrichment/ct-presence.ts): absent only when every lookup that
   // could have found it ran and none did; a failed, skipped or truncated lookup is "cannot tell".
-  const absent = enrichment.certificateInCt === false;
-  if (publicCa && !selfSigned && absent && pastLoggingLag) {
-    add('absent_from_ct', `issuer claims to be ${publicCa}, a public CA, but the certificate is not in CT (${absenceChecks(enrichment)})`);
-  }
-
-  if (ct && ct.issuedLast7Days >= t.burstThreshold) {
-    add('issuance_burst', `${ct.issuedLast7Days} certificates issued for ${ct.domain} in the last 7 days (threshold ${t.burstThreshold})`);
-  }
-
-  const orgDomains = tuning.organisation.domains.map((d) => d.toLowerCase().replace(/\.$/, ''));
-  const names = certificateNames(hit, enrichment);
-  const served = hit.entities.destinationIp ?? enrichment.tlsProbe?.address;
-  if (orgDomains.length > 0 && tuning.organisation.addressRanges.length > 0 && served) {
-    const own = names.find((n) => orgDomains.some((d) => n === d || n.endsWith(`.${d}`)));
-    if (own && !inRanges(tuning.organisation.addressRanges, served)) {
-      add('own_domain_outside_ranges', `certificate names ${own}, an organisation domain, but is served from ${served}, outside the organisation's ranges`);
-    }
-  }
-
-  if (selfSigned && !enrichment.ctCertificate?.found) {
-    const dns = [hit.certificate?.subject, hit.certificate?.subjectCommonName, hit.certificate?.issuer, hit.certificate?.issuerCommonName, enrichment.tlsProbe?.chain[0]?.subject, enrichment.ctCertificate?.subject];
-    const values = dns.flatMap((dn) => dnValues(dn));
-    const vendor = t.wellKnownVendors.find((v) => values.some((value) => namesVendor(value, v)));
-    if (vendor) add('vendor_root_self_signed', `self-signed certificate names ${vendor}, a well-known vendor that would not sign its own`);
-  }
-
-  if (orgDomains.length > 0) {
-    const candidates = new Set([...names, ...hit.entities.domains.map((d) => d.toLowerCase()), hit.entities.destinationHost?.toLowerCase()].filter((x): x is string => Boolean(x)));
-    for (const name of candidates) {
-      const look = lookalikeOf(name, orgDomains, t.lookalikeMaxDistance);
-      if (look) {
-        add('lookalike_domain', `${look.domain} looks like the organisation's ${look.of} (${look.how})`);
-        break;
-      }
-    }
-  }
-  return signals;
+  if (!publicCa || selfSigned || e.certificateInCt !== false || !pastLoggingLag) return undefined;
+  return { id: 'absent_from_ct', reason: `issuer claims to be ${publicCa}, a public CA, but the certificate is not in CT (${absenceChecks(e)})` };
 }
+
+function issuanceBurst({ e, t }: SignalFacts): Found | undefined {
+  const ct = e.ct;
+  if (!ct || ct.issuedLast7Days < t.burstThreshold) return undefined;
+  return { id: 'issuance_burst', reason: `${ct.issuedLast7Days} certificates issued for ${ct.domain} in the last 7 days (threshold ${t.burstThreshold})` };
+}
+
+function ownDomainOutsideRanges({ hit, e, organisation, orgDomains, names }: SignalFacts): Found | undefined {
+  const served = hit.entities.destinationIp ?? e.tlsProbe?.address;
+  if (orgDomains.length === 0 || organisation.addressRanges.length === 0 || !served) return undefined;
+  const own = names.find((n) => orgDomains.some((d) => n === d || n.endsWith(`.${d}`)));
+  if (!own || inRanges(organisation.addressRanges, served)) return undefined;
+  return { id: 'own_domain_outside_ranges', reason: `certificate names ${own}, an organisation domain, but is served from ${served}, outside the organisation's ranges` };
+}
+
+function vendorRootSelfSigned({ hit, e, t, selfSigned }: SignalFacts): Found | undefined {
+  if (!selfSigned || e.ctCertificate?.found) return undefined;
+  const dns = [hit.certificate?.subject, hit.certificate?.subjectCommonName, hit.certificate?.issuer, hit.certificate?.issuerCommonName, e.tlsProbe?.chain[0]?.subject, e.ctCertificate?.subject];
+  const values = dns.flatMap((dn) => dnValues(dn));
+  const vendor = t.wellKnownVendors.find((v) => values.some((value) => namesVendor(value, v)));
+  return vendor ? { id: 'vendor_root_self_signed', reason: `self-signed certificate names ${vendor}, a well-known vendor that would not sign its own` } : undefined;
+}
+
+function lookalikeDomain({ hit, t, orgDomains, names }: SignalFacts): Found | undefined {
+  if (orgDomains.length === 0) return undefined;
+  const candidates = new Set([...names, ...hit.entities.domains.map((d) => d.toLowerCase()), hit.entities.destinationHost?.toLowerCase()].filter((x): x is string => Boolean(x)));
+  for (const name of candidates) {
+    const look = lookalikeOf(name, orgDomains, t.lookalikeMaxDistance);
+    if (look) return { id: 'lookalike_domain', reason: `${look.domain} looks like the organisation's ${look.of} (${look.how})` };
+  }
+  return undefined;
+}
+
+/** In the order the reasons are listed. */
+const SIGNAL_CHECKS: ReadonlyArray<(facts: SignalFacts) => Found | undefined> = [
+  recentCertificate,
+  expiredCertificate,
+  newDomain,
+  absentFromCt,
+  issuanceBurst,
+  ownDomainOutsideRanges,
+  vendorRootSelfSigned,
+  lookalikeDomain,
+];
 
 /** A domain that imitates one of the organisation's (edit distance, homoglyphs, TLD swap, brand plus words), never one of them. */
 export function lookalikeOf(name: string, orgDomains: readonly string[], maxDistance: number): { domain: string; of: string; how: string } | undefined {
