@@ -197,11 +197,11 @@ const optionValue = (regex: Regex, value: Expr): Expr => coalesce(extract(regex,
 const isFileEvent = startsWith(col('ActionType'), 'file');
 /** The command line as the tools read it: dash variants as "-", and an -EncodedCommand payload decoded and appended. */
 const cmd = col('CommandText');
-const commandTextSteps = [
+const PROCESSES = { name: 'Processes', steps: [
   extend('CommandLineDashes', replaceRegex(col('ProcessCommandLine'), DASHES, '-')),
   extend('DecodedCommand', decodeUtf16leBase64(extract(ENCODED_COMMAND, 1, col('CommandLineDashes')))),
   extend('CommandText', iff(isEmpty(col('DecodedCommand')), col('CommandLineDashes'), replaceRegex(strcat(col('CommandLineDashes'), lit(' '), col('DecodedCommand')), DASHES, '-'))),
-];
+] };
 /** A process by file name or by the name compiled into its binary. */
 const processIs = (namesParam: string): Expr => or(inCi(col('FileName'), param(namesParam)), inCi(col('ProcessVersionInfoOriginalFileName'), param(namesParam)));
 const processProjection = (): Branch['project'] => [
@@ -217,7 +217,8 @@ const processBranch = (name: string, filter: Expr, trustStore: Expr): Branch => 
   columns: PROCESS_COLUMNS,
   timeColumn: 'TimeGenerated',
   belongs: not(isFileEvent),
-  steps: [...commandTextSteps, where(filter), extend('DetectionBranch', lit(name)), extend('TargetsTrustStore', trustStore)],
+  shared: PROCESSES,
+  steps: [where(filter), extend('DetectionBranch', lit(name)), extend('TargetsTrustStore', trustStore)],
   project: processProjection(),
 });
 

@@ -189,6 +189,11 @@ const PLACEHOLDER = re('^(?:{{placeholderCnNames:glob}})$|(?:^|[^a-z0-9])(?:{{pl
 const fingerprint = tolower(replaceRegex(cleanValue(extension('fingerprintKeys')), reCs('[:\\s]'), ''));
 const sanList = iff(isEmpty(col('TLSSubjectAltNames')), emptyArray, extractAll(SAN_NAME, tolower(col('TLSSubjectAltNames'))));
 
+// Each candidate is cleaned before coalescing: a blank first candidate must not hide the next.
+const TLS_SUBJECT = coalesce(cleanValue(extension('subjectKeys')), cleanValue(iff(contains(col('DeviceCustomString3Label'), 'subject'), col('DeviceCustomString3'), lit(''))));
+const TLS_ISSUER = coalesce(cleanValue(extension('issuerKeys')), cleanValue(iff(contains(col('DeviceCustomString4Label'), 'issuer'), col('DeviceCustomString4'), lit(''))));
+const DESTINATION_HOST = tolower(trimEnd(reCs('\\.+'), coalesce(cleanValue(col('DestinationHostName')), cleanValue(extension('sniKeys')))));
+
 export const t1608003Definition: DetectionDefinition<T1608003Params> = {
   meta: {
     id: ID,
@@ -231,13 +236,17 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
       table: 'CommonSecurityLog',
       columns: COLUMNS,
       timeColumn: 'TimeGenerated',
-      steps: [where(notInCi(col('DeviceAction'), param('excludedActions'))), where(isIn(col('DestinationPort'), param('tlsPorts')))],
+      steps: [
+        where(notInCi(col('DeviceAction'), param('excludedActions'))),
+        where(isIn(col('DestinationPort'), param('tlsPorts'))),
+        // Computed once for the hits and for the sessions without a certificate.
+        extend('TLSSubject', TLS_SUBJECT),
+        extend('TLSIssuer', TLS_ISSUER),
+        extend('DestinationHost', DESTINATION_HOST),
+      ],
     },
   ],
   steps: [
-    // Each candidate is cleaned before coalescing: a blank first candidate must not hide the next.
-    extend('TLSSubject', coalesce(cleanValue(extension('subjectKeys')), cleanValue(iff(contains(col('DeviceCustomString3Label'), 'subject'), col('DeviceCustomString3'), lit(''))))),
-    extend('TLSIssuer', coalesce(cleanValue(extension('issuerKeys')), cleanValue(iff(contains(col('DeviceCustomString4Label'), 'issuer'), col('DeviceCustomString4'), lit(''))))),
     // The device's verdict: a verdict key, or FortiGate's "certificate-status: <verdict>" message.
     extend(
       'DeviceVerdict',
@@ -249,7 +258,6 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     extend('IssuerCN', commonName(col('TLSIssuer'))),
     extend('TLSSubjectAltNames', cleanValue(extension('sanKeys'))),
     extend('CertNames', arrayConcat(packArray(tolower(col('SubjectCN'))), sanList)),
-    extend('DestinationHost', tolower(trimEnd(reCs('\\.+'), coalesce(cleanValue(col('DestinationHostName')), cleanValue(extension('sniKeys')))))),
     extend('HostIsDnsName', matches(col('DestinationHost'), re(DNS_NAME_SOURCE))),
     extend('HostWildcard', iff(contains(col('DestinationHost'), '.'), strcat(lit('*'), substring(col('DestinationHost'), indexOf(col('DestinationHost'), lit('.')))), lit(''))),
     extend('CertCoversHost', or(setHasElement(col('CertNames'), col('DestinationHost')), and(isNotEmpty(col('HostWildcard')), setHasElement(col('CertNames'), col('HostWildcard'))))),
@@ -307,6 +315,7 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     HasPlaceholderCn: col('HasPlaceholderCn'),
     DeviceVerdict: col('DeviceVerdict'),
     CertRiskScore: col('CertRiskScore'),
+    SessionWithoutCertificate: lit(false),
   },
   entities: {
     host: col('SourceHostName'),
@@ -329,6 +338,25 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     notBefore: isoTime(cleanValue(extension('notBeforeKeys'))),
     notAfter: isoTime(cleanValue(extension('notAfterKeys'))),
     selfSigned: col('IsSelfSigned'),
+  },
+  // TLS sessions that carry no certificate (TLS resumption, or a vendor that logs the certificate
+  // only on the first session) to an endpoint that presented a suspicious one: marked
+  // SessionWithoutCertificate so they can be attributed to that endpoint's threat.
+  related: {
+    marker: 'SessionWithoutCertificate',
+    steps: [where(and(isEmpty(col('TLSSubject')), isEmpty(col('TLSIssuer')), isNotEmpty(col('DestinationIP'))))],
+    joinOn: ['DestinationIP', 'DestinationPort'],
+    key: [col('SourceIP'), col('SourcePort'), col('DestinationIP'), col('DestinationPort'), col('DeviceVendor')],
+    indicators: { DestinationHost: col('DestinationHost'), DeviceVendor: col('DeviceVendor') },
+    entities: {
+      host: col('SourceHostName'),
+      account: col('SourceUserName'),
+      sourceIp: col('SourceIP'),
+      destinationIp: col('DestinationIP'),
+      destinationHost: col('DestinationHost'),
+      destinationPort: col('DestinationPort'),
+      domains: dnsNames(col('DestinationHost')),
+    },
   },
   scheduleSetting: 'HUNT_SCHEDULE_T1608_003',
 };
