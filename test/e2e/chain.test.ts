@@ -43,7 +43,7 @@ import { fakeCredential } from '../shared/delivery/fixtures.js';
  */
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
-const RAW_STRING_COLUMNS = ['DeviceVendor', 'DeviceProduct', 'DeviceAction', 'SourceIP', 'SourceHostName', 'SourceUserName', 'DestinationIP', 'DestinationHostName', 'AdditionalExtensions', 'DeviceCustomString3', 'DeviceCustomString3Label', 'DeviceCustomString4', 'DeviceCustomString4Label'];
+const RAW_STRING_COLUMNS = ['DeviceVendor', 'DeviceProduct', 'DeviceAction', 'SourceIP', 'SourceHostName', 'SourceUserName', 'DestinationIP', 'DestinationHostName', 'Message', 'AdditionalExtensions', 'DeviceCustomString3', 'DeviceCustomString3Label', 'DeviceCustomString4', 'DeviceCustomString4Label'];
 
 describe('the whole chain delivers every finding exactly once under faults', () => {
   let azurite: AzuriteInstance;
