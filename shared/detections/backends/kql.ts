@@ -189,7 +189,7 @@ class KqlWriter {
       case 'decode_utf16le_base64':
         // base64_decode_tostring reads the bytes as UTF-8: UTF-16LE text of ASCII characters comes
         // back with a NUL after each character; dropping the NULs leaves the text.
-        return `replace_string(base64_decode_tostring(${this.expr(e.value)}), "\\u0000", "")`;
+        return `replace_regex(base64_decode_tostring(${this.expr(e.value)}), @'\\x00', '')`;
       case 'dns_names':
       case 'iso_time':
         throw new Error(`${e.op} is evaluated in process only and cannot appear in a query`);

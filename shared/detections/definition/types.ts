@@ -107,7 +107,11 @@ export type Expr =
   | { op: 'arith'; arith: ArithOp; left: Expr; right: Expr }
   /** toreal(value) (weights are reals in KQL). */
   | { op: 'toreal'; value: Expr }
-  /** base64 UTF-16LE decode (KQL: a NUL-free formulation of base64_decode_tostring); "" when not base64. */
+  /**
+   * An -EncodedCommand payload's text: KQL replace_regex(base64_decode_tostring(v), @'\x00', '')
+   * (the bytes read as UTF-8, NULs dropped; "" when not base64 or not UTF-8). Exact for UTF-16LE
+   * text of ASCII characters; other characters come out as their two bytes read as UTF-8.
+   */
   | { op: 'decode_utf16le_base64'; value: Expr }
   /** Output-only: unique lower-case DNS names (leading "*." removed) among strings/arrays. */
   | { op: 'dns_names'; args: Expr[] }
