@@ -127,7 +127,8 @@ describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)'
   const watermark = async () => (await table(HUNT_STATE_TABLE).getEntity<{ watermark: string }>(partition, 'watermark')).watermark;
   const seenKeys = async () => {
     const keys: string[] = [];
-    for await (const e of table(SEEN_HITS_TABLE).listEntities<{ key: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) keys.push(e.key);
+    // One entity holds a batch of keys (a JSON array in `keys`; see shared/state/seen-hits.ts).
+    for await (const e of table(SEEN_HITS_TABLE).listEntities<{ keys: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) keys.push(...(JSON.parse(e.keys) as string[]));
     return keys.sort();
   };
   const hunt = async (envVars: Record<string, string>, args: string[]) => {

@@ -6,7 +6,7 @@ import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';
 import { loadConfig } from '../../shared/config.js';
 import type { Hit } from '../../shared/model.js';
 import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
-import { type HitSink, QueueHitSink } from '../../shared/state/hit-queue.js';
+import { type HitSink, QueueHitSink, hitsOfMessage } from '../../shared/state/hit-queue.js';
 import { type HuntStateStore, TableHuntState, type Watermark } from '../../shared/state/hunt-state.js';
 import { type SeenHitStore, TableSeenHits } from '../../shared/state/seen-hits.js';
 import { type StorageClients, decodeQueueMessage, storageClients } from '../../shared/state/storage.js';
@@ -14,6 +14,7 @@ import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type LaFault, type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
 import { TEST_COLUMNS, fakeCredential, prng, testDetection } from '../shared/hunting/test-detection.js';
 import type { QueueClient } from '@azure/storage-queue';
+import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
 
 const MIN = 60_000;
 let azurite: AzuriteInstance;
@@ -38,8 +39,7 @@ function baseDeps(suffix: string, now: () => Date): HuntDeps & { queue: QueueCli
   const queue = storage.queue(`hits-${suffix}`);
   return {
     queue,
-    logs: createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
-    workspaceId: '11111111-2222-3333-4444-555555555555',
+    source: logAnalyticsSource(createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }), '11111111-2222-3333-4444-555555555555'),
     state: new TableHuntState(storage.table(`huntstate${suffix}`), 'functions'),
     seen: new TableSeenHits(storage.table(`seenhits${suffix}`), 'functions'),
     sink: new QueueHitSink(queue),
@@ -55,7 +55,7 @@ async function drain(queue: QueueClient): Promise<Hit[]> {
   for (;;) {
     const got = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 600 });
     if (got.receivedMessageItems.length === 0) return hits;
-    hits.push(...got.receivedMessageItems.map((m) => decodeQueueMessage(m.messageText) as Hit));
+    for (const m of got.receivedMessageItems) hits.push(...(hitsOfMessage(decodeQueueMessage(m.messageText)) as Hit[]));
   }
 }
 
