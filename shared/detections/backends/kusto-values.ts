@@ -59,15 +59,23 @@ export class Re2 {
     }
   }
 
+  /** The last value test() answered for (a where step, then extracts of the same value). */
+  private lastTested: string | undefined;
+  private lastTestResult = false;
+
   test(value: string): boolean {
     if (value === this.lastInput) return this.lastMatch !== null;
-    return this.re.test(value);
+    if (value !== this.lastTested) {
+      this.lastTestResult = this.re.test(value);
+      this.lastTested = value;
+    }
+    return this.lastTestResult;
   }
 
   private match(value: string): Array<string | null> | null {
     if (value !== this.lastInput) {
       // The DFA answers "no match" cheaply; only a match pays for the capturing engine.
-      this.lastMatch = this.re.test(value) ? (this.re.exec(value) as Array<string | null> | null) : null;
+      this.lastMatch = this.test(value) ? (this.re.exec(value) as Array<string | null> | null) : null;
       this.lastInput = value;
     }
     return this.lastMatch;
