@@ -192,6 +192,7 @@ const sanList = iff(isEmpty(col('TLSSubjectAltNames')), emptyArray, extractAll(S
 // Each candidate is cleaned before coalescing: a blank first candidate must not hide the next.
 const TLS_SUBJECT = coalesce(cleanValue(extension('subjectKeys')), cleanValue(iff(contains(col('DeviceCustomString3Label'), 'subject'), col('DeviceCustomString3'), lit(''))));
 const TLS_ISSUER = coalesce(cleanValue(extension('issuerKeys')), cleanValue(iff(contains(col('DeviceCustomString4Label'), 'issuer'), col('DeviceCustomString4'), lit(''))));
+const DEVICE_VERDICT = tolower(coalesce(cleanValue(extension('verdictKeys')), extract(re('certificate-status:[ \\t]*([a-z][a-z -]*[a-z])'), 1, col('Message'))));
 const DESTINATION_HOST = tolower(trimEnd(reCs('\\.+'), coalesce(cleanValue(col('DestinationHostName')), cleanValue(extension('sniKeys')))));
 
 export const t1608003Definition: DetectionDefinition<T1608003Params> = {
@@ -243,15 +244,12 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
         extend('TLSSubject', TLS_SUBJECT),
         extend('TLSIssuer', TLS_ISSUER),
         extend('DestinationHost', DESTINATION_HOST),
+        // The device's verdict: a verdict key, or FortiGate's "certificate-status: <verdict>" message.
+        extend('DeviceVerdict', DEVICE_VERDICT),
       ],
     },
   ],
   steps: [
-    // The device's verdict: a verdict key, or FortiGate's "certificate-status: <verdict>" message.
-    extend(
-      'DeviceVerdict',
-      tolower(coalesce(cleanValue(extension('verdictKeys')), extract(re('certificate-status:[ \\t]*([a-z][a-z -]*[a-z])'), 1, col('Message')))),
-    ),
     where(or(isNotEmpty(col('TLSSubject')), isNotEmpty(col('TLSIssuer')), isNotEmpty(col('DeviceVerdict')))),
     extend('ChainTrusted', inCi(col('DeviceVerdict'), param('trustedVerdicts'))),
     extend('SubjectCN', commonName(col('TLSSubject'))),
@@ -344,7 +342,8 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
   // SessionWithoutCertificate so they can be attributed to that endpoint's threat.
   related: {
     marker: 'SessionWithoutCertificate',
-    steps: [where(and(isEmpty(col('TLSSubject')), isEmpty(col('TLSIssuer')), isNotEmpty(col('DestinationIP'))))],
+    // No certificate and no verdict about one: a row with a verdict is judged as a hit (or not) itself.
+    steps: [where(and(isEmpty(col('TLSSubject')), isEmpty(col('TLSIssuer')), isEmpty(col('DeviceVerdict')), isNotEmpty(col('DestinationIP'))))],
     joinOn: ['DestinationIP', 'DestinationPort'],
     key: [col('SourceIP'), col('SourcePort'), col('DestinationIP'), col('DestinationPort'), col('DeviceVendor')],
     indicators: { DestinationHost: col('DestinationHost'), DeviceVendor: col('DeviceVendor') },

@@ -226,6 +226,8 @@ describe('sessions without a certificate (TLS resumption) to an endpoint that pr
     expect(related).toMatchObject({ signals: [], indicators: { SessionWithoutCertificate: true }, relatedTo: { DestinationIP: '192.168.0.4', DestinationPort: 8443 } });
     expect(related?.relatedTo).toEqual({ DestinationIP: hit?.entities.destinationIp, DestinationPort: hit?.entities.destinationPort });
     expect(hit?.indicators['SessionWithoutCertificate']).toBe(false);
+    // A row with the device's verdict but no certificate names is judged itself, never a related row.
+    expect(t1608003.evaluateRelated?.({ ...(row as Record<string, unknown>), AdditionalExtensions: 'PanOSChainStatus=Untrusted' }, defaults)).toBeNull();
     // A session that carries a certificate is never a related row.
     expect(t1608003.evaluateRelated?.(zeekRows('NASHUA')[0] as Record<string, unknown>, defaults)).toBeNull();
   });
