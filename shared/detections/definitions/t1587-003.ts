@@ -163,9 +163,8 @@ const RAW_COLUMNS = [...new Set([...Object.keys(PROCESS_COLUMNS), ...Object.keys
 
 /** A command-line argument value: "quoted", 'quoted' or bare (groups 1, 2, 3). */
 const ARG = `(?:"([^"]*)"|'([^']*)'|([^\\s"']+))`;
-const SUBJ_OPTION = re(`(?:^|\\s)-subj\\s+${ARG}`);
-const SUBJECT_OPTION = re(`(?:^|\\s)-Subject\\s+${ARG}`);
-const MAKECERT_NAME = re(`(?:^|\\s)[-/]n\\s+${ARG}`);
+/** The subject a command gives: openssl -subj, New-SelfSignedCertificate -Subject, makecert -n (the first one on the line; one regex keeps the query short). */
+const SUBJECT_OPTION = re(`(?:^|\\s)(?:-subj|-Subject|[-/]n)\\s+${ARG}`);
 const DNSNAME_LIST = re(`-DnsName\\s+((?:@\\(\\s*)?(?:"[^"]*"|'[^']*'|[^\\s,"'()]+)(?:\\s*,\\s*(?:"[^"]*"|'[^']*'|[^\\s,"'()]+))*)`);
 const DNSNAME_ITEM = reCs(`([^\\s,"'@()]+)`);
 const SAN_EXT = re(`subjectAltName\\s*=\\s*([^"'\\s]+)`);
@@ -320,7 +319,7 @@ export const t1587003Definition: DetectionDefinition<T1587003Params> = {
     },
   ],
   steps: [
-    extend('CertSubject', coalesce(optionValue(SUBJ_OPTION, names), optionValue(SUBJECT_OPTION, names), optionValue(MAKECERT_NAME, names))),
+    extend('CertSubject', optionValue(SUBJECT_OPTION, names)),
     extend('CertSubjectCN', extract(CN_VALUE, 1, col('CertSubject'))),
     extend('DnsNameList', extract(DNSNAME_LIST, 1, names)),
     extend('SanList', extract(SAN_EXT, 1, names)),
