@@ -130,7 +130,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow): Aql
   ];
   const query = [
     `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', sourceip, destinationip, destinationport,`,
-    `  ${subject}, ${cn}, ${issuer}, ${prop('TLS SNI')},`,
+    `  ${[subject, cn, issuer, prop('TLS SNI'), ...(verdicts.present.length ? [prop('TLS Verdict'), prop('TLS Certificate Status')] : [])].join(', ')},`,
     `  ${columns.join(',\n  ')},`,
     `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
     'FROM events',
