@@ -1,10 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
-import { type Config, requireSettings } from '../config.js';
+import type { Config } from '../config.js';
 import { getDetection } from '../detections/index.js';
 import type { Detection } from '../detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../hunting/hunt-detection.js';
-import { createLogsQueryClient } from '../hunting/log-analytics.js';
-import { logAnalyticsSource } from '../hunting/sources/hunt-source.js';
+import { createHuntSource } from '../hunting/sources/create-source.js';
 import { tuningFromConfig } from '../scoring/tuning.js';
 import { QueueHitSink } from '../state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../state/hunt-state.js';
@@ -48,14 +47,15 @@ export function scheduledDetection(detectionId: string): Detection {
 
 /** Production wiring for the timers (DefaultAzureCredential = the managed identity there). */
 export function scheduledHuntDeps(config: Config, credential: TokenCredential): HuntDeps {
-  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
   const storage = requireStorage(config, credential);
+  const tuning = tuningFromConfig(config);
   return {
-    source: logAnalyticsSource(createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }), LOG_ANALYTICS_WORKSPACE_ID),
+    // HUNT_SOURCE: Log Analytics, Splunk or QRadar, each with the settings it needs named when missing.
+    source: createHuntSource(config, credential, tuning),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
-    tuning: tuningFromConfig(config),
+    tuning,
     settings: huntSettings(config),
   };
 }
