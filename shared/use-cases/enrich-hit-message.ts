@@ -2,10 +2,9 @@ import type { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
-import { enricherFromConfig } from '../enrichment/enricher.js';
 import type { Hit } from '../model.js';
 import { findingId } from '../scoring/finding.js';
-import { type Tuning, tuningFromConfig } from '../scoring/tuning.js';
+import type { Tuning } from '../scoring/tuning.js';
 import { EnrichLedger } from '../state/enrich-ledger.js';
 import { enqueueFinding } from '../state/findings-queue.js';
 import { parseHitMessages } from '../state/hit-queue.js';
@@ -13,6 +12,7 @@ import { deadLetterQueueName, describeDeadLetter } from '../state/queue-message.
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES } from '../state/queue-encoding.js';
 import { requireStorage } from '../state/storage.js';
 import { type HitEnricher, findingForHit, retryableMissing } from './enrich-and-score.js';
+import { enrichDepsFromConfig } from './enrich-deps.js';
 import type { UseCaseLog } from './log.js';
 
 /**
@@ -61,11 +61,9 @@ async function enrichOneHit(hit: Hit, ledger: EnrichLedger, deps: EnrichHitsDeps
 
 /** Production wiring from the settings (state storage is required). */
 export function enrichHitsDeps(config: Config, credential: TokenCredential): EnrichHitsDeps {
-  const tuning = tuningFromConfig(config);
   const storage = requireStorage(config, credential);
   return {
-    enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
-    tuning,
+    ...enrichDepsFromConfig(config, credential),
     findings: storage.queue(QUEUE_NAMES.findings),
     ledger: storage.table(ENRICH_LEDGER_TABLE),
     deadLetters: storage.queue(deadLetterQueueName(QUEUE_NAMES.findings)),

@@ -1,12 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
-import { enricherFromConfig } from '../enrichment/enricher.js';
 import { ValidationError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { type ParsedRequest, parseEnrichRequest } from '../observables.js';
 import { errorMessage } from '../redact.js';
-import { type Tuning, tuningFromConfig } from '../scoring/tuning.js';
+import type { Tuning } from '../scoring/tuning.js';
 import { enqueueFinding } from '../state/findings-queue.js';
 import { describeDeadLetter } from '../state/queue-message.js';
 import { QUEUE_NAMES } from '../state/queue-encoding.js';
@@ -14,6 +13,7 @@ import { storageClients } from '../state/storage.js';
 import { tooDeepAt } from '../text/json-depth.js';
 import { jsonSyntaxProblem } from '../text/json-syntax.js';
 import { type HitEnricher, findingForHit, retryableMissing } from './enrich-and-score.js';
+import { enrichDepsFromConfig } from './enrich-deps.js';
 import type { UseCaseLog } from './log.js';
 
 /**
@@ -112,11 +112,9 @@ async function queueForWriteBack(findings: Finding[], queue: QueueClient | undef
 
 /** Production wiring from the settings; the findings queue only when state storage is configured. */
 export function enrichRequestDeps(config: Config, credential: TokenCredential): EnrichRequestDeps {
-  const tuning = tuningFromConfig(config);
   const storage = storageClients(config, credential);
   return {
-    enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
-    tuning,
+    ...enrichDepsFromConfig(config, credential),
     maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
     maxJsonDepth: config.ENRICH_MAX_JSON_DEPTH,
     deadlineMs: config.ENRICH_DEADLINE,
