@@ -5,6 +5,9 @@ import { ValidationError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { type ParsedRequest, parseEnrichRequest } from '../observables.js';
 import { errorMessage } from '../redact.js';
+import { qradarHttp } from '../siem/connections.js';
+import { type QradarIntake, qradarIntake } from '../siem/qradar-intake.js';
+import { isQradarOffenseRef, parseQradarOffenseRef } from '../siem/qradar-offense.js';
 import type { Tuning } from '../scoring/tuning.js';
 import { enqueueFinding } from '../state/findings-queue.js';
 import { describeDeadLetter } from '../state/queue-message.js';
@@ -18,7 +21,7 @@ import type { UseCaseLog } from './log.js';
 
 /**
  * Enrich a request (POST /api/enrich): bounded JSON text (a Sentinel incident-trigger payload, a
- * Splunk alert, a hunt hit {detectionId, row}, or a bare observable) → enriched, scored findings,
+ * Splunk alert, a QRadar offense reference, a hunt hit {detectionId, row}, or a bare observable) → enriched, scored findings,
  * within a request-wide deadline. crt.sh being down never fails the request: each finding lists
  * what is missing. Past the deadline the lookups still running stop and the answer says partial.
  */
@@ -32,6 +35,8 @@ export interface EnrichRequestDeps {
   deadlineMs: number;
   /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
   findings?: QueueClient;
+  /** Reads QRadar offenses (`{offense_id}` requests); absent when QRADAR_URL/QRADAR_TOKEN are not set. */
+  qradar?: QradarIntake;
   now?: () => Date;
 }
 
@@ -49,7 +54,7 @@ const WIND_DOWN_MS = 2_000;
 /** `text` is the request body, already read within maxBodyBytes. Bad input throws ValidationError naming the field. */
 export async function enrichRequest(text: string, deps: EnrichRequestDeps, log: UseCaseLog): Promise<EnrichRequestResult> {
   const now = deps.now ?? (() => new Date());
-  const { hits, skipped } = parseEnrichRequest(parseRequestJson(text, deps.maxJsonDepth), deps.tuning, now());
+  const { hits, skipped } = await hitsOfRequest(parseRequestJson(text, deps.maxJsonDepth), deps, now());
   const { findings, late, partial } = await withinDeadline(hits, deps, now);
   if (partial) log.warn(`enrich: the ${deps.deadlineMs} ms deadline passed; answering partial findings`);
   const missing = [...new Set(findings.flatMap(retryableMissing))];
@@ -67,6 +72,14 @@ export function parseRequestJson(text: string, maxDepth: number): unknown {
   } catch (err) {
     throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${jsonSyntaxProblem(err, text)}` }]);
   }
+}
+
+/** The request's hits: a QRadar offense is read through its API; every other envelope is parsed as it is. */
+async function hitsOfRequest(body: unknown, deps: EnrichRequestDeps, now: Date): Promise<ParsedRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !isQradarOffenseRef(body as Record<string, unknown>)) return parseEnrichRequest(body, deps.tuning, now);
+  const ref = parseQradarOffenseRef(body);
+  if (!deps.qradar) throw new ValidationError('QRadar is not configured', [{ path: 'offense_id', message: 'QRadar offense references need QRADAR_URL and QRADAR_TOKEN in the function app' }]);
+  return deps.qradar.hitsForOffense(ref, deps.tuning, deps.deadlineMs);
 }
 
 /** Each hit through the one enrich-then-score step, until the deadline (then WIND_DOWN_MS more). */
@@ -113,11 +126,13 @@ async function queueForWriteBack(findings: Finding[], queue: QueueClient | undef
 /** Production wiring from the settings; the findings queue only when state storage is configured. */
 export function enrichRequestDeps(config: Config, credential: TokenCredential): EnrichRequestDeps {
   const storage = storageClients(config, credential);
+  const qradar = qradarHttp(config);
   return {
     ...enrichDepsFromConfig(config, credential),
     maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
     maxJsonDepth: config.ENRICH_MAX_JSON_DEPTH,
     deadlineMs: config.ENRICH_DEADLINE,
     ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
+    ...(qradar ? { qradar: qradarIntake(qradar) } : {}),
   };
 }
