@@ -1,4 +1,3 @@
-import { InvocationContext } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,6 +14,7 @@ import { encodeQueueMessage } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { sampleFinding } from '../shared/delivery/fixtures.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 /**
  * Two workers holding the same queue message (a visibility timeout that ran out, a message
@@ -46,7 +46,7 @@ describe('functions/deliver: two invocations on one message post once (Azurite)'
     return (message: string) =>
       handler(
         message,
-        new InvocationContext({ invocationId: `${name}-${logs.length}`, functionName: 'deliver', logHandler: (level, ...args) => logs.push(`${name} ${level}: ${args.map(String).join(' ')}`) }),
+        invocationContext('deliver', { invocationId: `${name}-${logs.length}`, logs }),
       );
   };
 

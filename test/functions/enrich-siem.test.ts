@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnrichDeps, makeEnrichHandler } from '../../functions/enrich.js';
 import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
@@ -11,6 +11,7 @@ import { qradarIntake } from '../../shared/siem/qradar-intake.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { type QradarStandIn, startQradarStandIn } from '../helpers/qradar-stand-in.js';
 import { T1608_003_SCENARIOS } from '../shared/detections/fixtures/t1608-003.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 /**
  * POST /api/enrich with the SIEM envelopes of issue 16: a Splunk alert payload is judged by the
@@ -41,7 +42,7 @@ function handler(over: Partial<EnrichDeps> = {}) {
   };
   return makeEnrichHandler(() => deps);
 }
-const context = () => new InvocationContext({ functionName: 'enrich', invocationId: 'siem', logHandler: () => {} });
+const context = () => invocationContext('enrich', { invocationId: 'siem' });
 const post = (body: unknown) => new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/enrich', body: { string: JSON.stringify(body) } });
 type Answer = { findings: Finding[]; skipped: Array<{ path: string; reason: string }> };
 

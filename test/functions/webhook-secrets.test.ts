@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { InvocationContext, type Timer } from '@azure/functions';
+import type { Timer } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,6 +17,7 @@ import { encodeQueueMessage } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type Fault, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { sampleFinding } from '../shared/delivery/fixtures.js';
+import { invocationContext } from '../helpers/invocation-context.js';
 
 /**
  * A webhook URL is a secret as a whole. Teams/Office incoming webhooks carry the secret in the
@@ -61,7 +62,7 @@ describe('webhook secrets never leak, whatever fails (Azurite, loopback webhooks
     });
     const seen: string[] = [];
     const context = (name: string) =>
-      new InvocationContext({ invocationId: `${name}-${n}`, functionName: name, logHandler: (level, ...args) => seen.push(`${level}: ${args.map(String).join(' ')}`) });
+      invocationContext(name, { invocationId: `${name}-${n}`, logs: seen });
     receiver.inject(...faults);
     await makeDeliverHandler(() => ({ deliverer, poisonQueue, maxAttempts: 1 }))(encodeQueueMessage(sampleFinding({ id: `fn-secret-${n}` })), context('deliver'));
     receiver.inject(...faults);
