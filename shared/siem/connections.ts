@@ -7,17 +7,17 @@ import { createSiemHttp } from './siem-http.js';
  * Tokens travel only in headers: Splunk's REST API takes a bearer token, HEC "Splunk <token>",
  * QRadar an authorized service token in SEC with the API version in Version.
  */
-export function splunkHttp(config: Config): AxiosInstance | undefined {
+export function splunkHttp(config: Pick<Config, 'SPLUNK_URL' | 'SPLUNK_TOKEN' | 'SPLUNK_CA_PEM'>): AxiosInstance | undefined {
   if (!config.SPLUNK_URL || !config.SPLUNK_TOKEN) return undefined;
   return createSiemHttp({ baseUrl: config.SPLUNK_URL, headers: { Authorization: `Bearer ${config.SPLUNK_TOKEN}` }, ...(config.SPLUNK_CA_PEM ? { caPem: config.SPLUNK_CA_PEM } : {}), timeoutMs: 300_000 });
 }
 
-export function splunkHecHttp(config: Config): AxiosInstance | undefined {
+export function splunkHecHttp(config: Pick<Config, 'SPLUNK_HEC_URL' | 'SPLUNK_HEC_TOKEN' | 'SPLUNK_CA_PEM'>): AxiosInstance | undefined {
   if (!config.SPLUNK_HEC_URL || !config.SPLUNK_HEC_TOKEN) return undefined;
   return createSiemHttp({ baseUrl: config.SPLUNK_HEC_URL, headers: { Authorization: `Splunk ${config.SPLUNK_HEC_TOKEN}` }, ...(config.SPLUNK_CA_PEM ? { caPem: config.SPLUNK_CA_PEM } : {}), timeoutMs: 30_000 });
 }
 
-export function qradarHttp(config: Config): AxiosInstance | undefined {
+export function qradarHttp(config: Pick<Config, 'QRADAR_URL' | 'QRADAR_TOKEN' | 'QRADAR_CA_PEM' | 'QRADAR_API_VERSION'>): AxiosInstance | undefined {
   if (!config.QRADAR_URL || !config.QRADAR_TOKEN) return undefined;
   return createSiemHttp({
     baseUrl: config.QRADAR_URL,
