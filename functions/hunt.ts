@@ -6,6 +6,9 @@ import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
 import { tuningFromConfig } from '../shared/scoring/tuning.js';
 import { QueueHitSink } from '../shared/state/hit-queue.js';
+import { KNOWN_THREATS_TABLE, TableKnownThreats } from '../shared/state/known-threats.js';
+import { ThreatHitSink } from '../shared/threats/threat-sink.js';
+import { threatSettings } from '../shared/threats/track-threats.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
 import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
@@ -14,8 +17,8 @@ import { buildOnce } from './lib/once.js';
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
- * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits on
- * the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
+ * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits,
+ * grouped into threats (one message per threat), on the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
  * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
  * never overlap; the watermark write is conditional anyway.
  */
@@ -57,7 +60,8 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
     workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
+    // One queue message per threat (shared/threats/), with the known threats for updates.
+    sink: new ThreatHitSink(new QueueHitSink(storage.queue(QUEUE_NAMES.hits)), new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE), threatSettings(config)),
     tuning: tuningFromConfig(config),
     settings: huntSettings(config),
   };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Finding } from '../../shared/model.js';
+import { occurrencesText } from '../../shared/threats/describe.js';
 import { entityLabel } from './summary.js';
 
 /**
@@ -88,7 +89,7 @@ function renderFinding(f: Finding): string {
   </div>
   ${suppressed}
   <div class="card" data-card-for="${escapeHtml(f.id)}"></div>
-  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · event ${escapeHtml(f.hit.time)}</p></details>
+  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · threat ${escapeHtml(f.threatId)} · ${escapeHtml(occurrencesText(f))} · ${escapeHtml(f.firstSeen)} to ${escapeHtml(f.lastSeen)}</p></details>
 </article>`;
 }
 

@@ -5,6 +5,7 @@ import { detectionInfo } from './detection-info.js';
 import type { IncidentLinks } from './incident-schema.js';
 import { findingTitle } from './incident.js';
 import { findingLinks } from './links.js';
+import { occurrencesText, sourcesText, updateText } from '../threats/describe.js';
 
 /**
  * The Teams card for one finding: an Adaptive Card 1.5 (what Teams Workflows webhooks render,
@@ -104,6 +105,9 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
     },
   ];
 
+  const update = updateText(finding);
+  if (update) body.push({ type: 'TextBlock', text: text(update, limits.maxText), color: 'accent', weight: 'Bolder', wrap: true });
+
   if (finding.suppressedBy) {
     body.push({
       type: 'TextBlock',
@@ -131,6 +135,11 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
     ['CT first seen, other names', otherCt.length > 0 ? t(otherCt.map((h) => `${h.domain} first seen ${h.firstSeen ? h.firstSeen.slice(0, 10) : 'never'}`).join('; ')) : undefined],
     ['Certificate in CT', presence.inCt === true ? t(`yes (${presence.foundIn.map((w) => (w === 'fingerprint' ? 'fingerprint' : `${w} history`)).join(', ')})`) : presence.inCt === false ? 'no' : cert ? 'unknown' : undefined],
     ['Domains', listWithMore(e.domains, limits.maxDomains, limits.maxText)],
+    ['Occurrences', occurrencesText(finding)],
+    ['First seen', t(finding.firstSeen)],
+    ['Last seen', t(finding.lastSeen)],
+    ['Sources (hosts)', t(sourcesText(finding.sources, 'hosts', limits.maxDomains))],
+    ['Sources (accounts)', t(sourcesText(finding.sources, 'accounts', limits.maxDomains))],
     ['Event time', t(finding.hit.time)],
   ];
   const missing = finding.enrichment.missing;

@@ -22,6 +22,10 @@ import { type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
  * findingId, so a receiver that dedupes (the Logic App names the incident after findingId) shows
  * it once; a Teams Workflows webhook does not dedupe, so that window can repeat a card.
  *
+ * Updates of a known threat (finding.update) go to the incident webhook as updates (the payload's
+ * threat.kind = "update" names the threat id whose incident they add to) and to Teams only when
+ * the change is material (new sources or stronger signals).
+ *
  * Suppressed findings (a tuning rule matched) are decided here, for the CLI and the function
  * alike: never posted to the incident webhook or Teams (nor counted in a digest), recorded in the
  * ledger as 'suppressed' with the rule for each webhook destination, logged in one line and
@@ -168,7 +172,10 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!deps.incidentWebhookUrl) notConfigured.push('incident');
       if (!deps.teamsWebhookUrl) notConfigured.push('teams');
       if (!deps.sentinel) notConfigured.push('sentinel');
-      const live = findings.filter((f) => !f.suppressedBy);
+      // Teams hears of a threat when it is new or changed materially (new sources, stronger
+      // signals); a plain update (more rows of the same threat) goes to the incident only.
+      const tellTeams = (f: Finding) => !f.suppressedBy && (!f.update || f.update.material);
+      const live = findings.filter(tellTeams);
       const suppressed: SuppressedDelivery[] = [];
       const pendingTeams = deps.teamsWebhookUrl ? deps.pendingTeams : undefined;
       const digest = !pendingTeams && live.length > deps.digestThreshold;
@@ -185,7 +192,9 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         if (deps.incidentWebhookUrl && !finding.suppressedBy && !finding.hit.incident?.armId) {
           results.push(await once(log, finding.id, 'incident', post(log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
         }
-        if (pendingTeams && !finding.suppressedBy) {
+        if (deps.teamsWebhookUrl && !finding.suppressedBy && !tellTeams(finding)) {
+          log('info', `teams ${finding.id}: update of threat ${finding.threatId} without a material change; no card`);
+        } else if (pendingTeams && !finding.suppressedBy) {
           results.push(await leavePending(log, pendingTeams, finding, links));
         } else if (deps.teamsWebhookUrl && !digest && !finding.suppressedBy) {
           results.push(await once(log, finding.id, 'teams', post(log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildFindingCard(finding, links)))));

@@ -5,6 +5,7 @@ import { UpstreamUnavailableError, ValidationError } from '../errors.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
 import { detectionInfo } from './detection-info.js';
+import { occurrencesText, sourcesText, updateText } from '../threats/describe.js';
 
 /**
  * Writes the enrichment back to the Sentinel incident a finding came from (automation-rule path),
@@ -72,6 +73,8 @@ export function commentText(finding: Finding): string {
   const lines = [
     `certsoar: ${finding.level} (score ${finding.score}) — ${d.technique ? `${d.technique.id} ${d.technique.name}` : d.title}`,
     ...(finding.suppressedBy ? [`Suppressed by ${finding.suppressedBy.rule}: ${finding.suppressedBy.reason}`] : []),
+    ...(finding.update ? [updateText(finding) as string] : []),
+    `Threat ${finding.threatId}: ${occurrencesText(finding)}, ${finding.firstSeen} to ${finding.lastSeen}${hostsLine(finding)}`,
     'Reasons:',
     ...finding.reasons.slice(0, 30).map((r) => `  ${r.points >= 0 ? '+' : ''}${r.points} ${r.reason}`),
     ...(finding.reasons.length > 30 ? [`  +${finding.reasons.length - 30} more`] : []),
@@ -82,6 +85,11 @@ export function commentText(finding: Finding): string {
   ];
   const text = redact(lines.join('\n'));
   return text.length > MAX_COMMENT_CHARS ? `${text.slice(0, MAX_COMMENT_CHARS - 1)}…` : text;
+}
+
+function hostsLine(finding: Finding): string {
+  const hosts = sourcesText(finding.sources, 'hosts', 20);
+  return hosts ? `; from ${hosts}` : '';
 }
 
 interface IncidentResource {

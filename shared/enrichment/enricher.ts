@@ -7,7 +7,7 @@ import { errorMessage } from '../redact.js';
 import { DEFAULT_TUNING } from '../scoring/tuning.js';
 import { CRTSH_CACHE_TABLE, type CtCacheStore, TableCtCache } from '../state/crtsh-cache.js';
 import { storageClients } from '../state/storage.js';
-import { certificateAge } from './certificate-age.js';
+import { certificateAge, eventTimeOf } from './certificate-age.js';
 import { type CrtshClient, type CtCertificate, createCrtshClient } from './crtsh-client.js';
 import { type CompactHistory, type CtMatch, cnOf, ctHistoryFeatures, matchCertificate } from './ct-history.js';
 import { createCtLookups } from './ct-lookups.js';
@@ -122,7 +122,7 @@ export function createEnricher(deps: EnricherDeps): Enricher {
         missing.push({ source: 'tls_probe', reason: errorMessage(probeResult.error), retryable: !(probeResult.error instanceof ProbeRefusedError) });
       }
 
-      const age = certificateAge(at, {
+      const age = certificateAge(eventTimeOf(hit, at), {
         ...(hit.certificate ? { log: hit.certificate } : {}),
         ...(match !== undefined ? { ct: match } : {}),
         ...(ctCertificate ? { ctCertificate } : {}),

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Enrichment, Finding, Hit } from '../../shared/model.js';
 import { findingForHit, findingsForHits, sortFindings, uniqueHits } from '../../shared/pipeline.js';
-import { findingId } from '../../shared/scoring/finding.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
 
 const NOW = new Date('2026-01-15T12:00:00Z');
@@ -37,7 +36,10 @@ describe('findingsForHits', () => {
     expect(findings.map((f) => f.hit.key)).toEqual(['high', 'mid', 'low', 'dev-box']);
     expect(findings.map((f) => f.level)).toEqual(['High', 'Medium', 'Low', 'High']);
     expect(findings[3]!.suppressedBy?.rule).toBe('dev-test-host');
-    expect(findings[0]!.id).toBe(findingId({ detectionId: 'T1608.003', key: 'high' }));
+    // One threat per endpoint and certificate: each hit here is its own threat of one row.
+    expect(findings.map((f) => f.occurrences)).toEqual([1, 1, 1, 1]);
+    expect(findings[0]!.threatKey).toBe('T1608.003 198.51.100.1:? (high.example.net) no certificate');
+    expect(findings[0]!.firstSeen).toBe(findings[0]!.hit.time);
     expect(findings[0]!.scoredAt).toBe(NOW.toISOString());
   });
 
@@ -113,6 +115,12 @@ describe('helpers', () => {
       level: 'Low',
       reasons: [],
       scoredAt: NOW.toISOString(),
+      threatId: `t-${key}`,
+      threatKey: key,
+      occurrences: 1,
+      firstSeen: time,
+      lastSeen: time,
+      sources: { hosts: [], accounts: [], hostsOmitted: 0, accountsOmitted: 0 },
     });
     const sorted = sortFindings([base('b', '2026-01-01T00:00:00Z'), base('c', '2026-01-02T00:00:00Z'), base('a', '2026-01-01T00:00:00Z')]);
     expect(sorted.map((f) => f.id)).toEqual(['c', 'a', 'b']);
