@@ -121,3 +121,18 @@ describe('certsoar hunt --workspace on the Zeek logs of two C2 servers', () => {
     expect(new Set(nashua.map((f) => f.threatId)).size).toBe(nashua.length);
   });
 });
+
+describe('certsoar hunt --offline shows grouped findings', () => {
+  it('the C2 beaconed to from two workstations is one finding with its occurrences and sources', async () => {
+    const io = captureIo(process.cwd(), {});
+    expect(await main(['hunt', '--offline', '--now', '2026-01-15T12:00:00Z', '--detection', 'T1608.003', '--json', '--out', await mkdtemp(join(tmpdir(), 'certsoar-demo-'))], io), io.err).toBe(0);
+    const c2 = lines(io.out).filter((f) => f.hit.entities.destinationHost === 'update-check.sync-cloudnet.com');
+    expect(c2).toHaveLength(1);
+    expect(c2[0]).toMatchObject({
+      occurrences: 6,
+      firstSeen: '2026-01-15T09:42:17.512Z',
+      lastSeen: '2026-01-15T10:09:50.731Z',
+      sources: { hosts: [{ name: 'ws-fin-014', count: 4 }, { name: 'ws-fin-019', count: 2 }], accounts: [{ name: 'contoso\\mhernandez', count: 4 }, { name: 'contoso\\jlee', count: 2 }] },
+    });
+  });
+});
