@@ -9,12 +9,15 @@ import type { Hit } from '../shared/model.js';
 import { makeFinding } from '../shared/scoring/finding.js';
 import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
 import { enqueueFinding } from '../shared/state/findings-queue.js';
+import { threatAggregateSchema } from '../shared/threats/threat-schema.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES, decodeQueueMessage, ensureTable, requireStorage } from '../shared/state/storage.js';
 
 /**
- * Queue "hits" → enrich and score → queue "findings". Idempotent under redelivery: a ledger row
+ * Queue "hits" → enrich and score → queue "findings". A message is one hit, or one threat (its
+ * strongest hit with the ThreatAggregate: occurrences, event times, sources, update of a known
+ * threat); either way it becomes one finding. Idempotent under redelivery: a ledger row
  * (table `enrichledger`, PartitionKey = first two hex digits of the finding id, RowKey = finding
  * id) is written after the finding is enqueued; a redelivered hit whose finding is in the ledger
  * is acknowledged without enqueuing again. A crash between enqueue and ledger write can still
@@ -37,6 +40,8 @@ const hitSchema = z
     signals: z.array(z.object({ id: z.string(), points: z.number(), reason: z.string() })),
     indicators: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
     entities: z.object({ domains: z.array(z.string()).default([]) }).loose(),
+    // A message from a timer hunt stands for one threat (shared/threats/threat-sink.ts).
+    threat: threatAggregateSchema.optional(),
   })
   .loose();
 
