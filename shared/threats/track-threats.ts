@@ -154,7 +154,8 @@ function updated(known: KnownThreat, group: HitGroup, summary: RowsSummary): Kno
     withoutCertificate,
     sources,
     maxBasePoints: Math.max(points, known.maxBasePoints),
-    representative: stronger ? group.representative : known.representative,
+    // Shown on the new rows, unless they are weaker or carry no certificate (attributed from the state).
+    representative: group.fromState || points < known.maxBasePoints ? known.representative : group.representative,
     applied: [...known.applied, { digest: summary.rowsDigest, aggregate }],
   };
 }
