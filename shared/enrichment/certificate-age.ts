@@ -30,7 +30,8 @@ export function certificateAge(
   if (fromCt) return age(asOf, fromCt, 'ct');
   const leaf = sources.probe?.chain[0];
   const fromProbe = dates(leaf?.notBefore, leaf?.notAfter);
-  if (fromProbe) return age(asOf, fromProbe, 'tls_probe');
+  // The probe sees today's certificate: one issued after the event is not the one the event saw.
+  if (fromProbe && Date.parse(fromProbe.notBefore) <= asOf.getTime()) return age(asOf, fromProbe, 'tls_probe');
   return undefined;
 }
 

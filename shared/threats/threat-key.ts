@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Hit } from '../model.js';
 
 /**
@@ -77,7 +78,20 @@ function deviceOf(hit: Hit): string {
   return norm(hit.entities.host) || norm(id) || '?';
 }
 
+/** Keys longer than this keep their start and a hash of the whole (a 10,000-character command line stays one key, not a 10 KB one). */
+export const MAX_THREAT_KEY_CHARS = 512;
+
+function bounded(key: string): string {
+  if (key.length <= MAX_THREAT_KEY_CHARS) return key;
+  return `${key.slice(0, MAX_THREAT_KEY_CHARS - 80)}… sha256 ${createHash('sha256').update(key).digest('hex')}`;
+}
+
 export function threatIdentity(hit: Hit): ThreatIdentity {
+  const identity = identityOf(hit);
+  return { ...identity, key: bounded(identity.key) };
+}
+
+function identityOf(hit: Hit): ThreatIdentity {
   switch (hit.detectionId) {
     case INSTALL_CERTIFICATE: {
       const endpoint = endpointOf(hit);

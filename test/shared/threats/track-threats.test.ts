@@ -138,3 +138,44 @@ describe('threat keys of the endpoint detections', () => {
     expect(threats.find((t) => t.threat!.occurrences === 2 && t.detectionId === 'T1588.004')!.threat!.sources).toMatchObject({ hosts: [{ name: 'wks-1', count: 1 }, { name: 'WKS-1', count: 1 }], accounts: [{ name: 'corp\\alice', count: 2 }] });
   });
 });
+
+describe('known threats in Table Storage under concurrent writers', () => {
+  it('two runners updating one threat at once both land: the conditional write retries from a fresh read', async () => {
+    const table = storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!.table(`${KNOWN_THREATS_TABLE}${Math.floor(Math.random() * 1e9)}`);
+    const a = new TableKnownThreats(table, 'functions');
+    const b = new TableKnownThreats(table, 'functions');
+    const hits = nashuaHits();
+    await trackThreats(hits.slice(0, 100), a, settings);
+    const [one, two] = await Promise.all([trackThreats(hits.slice(100, 200), a, settings), trackThreats(hits.slice(200), b, settings)]);
+    const totals = [one.threats[0]!.threat!.occurrences, two.threats[0]!.threat!.occurrences].sort((x, y) => x - y);
+    // Whichever wrote second saw the first one's rows: 100 + 100 + 176 in the end.
+    expect(totals[1]).toBe(376);
+    expect([200, 276]).toContain(totals[0]);
+    expect((await a.get('T1608.003', one.threats[0]!.threat!.key))!.threat.occurrences).toBe(376);
+  });
+});
+
+describe('big threats stay within the storage limits', () => {
+  it('a 9,600-character openssl command from 2,000 hosts: a bounded key, capped sources, stored in Table Storage and updated', async () => {
+    const commandLine = `openssl req -x509 -newkey rsa:2048 -subj /CN=${'x'.repeat(9_600)}`;
+    const hits: Hit[] = Array.from({ length: 2_000 }, (_, i) => ({
+      detectionId: 'T1587.003',
+      key: `k${i}`,
+      time: new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1_000).toISOString(),
+      row: { ProcessCommandLine: commandLine },
+      signals: [{ id: 'cert_tool_execution', points: 2, reason: 'openssl ran' }],
+      indicators: { DetectionBranch: 'CertGenToolExecution' },
+      entities: { host: 'build-01', account: `corp\\user${i}`, commandLine, domains: [] },
+    }));
+    const store = new TableKnownThreats(storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!.table(`${KNOWN_THREATS_TABLE}${Math.floor(Math.random() * 1e9)}`), 'functions');
+    const first = (await trackThreats(hits.slice(0, 1_000), store, settings)).threats;
+    expect(first).toHaveLength(1);
+    const t = first[0]!.threat!;
+    expect(t.key.length).toBeLessThanOrEqual(512);
+    expect(t.sources).toMatchObject({ hosts: [{ name: 'build-01', count: 1_000 }], accountsOmitted: 950 });
+    expect(t.sources.accounts).toHaveLength(50);
+    const second = (await trackThreats(hits.slice(1_000), store, settings)).threats[0]!.threat!;
+    expect(second).toMatchObject({ id: t.id, occurrences: 2_000, update: { newOccurrences: 1_000, material: true } });
+    expect(second.sources.accountsOmitted).toBe(1_950);
+  });
+});
