@@ -18,6 +18,10 @@ export interface DigestRow {
   detectionId: string;
   entity: string;
   suppressed: boolean;
+  /** Rows the finding's threat stands for (absent in rows stored before threats). */
+  occurrences?: number;
+  /** True when the finding updates a threat already reported. */
+  update?: boolean;
 }
 
 export function digestRow(finding: Finding): DigestRow {
@@ -28,6 +32,8 @@ export function digestRow(finding: Finding): DigestRow {
     detectionId: detectionInfo(finding.hit.detectionId).id,
     entity: (primaryEntity(finding) ?? '(none)').slice(0, 200),
     suppressed: Boolean(finding.suppressedBy),
+    occurrences: finding.occurrences,
+    ...(finding.update ? { update: true } : {}),
   };
 }
 
@@ -74,7 +80,7 @@ function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
       cells: [
         cell(f.level + (f.suppressed ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
         cell(text(f.detectionId, 40)),
-        cell(text(f.entity, 80)),
+        cell(text(f.entity, 80) + (f.occurrences && f.occurrences > 1 ? ` ×${f.occurrences} rows` : '') + (f.update ? ' (update)' : '')),
         cell(String(f.score)),
       ],
     })),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildFindingCard } from '../../../shared/delivery/card.js';
 import { createDeliverer } from '../../../shared/delivery/deliverer.js';
+import { buildDigestCard } from '../../../shared/delivery/digest.js';
 import { incidentPayloadSchema } from '../../../shared/delivery/incident-schema.js';
 import { commentText } from '../../../shared/delivery/sentinel.js';
 import type { Finding, ThreatUpdate } from '../../../shared/model.js';
@@ -69,6 +70,15 @@ describe('delivering updates of a known threat', () => {
     const card = buildFindingCard(spread);
     const facts = Object.fromEntries(card.body.flatMap((b) => (b.facts as Array<{ title: string; value: string }> | undefined) ?? []).map((f) => [f.title, f.value]));
     expect(facts).toMatchObject({ Occurrences: '396 rows', 'First seen': spread.firstSeen, 'Last seen': spread.lastSeen, 'Sources (hosts)': 'WKS-0042 ×376, WKS-0099 ×20' });
+    expect(await cardProblems(card)).toEqual([]);
+  });
+
+  it('the digest card shows each threat with its rows and whether it is an update', async () => {
+    const { reported, spread } = threatHistory();
+    const card = buildDigestCard([reported, spread]);
+    const json = JSON.stringify(card);
+    expect(json).toContain('update-check.example-cdn.net ×300 rows"');
+    expect(json).toContain('update-check.example-cdn.net ×396 rows (update)');
     expect(await cardProblems(card)).toEqual([]);
   });
 
