@@ -61,8 +61,8 @@ export interface KnownThreatStore {
   /** Writes the threat if it is still at `version` (undefined: if it does not exist); else KnownThreatConflictError. */
   put(threat: KnownThreat, version: string | undefined): Promise<void>;
   endpointThreats(endpoint: string): Promise<EndpointEntry[]>;
-  /** Adds or refreshes the entry for (endpoint, threat); entries older than `forgetBefore` are dropped. */
-  rememberEndpoint(endpoint: string, entry: EndpointEntry, forgetBefore: Date): Promise<void>;
+  /** Adds or refreshes the entries for (endpoint, threat); entries last seen before `forgetBefore` are dropped. */
+  rememberEndpoint(endpoint: string, entries: readonly EndpointEntry[], forgetBefore: Date): Promise<void>;
 }
 
 export class KnownThreatConflictError extends Error {
@@ -99,8 +99,8 @@ export class MemoryKnownThreats implements KnownThreatStore {
     return [...(this.endpoints.get(endpoint) ?? [])];
   }
 
-  async rememberEndpoint(endpoint: string, entry: EndpointEntry, forgetBefore: Date): Promise<void> {
-    this.endpoints.set(endpoint, mergeEntries(this.endpoints.get(endpoint) ?? [], entry, forgetBefore));
+  async rememberEndpoint(endpoint: string, entries: readonly EndpointEntry[], forgetBefore: Date): Promise<void> {
+    this.endpoints.set(endpoint, mergeEntries(this.endpoints.get(endpoint) ?? [], entries, forgetBefore));
   }
 }
 
@@ -164,9 +164,10 @@ export class TableKnownThreats implements KnownThreatStore {
     }
   }
 
-  async rememberEndpoint(endpoint: string, entry: EndpointEntry, forgetBefore: Date): Promise<void> {
-    // One writer per detection (the timer is a singleton); a lost race loses only an older entry.
-    const entries = mergeEntries(await this.endpointThreats(endpoint), entry, forgetBefore);
+  async rememberEndpoint(endpoint: string, added: readonly EndpointEntry[], forgetBefore: Date): Promise<void> {
+    // One writer per detection (the timer is a singleton), one call per endpoint per batch; a lost
+    // race with the CLI's scope cannot happen (scopes are separate partitions).
+    const entries = mergeEntries(await this.endpointThreats(endpoint), added, forgetBefore);
     const table = await ensureTable(this.table);
     const entity: EndpointEntity = { partitionKey: `${this.scope}-endpoint`, rowKey: tableKey(endpoint), endpoint, entries: JSON.stringify(entries) };
     await table.upsertEntity(entity, 'Replace');
@@ -177,9 +178,17 @@ function threatRowKey(detectionId: string, key: string): string {
   return createHash('sha256').update(`${detectionId}\u0000${key}`).digest('hex');
 }
 
-function mergeEntries(entries: readonly EndpointEntry[], entry: EndpointEntry, forgetBefore: Date): EndpointEntry[] {
-  const kept = entries.filter((e) => !(e.detectionId === entry.detectionId && e.key === entry.key) && Date.parse(e.lastSeen) >= forgetBefore.getTime());
-  return [...kept, entry].sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen)).slice(0, MAX_ENDPOINT_ENTRIES);
+function mergeEntries(entries: readonly EndpointEntry[], added: readonly EndpointEntry[], forgetBefore: Date): EndpointEntry[] {
+  const byThreat = new Map<string, EndpointEntry>();
+  for (const e of [...entries, ...added]) {
+    const id = `${e.detectionId}\u0000${e.key}`;
+    const known = byThreat.get(id);
+    if (!known || Date.parse(e.lastSeen) >= Date.parse(known.lastSeen)) byThreat.set(id, e);
+  }
+  return [...byThreat.values()]
+    .filter((e) => Date.parse(e.lastSeen) >= forgetBefore.getTime())
+    .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen))
+    .slice(0, MAX_ENDPOINT_ENTRIES);
 }
 
 /** Keeps the stored JSON inside one Table property: fewer applied groups, then a shorter row. */

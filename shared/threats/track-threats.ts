@@ -1,5 +1,6 @@
 import type { Hit, ThreatAggregate } from '../model.js';
-import { type AppliedRows, type KnownThreat, KnownThreatConflictError, type KnownThreatStore } from '../state/known-threats.js';
+import { type AppliedRows, type EndpointEntry, type KnownThreat, KnownThreatConflictError, type KnownThreatStore } from '../state/known-threats.js';
+import { mapLimit } from '../state/limit.js';
 import { type EndpointThreat, type HitGroup, groupHits } from './group-hits.js';
 import { type RowsSummary, mergeSources, newSourceNames, summarizeGroup, threatId } from './merge-rows.js';
 import { endpointOf, isSessionWithoutCertificate } from './threat-key.js';
@@ -37,6 +38,8 @@ export interface ThreatTracking {
 }
 
 const MAX_ATTEMPTS = 3;
+/** Known-threat reads and writes in flight at once (Table Storage round trips). */
+const STATE_CONCURRENCY = 8;
 const basePoints = (h: Hit) => h.signals.reduce((s, x) => s + x.points, 0);
 
 export async function trackThreats(hits: readonly Hit[], store: KnownThreatStore, settings: ThreatSettings, now: () => Date = () => new Date()): Promise<ThreatTracking> {
@@ -44,12 +47,32 @@ export async function trackThreats(hits: readonly Hit[], store: KnownThreatStore
   const raw = hits.filter((h) => !h.threat);
   const knownEndpoints = await loadKnownEndpoints(raw, store);
   const { groups, unattributed } = groupHits(raw, { ...settings, knownEndpoints });
-  const threats: Hit[] = [...grouped];
-  for (const group of groups) {
-    const { representative, aggregate } = await recordGroup(group, store, settings, now);
-    threats.push({ ...representative, threat: aggregate });
+  // Threats in parallel; the groups of one threat (split by the quiet period) in time order.
+  const byKey = new Map<string, HitGroup[]>();
+  for (const g of groups) byKey.set(g.identity.key, [...(byKey.get(g.identity.key) ?? []), g]);
+  const recorded = await mapLimit([...byKey.values()], STATE_CONCURRENCY, async (sameThreat) => {
+    const out: Array<{ group: HitGroup; representative: Hit; aggregate: ThreatAggregate }> = [];
+    for (const group of sameThreat) out.push({ group, ...(await recordGroup(group, store, settings, now)) });
+    return out;
+  });
+  const all = recorded.flat();
+  await rememberEndpoints(all, store, settings);
+  return { threats: [...grouped, ...all.map(({ representative, aggregate }) => ({ ...representative, threat: aggregate }))], unattributed: unattributed.length };
+}
+
+/** The endpoints of this batch's TLS threats, one write per endpoint, for later certificate-less sessions. */
+async function rememberEndpoints(recorded: ReadonlyArray<{ group: HitGroup; aggregate: ThreatAggregate }>, store: KnownThreatStore, settings: ThreatSettings): Promise<void> {
+  const byEndpoint = new Map<string, EndpointEntry[]>();
+  for (const { group, aggregate } of recorded) {
+    const endpoint = group.identity.endpoint;
+    if (!endpoint) continue;
+    const entry: EndpointEntry = { detectionId: group.representative.detectionId, key: aggregate.key, lastSeen: aggregate.lastSeen, ...(group.identity.serverName ? { serverName: group.identity.serverName } : {}) };
+    byEndpoint.set(endpoint, [...(byEndpoint.get(endpoint) ?? []), entry]);
   }
-  return { threats, unattributed: unattributed.length };
+  await mapLimit([...byEndpoint], STATE_CONCURRENCY, async ([endpoint, entries]) => {
+    const newest = Math.max(...entries.map((e) => Date.parse(e.lastSeen)));
+    await store.rememberEndpoint(endpoint, entries, new Date(newest - settings.endpointLookbackMs));
+  });
 }
 
 /** The threats the state remembers on the endpoints of this batch's certificate-less sessions. */
@@ -82,10 +105,6 @@ async function recordGroup(group: HitGroup, store: KnownThreatStore, settings: T
     } catch (err) {
       if (err instanceof KnownThreatConflictError && attempt < MAX_ATTEMPTS) continue;
       throw err;
-    }
-    if (group.identity.endpoint) {
-      const entry = { detectionId, key: summary.key, lastSeen: next.lastSeen, ...(group.identity.serverName ? { serverName: group.identity.serverName } : {}) };
-      await store.rememberEndpoint(group.identity.endpoint, entry, new Date(Date.parse(next.lastSeen) - settings.endpointLookbackMs));
     }
     const applied = next.applied[next.applied.length - 1] as AppliedRows;
     return { representative: next.representative, aggregate: applied.aggregate };
