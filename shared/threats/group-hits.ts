@@ -61,7 +61,7 @@ export function groupHits(hits: readonly Hit[], options: GroupOptions): GroupRes
   const fromState = new Map<string, HitGroup>();
   for (const hit of withoutCertificate) {
     const endpoint = endpointOf(hit);
-    const group = nearestGroup(byEndpoint.get(endpoint) ?? [], hit, options) ?? stateGroup(fromState, options, endpoint, hit);
+    const group = nearestGroup(byEndpoint.get(endpoint) ?? [], hit, options)?.group ?? stateGroup(fromState, options, endpoint, hit);
     if (!group) {
       unattributed.push(hit);
       continue;
@@ -106,13 +106,21 @@ function newGroup(identity: ThreatIdentity, hits: Hit[]): HitGroup {
   return { identity, representative, hits, withoutCertificate: 0, fromState: false };
 }
 
-function indexByEndpoint(groups: readonly HitGroup[]): Map<string, HitGroup[]> {
-  const index = new Map<string, HitGroup[]>();
-  for (const g of groups) {
-    if (!g.identity.endpoint) continue;
-    const list = index.get(g.identity.endpoint);
-    if (list) list.push(g);
-    else index.set(g.identity.endpoint, [g]);
+/** A batch group with the event-time span of its rows with a certificate (certificate-less ones joining later do not move it). */
+interface Candidate {
+  group: HitGroup;
+  first: number;
+  last: number;
+}
+
+function indexByEndpoint(groups: readonly HitGroup[]): Map<string, Candidate[]> {
+  const index = new Map<string, Candidate[]>();
+  for (const group of groups) {
+    if (!group.identity.endpoint) continue;
+    const candidate = { group, first: timeOf(group.hits[0] as Hit), last: timeOf(group.hits[group.hits.length - 1] as Hit) };
+    const list = index.get(group.identity.endpoint);
+    if (list) list.push(candidate);
+    else index.set(group.identity.endpoint, [candidate]);
   }
   return index;
 }
@@ -123,20 +131,18 @@ function indexByEndpoint(groups: readonly HitGroup[]): Map<string, HitGroup[]> {
  * certificate may be logged later in the same window); one that ended more than the lookback
  * before the session does not.
  */
-function nearestGroup(candidates: readonly HitGroup[], hit: Hit, options: GroupOptions): HitGroup | undefined {
+function nearestGroup(candidates: readonly Candidate[], hit: Hit, options: GroupOptions): Candidate | undefined {
   const t = timeOf(hit);
   const serverName = serverNameOf(hit);
-  const sameName = serverName ? candidates.filter((g) => g.identity.serverName === serverName) : [];
+  const sameName = serverName ? candidates.filter((c) => c.group.identity.serverName === serverName) : [];
   const pool = sameName.length > 0 ? sameName : candidates;
-  let best: HitGroup | undefined;
+  let best: Candidate | undefined;
   let bestDistance = Infinity;
-  for (const g of pool) {
-    const first = timeOf(g.hits[0] as Hit);
-    const last = timeOf(g.hits[g.hits.length - 1] as Hit);
-    if (t - last > options.endpointLookbackMs) continue;
-    const distance = t < first ? first - t : t > last ? t - last : 0;
+  for (const c of pool) {
+    if (t - c.last > options.endpointLookbackMs) continue;
+    const distance = t < c.first ? c.first - t : t > c.last ? t - c.last : 0;
     if (distance < bestDistance) {
-      best = g;
+      best = c;
       bestDistance = distance;
     }
   }
