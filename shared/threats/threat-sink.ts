@@ -25,11 +25,11 @@ export class ThreatHitSink implements HitSink {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async send(hits: readonly Hit[]): Promise<void> {
-    if (hits.length === 0) return;
+  /** Whatever the queue sink answers (e.g. its dead letters) is passed back to the hunt. */
+  async send(hits: readonly Hit[]): ReturnType<HitSink['send']> {
     const tracking = await trackThreats(hits, this.store, this.settings, this.now);
     this.unattributed += tracking.unattributed;
-    await this.inner.send(tracking.threats);
+    return this.inner.send(tracking.threats);
   }
 }
 

@@ -48,7 +48,9 @@ async function drain(queueName: string): Promise<unknown[]> {
     const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32 });
     if (items.length === 0) return out;
     for (const m of items) {
-      out.push(decodeQueueMessage(m.messageText));
+      // One hit per message, or a batch {hits: [...]}: either way, count the hits.
+      const decoded = decodeQueueMessage(m.messageText) as { hits?: unknown[] };
+      out.push(...(Array.isArray(decoded.hits) ? decoded.hits : [decoded]));
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
   }
@@ -79,7 +81,7 @@ describe('timer hunt → threat sink → hits queue', () => {
     const first = await huntDetection(t1608003, deps);
     expect(first).toMatchObject({ status: 'ok', hits: 300, newHits: 300 });
     const firstMessages = (await drain(hitsQueue)) as Array<{ threat: { id: string; occurrences: number; update?: unknown } }>;
-    expect(firstMessages).toHaveLength(1);
+    expect(firstMessages).toHaveLength(1); // one threat, one hit on the queue
     expect(firstMessages[0]!.threat).toMatchObject({ occurrences: 300 });
     expect(firstMessages[0]!.threat.update).toBeUndefined();
 
