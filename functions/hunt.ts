@@ -4,6 +4,7 @@ import type { Detection } from '../shared/detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
+import { findSuppression } from '../shared/scoring/score.js';
 import { tuningFromConfig } from '../shared/scoring/tuning.js';
 import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { KNOWN_THREATS_TABLE, TableKnownThreats } from '../shared/state/known-threats.js';
@@ -55,14 +56,21 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
   const credential = appCredential();
   const storage = requireStorage(config, credential);
+  const tuning = tuningFromConfig(config);
   return {
     logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
     workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     // One queue message per threat (shared/threats/), with the known threats for updates.
-    sink: new ThreatHitSink(new QueueHitSink(storage.queue(QUEUE_NAMES.hits)), new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE), threatSettings(config)),
-    tuning: tuningFromConfig(config),
+    sink: new ThreatHitSink(
+      new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
+      new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE),
+      threatSettings(config),
+      () => new Date(),
+      (hit) => findSuppression(hit, tuning) !== undefined,
+    ),
+    tuning,
     settings: huntSettings(config),
   };
 });

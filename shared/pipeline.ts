@@ -1,6 +1,7 @@
 import type { Enrichment, Finding, Hit, Level } from './model.js';
 import { errorMessage } from './redact.js';
 import { makeFinding } from './scoring/finding.js';
+import { findSuppression } from './scoring/score.js';
 import type { Tuning } from './scoring/tuning.js';
 import { type KnownThreatStore, MemoryKnownThreats } from './state/known-threats.js';
 import { DEFAULT_THREAT_SETTINGS, type ThreatSettings, type ThreatTracking, trackThreats } from './threats/track-threats.js';
@@ -43,7 +44,8 @@ export async function findingForHit(hit: Hit, options: Pick<PipelineOptions, 'tu
 /** Every hit (duplicates by detection and key dropped) to findings, best first: one finding per threat. */
 export async function findingsForHits(hits: Hit[], options: PipelineOptions): Promise<Finding[]> {
   const unique = uniqueHits(hits);
-  const tracking = await trackThreats(unique, options.threatStore ?? new MemoryKnownThreats(), options.threatSettings ?? DEFAULT_THREAT_SETTINGS, options.now);
+  const isSuppressed = (hit: Hit) => findSuppression(hit, options.tuning) !== undefined;
+  const tracking = await trackThreats(unique, options.threatStore ?? new MemoryKnownThreats(), options.threatSettings ?? DEFAULT_THREAT_SETTINGS, options.now, isSuppressed);
   options.onThreats?.(tracking, unique.length);
   const threats = tracking.threats;
   const findings: Finding[] = new Array(threats.length);

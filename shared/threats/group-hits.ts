@@ -37,6 +37,12 @@ export interface HitGroup {
 export interface GroupOptions {
   quietMs: number;
   endpointLookbackMs: number;
+  /**
+   * Whether a tuning suppression matches a row. The threat is shown on a row it does not match when
+   * there is one, so a threat is suppressed only when every row of it is (a C2 that a dev host and a
+   * finance workstation both contact is not suppressed by the dev-host rule).
+   */
+  isSuppressed?: (hit: Hit) => boolean;
   /** Threats the state remembers, by endpoint ("ip:port"). */
   knownEndpoints?: ReadonlyMap<string, readonly EndpointThreat[]>;
 }
@@ -55,7 +61,7 @@ export function groupHits(hits: readonly Hit[], options: GroupOptions): GroupRes
   const withoutCertificate: Hit[] = [];
   for (const h of hits) (isSessionWithoutCertificate(h) ? withoutCertificate : withCertificate).push(h);
 
-  const groups = groupByIdentity(withCertificate, options.quietMs);
+  const groups = groupByIdentity(withCertificate, options.quietMs, options.isSuppressed ?? (() => false));
   const unattributed: Hit[] = [];
   const byEndpoint = indexByEndpoint(groups);
   const fromState = new Map<string, HitGroup>();
@@ -75,7 +81,7 @@ export function groupHits(hits: readonly Hit[], options: GroupOptions): GroupRes
 }
 
 /** Hits with a certificate (or of other detections) by identity, split where the quiet period passed without rows. */
-function groupByIdentity(hits: readonly Hit[], quietMs: number): HitGroup[] {
+function groupByIdentity(hits: readonly Hit[], quietMs: number, isSuppressed: (hit: Hit) => boolean): HitGroup[] {
   const byKey = new Map<string, { identity: ThreatIdentity; hits: Hit[] }>();
   for (const hit of hits) {
     const identity = threatIdentity(hit);
@@ -90,19 +96,22 @@ function groupByIdentity(hits: readonly Hit[], quietMs: number): HitGroup[] {
     for (const hit of members) {
       const last = current[current.length - 1];
       if (last && timeOf(hit) - timeOf(last) > quietMs) {
-        groups.push(newGroup(identity, current));
+        groups.push(newGroup(identity, current, isSuppressed));
         current = [];
       }
       current.push(hit);
     }
-    if (current.length > 0) groups.push(newGroup(identity, current));
+    if (current.length > 0) groups.push(newGroup(identity, current, isSuppressed));
   }
   return groups;
 }
 
-function newGroup(identity: ThreatIdentity, hits: Hit[]): HitGroup {
-  let representative = hits[0] as Hit;
-  for (const h of hits) if (basePoints(h) > basePoints(representative)) representative = h;
+/** The representative: a row no suppression matches if there is one, then the strongest, then the earliest. */
+function newGroup(identity: ThreatIdentity, hits: Hit[], isSuppressed: (hit: Hit) => boolean): HitGroup {
+  const live = hits.filter((h) => !isSuppressed(h));
+  const pool = live.length > 0 ? live : hits;
+  let representative = pool[0] as Hit;
+  for (const h of pool) if (basePoints(h) > basePoints(representative)) representative = h;
   return { identity, representative, hits, withoutCertificate: 0, fromState: false };
 }
 

@@ -23,11 +23,13 @@ export class ThreatHitSink implements HitSink {
     private readonly store: KnownThreatStore,
     private readonly settings: ThreatSettings,
     private readonly now: () => Date = () => new Date(),
+    /** Whether a tuning suppression matches a row (findSuppression): the threat is shown on a live row when it has one. */
+    private readonly isSuppressed?: (hit: Hit) => boolean,
   ) {}
 
   /** Whatever the queue sink answers (e.g. its dead letters) is passed back to the hunt. */
   async send(hits: readonly Hit[]): ReturnType<HitSink['send']> {
-    const tracking = await trackThreats(hits, this.store, this.settings, this.now);
+    const tracking = await trackThreats(hits, this.store, this.settings, this.now, this.isSuppressed);
     this.unattributed += tracking.unattributed;
     return this.inner.send(tracking.threats);
   }

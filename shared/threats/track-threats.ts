@@ -42,11 +42,17 @@ const MAX_ATTEMPTS = 3;
 const STATE_CONCURRENCY = 8;
 const basePoints = (h: Hit) => h.signals.reduce((s, x) => s + x.points, 0);
 
-export async function trackThreats(hits: readonly Hit[], store: KnownThreatStore, settings: ThreatSettings, now: () => Date = () => new Date()): Promise<ThreatTracking> {
+export async function trackThreats(
+  hits: readonly Hit[],
+  store: KnownThreatStore,
+  settings: ThreatSettings,
+  now: () => Date = () => new Date(),
+  isSuppressed?: (hit: Hit) => boolean,
+): Promise<ThreatTracking> {
   const grouped = hits.filter((h) => h.threat);
   const raw = hits.filter((h) => !h.threat);
   const knownEndpoints = await loadKnownEndpoints(raw, store);
-  const { groups, unattributed } = groupHits(raw, { ...settings, knownEndpoints });
+  const { groups, unattributed } = groupHits(raw, { ...settings, knownEndpoints, ...(isSuppressed ? { isSuppressed } : {}) });
   // Threats in parallel; the groups of one threat (split by the quiet period) in time order.
   const byKey = new Map<string, HitGroup[]>();
   for (const g of groups) byKey.set(g.identity.key, [...(byKey.get(g.identity.key) ?? []), g]);

@@ -126,3 +126,23 @@ describe('helpers', () => {
     expect(sorted.map((f) => f.id)).toEqual(['c', 'a', 'b']);
   });
 });
+
+describe('findingsForHits: threats and suppressions', () => {
+  const c2 = (key: string, host: string, time: string): Hit => ({
+    ...hit(key, 3, { time }),
+    entities: { host, destinationHost: 'c2.example.net', destinationIp: '198.51.100.1', destinationPort: 443, domains: ['c2.example.net'] },
+    certificate: { subject: 'CN=c2.example.net', issuer: 'CN=c2.example.net', sha1: 'c'.repeat(40), selfSigned: true },
+  });
+
+  it('a threat is suppressed only when every row is: one row from a dev host does not hide the C2 the finance workstation reaches', async () => {
+    const devOnly = await findingsForHits([c2('d1', 'dev-box', '2026-01-15T08:00:00Z'), c2('d2', 'dev-box', '2026-01-15T08:05:00Z')], { tuning, now: () => NOW });
+    expect(devOnly).toHaveLength(1);
+    expect(devOnly[0]!.suppressedBy?.rule).toBe('dev-test-host');
+
+    const mixed = await findingsForHits([c2('d1', 'dev-box', '2026-01-15T08:00:00Z'), c2('f1', 'ws-fin-1', '2026-01-15T08:05:00Z')], { tuning, now: () => NOW });
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]!.suppressedBy).toBeUndefined();
+    expect(mixed[0]!.hit.entities.host).toBe('ws-fin-1');
+    expect(mixed[0]!.sources.hosts.map((s) => s.name).sort()).toEqual(['dev-box', 'ws-fin-1']);
+  });
+});
