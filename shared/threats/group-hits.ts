@@ -140,11 +140,14 @@ function indexByEndpoint(groups: readonly HitGroup[]): Map<string, Candidate[]> 
  * certificate may be logged later in the same window); one that ended more than the lookback
  * before the session does not.
  */
+/** Without the destination IP ("?:port") only the SNI can tell the endpoint: no name, no attribution. */
+const needsName = (endpoint: string) => endpoint.startsWith('?:');
+
 function nearestGroup(candidates: readonly Candidate[], hit: Hit, options: GroupOptions): Candidate | undefined {
   const t = timeOf(hit);
   const serverName = serverNameOf(hit);
   const sameName = serverName ? candidates.filter((c) => c.group.identity.serverName === serverName) : [];
-  const pool = sameName.length > 0 ? sameName : candidates;
+  const pool = sameName.length > 0 || needsName(endpointOf(hit)) ? sameName : candidates;
   let best: Candidate | undefined;
   let bestDistance = Infinity;
   for (const c of pool) {
@@ -165,7 +168,7 @@ function stateGroup(made: Map<string, HitGroup>, options: GroupOptions, endpoint
   const serverName = serverNameOf(hit);
   const recent = known.filter((k) => t - Date.parse(k.lastSeen) <= options.endpointLookbackMs);
   const sameName = serverName ? recent.filter((k) => k.serverName === serverName) : [];
-  const pool = sameName.length > 0 ? sameName : recent;
+  const pool = sameName.length > 0 || needsName(endpoint) ? sameName : recent;
   const chosen = [...pool].sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen))[0];
   if (!chosen) return undefined;
   const existing = made.get(chosen.key);

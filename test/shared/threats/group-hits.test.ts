@@ -49,6 +49,16 @@ describe('groupHits', () => {
     expect(keysOf('b.example')).toEqual(['r2', 'b1']);
   });
 
+  it('without the destination IP only the SNI ties a session to a threat', () => {
+    const noIp = (h: Hit): Hit => ({ ...h, entities: { ...h.entities, destinationIp: undefined } as Hit['entities'] });
+    const a = noIp(tls('a1', '2026-01-01T10:00:00Z', 'a.example', 'a'.repeat(40)));
+    const named = noIp(tls('r1', '2026-01-01T10:01:00Z', 'a.example'));
+    const other = noIp(tls('r2', '2026-01-01T10:01:00Z', 'b.example'));
+    const { groups, unattributed } = groupHits([a, named, other], options);
+    expect(groups.map((g) => g.hits.map((h) => h.key))).toEqual([['a1', 'r1']]);
+    expect(unattributed.map((h) => h.key)).toEqual(['r2']);
+  });
+
   it('a resumed session more than the lookback after the threat is not attributed', () => {
     const a = tls('a1', '2026-01-01T10:00:00Z', 'a.example', 'a'.repeat(40));
     const late = tls('r1', '2026-01-09T10:00:01Z', 'a.example');
