@@ -65,6 +65,24 @@ describe('delivering updates of a known threat', () => {
     expect(cards[1]).toContain('new sources: WKS-0099');
   });
 
+  it('on the Functions path a plain update leaves no Teams card pending; a material one does', async () => {
+    const { more, spread } = threatHistory();
+    const ledger = memoryLedger();
+    const deliverer = createDeliverer({
+      incidentWebhookUrl: receiver.url('/incident'),
+      teamsWebhookUrl: receiver.url('/teams'),
+      ledger,
+      pendingTeams: ledger,
+      digestThreshold: 10,
+      maxAttempts: 2,
+      post: { sleep: async () => {}, timeoutMs: 400 },
+    });
+    expect((await deliverer.deliver([more])).pending).toBe(0);
+    expect((await deliverer.deliver([spread])).pending).toBe(1);
+    expect([...ledger.pending.values()].map((p) => p.findingId)).toEqual(['f-spread']);
+    expect(receiver.acceptedAt('/incident')).toHaveLength(2);
+  });
+
   it('the card shows occurrences, first and last seen and the sources, and stays a valid Adaptive Card', async () => {
     const { spread } = threatHistory();
     const card = buildFindingCard(spread);
