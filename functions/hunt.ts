@@ -1,27 +1,19 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
-import { loadConfig, requireSettings } from '../shared/config.js';
 import type { Detection } from '../shared/detections/types.js';
-import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
-import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
-import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
-import { findSuppression } from '../shared/scoring/score.js';
-import { tuningFromConfig } from '../shared/scoring/tuning.js';
-import { QueueHitSink } from '../shared/state/hit-queue.js';
-import { KNOWN_THREATS_TABLE, TableKnownThreats } from '../shared/state/known-threats.js';
-import { ThreatHitSink } from '../shared/threats/threat-sink.js';
-import { threatSettings } from '../shared/threats/track-threats.js';
-import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
-import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
-import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
+import type { DetectionRunResult, HuntDeps } from '../shared/hunting/hunt-detection.js';
+import { huntTimers } from '../shared/hunting/hunt-timers.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
  * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits,
- * grouped into threats (one message per threat), on the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
+ * grouped into threats (one hit per threat), on the "hits" queue (shared/hunting/hunt-detection.ts
+ * has the ordering that loses nothing).
  * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
  * never overlap; the watermark write is conditional anyway.
+ * Registering needs only HUNTS_ENABLED and the schedules (shared/hunting/hunt-timers.ts); the
+ * settings schema, the detections, the hunt engine and the Azure clients are imported on the first run.
  */
 
 /** The state scope the timer functions use. */
@@ -35,7 +27,7 @@ export type HuntHandler = (timer: Timer, context: InvocationContext) => Promise<
  */
 export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | Promise<HuntDeps>): HuntHandler {
   return async (timer, context) => {
-    const deps = await getDeps();
+    const [deps, { huntDetection }] = await Promise.all([getDeps(), import('../shared/hunting/hunt-detection.js')]);
     if (timer.isPastDue) context.warn(`${detection.meta.id}: this run is late (past due); the window still starts at the watermark`);
     const result = await huntDetection(detection, {
       ...deps,
@@ -52,9 +44,27 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
+  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
+    await Promise.all([
+      import('../shared/config.js'),
+      import('../shared/hunting/hunt-detection.js'),
+      import('../shared/hunting/log-analytics.js'),
+      import('../shared/scoring/tuning.js'),
+      import('../shared/state/hit-queue.js'),
+      import('../shared/state/hunt-state.js'),
+      import('../shared/state/seen-hits.js'),
+      import('../shared/state/storage.js'),
+      import('../shared/state/queue-message.js'),
+    ]);
+  const [{ findSuppression }, { KNOWN_THREATS_TABLE, TableKnownThreats }, { ThreatHitSink }, { threatSettings }] = await Promise.all([
+    import('../shared/scoring/score.js'),
+    import('../shared/state/known-threats.js'),
+    import('../shared/threats/threat-sink.js'),
+    import('../shared/threats/track-threats.js'),
+  ]);
   const config = loadConfig(process.env);
   const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = requireStorage(config, credential);
   const tuning = tuningFromConfig(config);
   return {
@@ -64,7 +74,7 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     // One queue message per threat (shared/threats/), with the known threats for updates.
     sink: new ThreatHitSink(
-      new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
+      new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
       new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE),
       threatSettings(config),
       () => new Date(),
@@ -75,16 +85,22 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   };
 });
 
+/** The handler for a registered timer: the detection's definition is loaded on its first run. */
+function lazyHuntHandler(detectionId: string): HuntHandler {
+  let handler: HuntHandler | undefined;
+  return async (timer, context) => {
+    if (!handler) {
+      const { getDetection } = await import('../shared/detections/index.js');
+      handler = makeHuntHandler(getDetection(detectionId), productionDeps);
+    }
+    return handler(timer, context);
+  };
+}
+
 /** Registers the timers; a bad HUNTS_ENABLED or schedule fails loudly at startup, naming the setting. */
 export function registerHunts(env: Record<string, string | undefined> = process.env): void {
-  const config = loadConfig(env);
-  for (const detection of enabledDetections(config)) {
-    app.timer(huntFunctionName(detection), {
-      schedule: scheduleFor(detection, config),
-      runOnStartup: false,
-      useMonitor: true,
-      handler: makeHuntHandler(detection, productionDeps),
-    });
+  for (const timer of huntTimers(env)) {
+    app.timer(timer.functionName, { schedule: timer.schedule, runOnStartup: false, useMonitor: true, handler: lazyHuntHandler(timer.id) });
   }
 }
 

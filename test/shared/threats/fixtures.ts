@@ -1,5 +1,5 @@
 import { hitFromRow } from '../../../shared/detections/index.js';
-import { t1608003 } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../../shared/detections/definitions/t1608-003.js';
 import type { Hit, Row } from '../../../shared/model.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 import { SESSION_WITHOUT_CERTIFICATE } from '../../../shared/threats/threat-key.js';

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEnrichHitsHandler } from '../../../functions/enrich-hits.js';
 import { loadConfig } from '../../../shared/config.js';
-import { t1608003 } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../../shared/detections/definitions/t1608-003.js';
 import { huntDetection } from '../../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../../shared/hunting/log-analytics.js';
 import type { Finding } from '../../../shared/model.js';
