@@ -51,7 +51,7 @@ export function renderReport(input: ReportInput): string {
 <header class="page">
   <h1>${escapeHtml(input.title)}</h1>
   <p>${escapeHtml(input.source)} · generated ${escapeHtml(input.generatedAt.toISOString())}</p>
-  <p class="counts">${live.length} finding(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
+  <p class="counts">${live.length} finding(s) standing for ${live.reduce((n, f) => n + f.occurrences, 0)} row(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
 </header>
 <main>
 <section id="findings">
