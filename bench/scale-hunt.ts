@@ -11,8 +11,9 @@ import { MemorySeenHits, TableSeenHits } from '../shared/state/seen-hits.js';
 import { storageClients } from '../shared/state/storage.js';
 import { startAzurite } from '../test/helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../test/helpers/log-analytics-server.js';
-import { TEST_COLUMNS, fakeCredential, testDetection } from '../test/shared/hunting/test-detection.js';
+import { TEST_SCHEMA, fakeCredential, testDetection, testEvents } from '../test/shared/hunting/test-detection.js';
 import type { BenchResult } from './types.js';
+import { logAnalyticsSource } from '../shared/hunting/sources/hunt-source.js';
 
 /**
  * The hunt-at-scale side of bench/scale.ts, in its own process (started with the test CA in
@@ -39,7 +40,7 @@ function countRequestsTo(ports: Set<string>): { readonly count: number; stop(): 
   return counter;
 }
 
-type Base = Pick<HuntDeps, 'logs' | 'workspaceId' | 'tuning' | 'settings' | 'now'>;
+type Base = Pick<HuntDeps, 'source' | 'tuning' | 'settings' | 'now'>;
 interface Measured {
   ms: number;
   calls: number;
@@ -54,7 +55,7 @@ function seed(server: LogAnalyticsServer): void {
   server.now = () => NOW;
   for (let i = 0; i < HITS; i++) {
     const ingestedAt = new Date(NOW.getTime() - 6 * MIN - Math.floor((i * 300 * MIN) / HITS));
-    server.records.push({ row: { TimeGenerated: ingestedAt.toISOString(), EventId: i, Host: `ws-${i % 500}.corp.contoso.com`, Extra: { port: 443, sni: `cdn${i % 97}.example.net` } }, ingestedAt });
+    testEvents(server).push({ row: { TimeGenerated: ingestedAt.toISOString(), EventId: i, Host: `ws-${i % 500}.corp.contoso.com`, Extra: { port: 443, sni: `cdn${i % 97}.example.net` } }, ingestedAt });
   }
 }
 
@@ -107,12 +108,12 @@ function report(floor: Measured, azure: Measured): BenchResult[] {
 }
 
 export async function huntAtScale(): Promise<BenchResult[]> {
-  const [server, azurite] = await Promise.all([startLogAnalyticsServer({ columns: TEST_COLUMNS }), startAzurite()]);
+  const [server, azurite] = await Promise.all([startLogAnalyticsServer({ schemas: [TEST_SCHEMA] }), startAzurite()]);
   try {
     seed(server);
     const config = loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString });
     const logs = createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 0 } });
-    const base: Base = { logs, workspaceId: '11111111-2222-3333-4444-555555555555', tuning: DEFAULT_TUNING, settings: huntSettings(config), now: () => NOW };
+    const base: Base = { source: logAnalyticsSource(logs, '11111111-2222-3333-4444-555555555555'), tuning: DEFAULT_TUNING, settings: huntSettings(config), now: () => NOW };
     const ports = new Set([new URL(azurite.tableEndpoint).port, new URL(azurite.queueEndpoint).port]);
     const clients = storageClients(config) as NonNullable<ReturnType<typeof storageClients>>;
     const floor = await medianOf(() => measure(server, { ...base, state: new MemoryHuntState(), seen: new MemorySeenHits(), sink: new MemoryHitSink() }, ports));

@@ -3,6 +3,8 @@ import type { Finding, Level } from '../model.js';
 import { ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, LEVEL_COLOR, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage, text } from './card.js';
 import { detectionInfo } from './detection-info.js';
 import { primaryEntity } from './incident.js';
+import { findingLinks } from './links.js';
+import { redact } from '../redact.js';
 
 /** One card for a run with many findings: a table (level, detection, entity, score), highest first. */
 
@@ -22,10 +24,15 @@ export interface DigestRow {
   occurrences?: number;
   /** True when the finding updates a threat already reported. */
   update?: boolean;
+  /** Where the analyst goes from this row: the Sentinel incident, else crt.sh, else the ATT&CK page. */
+  link?: string;
 }
 
 export function digestRow(finding: Finding): DigestRow {
+  const links = findingLinks(finding);
+  const link = links.sentinelIncident ?? links.crtsh ?? links.attack;
   return {
+    ...(link ? { link: redact(link) } : {}),
     id: finding.id,
     level: finding.level,
     score: finding.score,
@@ -58,6 +65,13 @@ export function buildDigestCardFromRows(findings: DigestRow[]): AdaptiveCard {
   return card!;
 }
 
+/** The entity, with the rows its threat stands for and whether it is an update; a link opens the finding. */
+function entityCell(f: DigestRow): CardElement {
+  const label = text(f.entity, 80) + (f.occurrences && f.occurrences > 1 ? ` ×${f.occurrences} rows` : '') + (f.update ? ' (update)' : '');
+  const cell: CardElement = { type: 'TableCell', items: [{ type: 'TextBlock', text: label, wrap: true, ...(f.link && /^https:\/\//i.test(f.link) ? { color: 'Accent' } : {}) }] };
+  return f.link && /^https:\/\//i.test(f.link) ? { ...cell, selectAction: { type: 'Action.OpenUrl', title: 'Open', url: f.link } } : cell;
+}
+
 function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
   const sorted = [...findings].sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.score - a.score);
   const shown = sorted.slice(0, maxRows);
@@ -80,7 +94,7 @@ function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
       cells: [
         cell(f.level + (f.suppressed ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
         cell(text(f.detectionId, 40)),
-        cell(text(f.entity, 80) + (f.occurrences && f.occurrences > 1 ? ` ×${f.occurrences} rows` : '') + (f.update ? ' (update)' : '')),
+        entityCell(f),
         cell(String(f.score)),
       ],
     })),

@@ -5,6 +5,7 @@ import { loadConfig } from '../../../shared/config.js';
 import { t1608003 } from '../../../shared/detections/definitions/t1608-003.js';
 import { huntDetection } from '../../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../../shared/hunting/log-analytics.js';
+import { logAnalyticsSource } from '../../../shared/hunting/sources/hunt-source.js';
 import type { Finding } from '../../../shared/model.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 import { QueueHitSink } from '../../../shared/state/hit-queue.js';
@@ -17,7 +18,6 @@ import { DEFAULT_THREAT_SETTINGS } from '../../../shared/threats/track-threats.j
 import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 import { zeekRows } from '../detections/fixtures/datasets.js';
-import { T1608_COLUMNS, projectedT1608Rows } from '../hunting/t1608-rows.js';
 import { fakeCredential } from '../hunting/test-detection.js';
 
 /**
@@ -33,7 +33,7 @@ let la: LogAnalyticsServer;
 let storage: StorageClients;
 beforeAll(async () => {
   azurite = await startAzurite();
-  la = await startLogAnalyticsServer({ columns: T1608_COLUMNS });
+  la = await startLogAnalyticsServer();
   storage = storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!;
 });
 afterAll(async () => {
@@ -59,17 +59,18 @@ async function drain(queueName: string): Promise<unknown[]> {
 describe('timer hunt → threat sink → hits queue', () => {
   it('sends one message per threat; the next run sends an update of the same threat, which enrich-hits makes a finding of', async () => {
     const shift = Date.parse('2026-03-01T10:00:00Z') - Date.parse('2020-04-30T00:40:44.736Z');
-    const rows = projectedT1608Rows(zeekRows('NASHUA')).map((r) => ({ ...r, TimeGenerated: new Date(Date.parse(String(r.TimeGenerated)) + shift).toISOString() }));
+    // Raw CommonSecurityLog rows (the server runs the hunt's KQL over them); the adapter's text
+    // ExternalID (the Zeek uid) is left out: the column is an int in CommonSecurityLog.
+    const rows = zeekRows('NASHUA').map(({ ExternalID: _uid, ...r }) => ({ ...r, TimeGenerated: new Date(Date.parse(String(r.TimeGenerated)) + shift).toISOString() }));
     expect(rows).toHaveLength(376);
     let clock = new Date('2026-03-01T12:00:00Z');
     la.now = () => clock;
     // 300 rows ingested before the first run, 76 between the first and the second.
-    la.records = rows.map((row, i) => ({ row, ingestedAt: new Date(clock.getTime() - (i < 300 ? 60 : 2) * MIN) }));
+    la.tables = { CommonSecurityLog: rows.map((row, i) => ({ row, ingestedAt: new Date(clock.getTime() - (i < 300 ? 60 : 2) * MIN) })) };
     const hitsQueue = `hits${Math.floor(Math.random() * 1e9)}`;
     const sink = new ThreatHitSink(new QueueHitSink(storage.queue(hitsQueue)), new TableKnownThreats(storage.table(`${KNOWN_THREATS_TABLE}${Math.floor(Math.random() * 1e9)}`), 'functions'), DEFAULT_THREAT_SETTINGS);
     const deps = {
-      logs: createLogsQueryClient(fakeCredential(), { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
-      workspaceId: '11111111-2222-3333-4444-555555555555',
+      source: logAnalyticsSource(createLogsQueryClient(fakeCredential(), { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }), '11111111-2222-3333-4444-555555555555'),
       state: new MemoryHuntState(),
       seen: new MemorySeenHits(),
       sink,
@@ -88,6 +89,7 @@ describe('timer hunt → threat sink → hits queue', () => {
     clock = new Date(clock.getTime() + 15 * MIN);
     const second = await huntDetection(t1608003, deps);
     expect(second).toMatchObject({ status: 'ok', newHits: 76 });
+    expect(la.evaluationErrors).toEqual([]);
     const secondMessages = await drain(hitsQueue);
     expect(secondMessages).toHaveLength(1);
 
