@@ -7,6 +7,7 @@ import type { CliIo } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { type CrtshReplay, startCrtshReplay } from '../../cli/offline/crtsh-replay.js';
 import type { Finding } from '../../shared/model.js';
+import { zeekSslToCommonSecurityLog } from '../../shared/detections/adapters/zeek.js';
 import { zeekRecords, zeekRows } from '../shared/detections/fixtures/datasets.js';
 
 /**
@@ -134,5 +135,33 @@ describe('certsoar hunt --offline shows grouped findings', () => {
       lastSeen: '2026-01-15T10:09:50.731Z',
       sources: { hosts: [{ name: 'ws-fin-014', count: 4 }, { name: 'ws-fin-019', count: 2 }], accounts: [{ name: 'contoso\\mhernandez', count: 4 }, { name: 'contoso\\jlee', count: 2 }] },
     });
+  });
+});
+
+describe('certsoar hunt --workspace: resumed TLS sessions join their C2', () => {
+  it('sessions without a certificate to the C2 endpoint are counted in its one finding; elsewhere they are no finding', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certsoar-resumed-'));
+    // The real NASHUA sessions, plus 40 resumed ones made from them (resumed: true, no certificate
+    // chain, no subject/issuer, no validation status) and 5 resumed sessions to a server never suspicious.
+    const strip = (r: Record<string, unknown>, i: number, server?: string) => {
+      const { cert_chain_fuids: _c, subject: _s, issuer: _i, resp_certificate_sha1: _h, validation_status: _v, ...rest } = r;
+      return { ...rest, uid: `resumed-${server ?? 'c2'}-${i}`, ts: Number(r['ts']) + 600, resumed: true, ...(server ? { id_resp_h: server, server_name: server } : {}) };
+    };
+    const ssl = zeekRecords('NASHUA', 'ssl');
+    const resumed = [...ssl.slice(0, 40).map((r, i) => strip(r, i)), ...ssl.slice(0, 5).map((r, i) => strip(r, i, '192.168.0.77'))];
+    const rows = [...zeekRows('NASHUA'), ...zeekSslToCommonSecurityLog(resumed, [])];
+    await writeFile(join(dir, 'CommonSecurityLog.zeek.ndjson'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    const replay = await startCrtshReplay({ dir: join(samples, 'crtsh'), shiftMs: 0 });
+    try {
+      const io = captureIo(dir, { CRTSH_BASE_URL: replay.baseUrl, TLS_PROBE_ENABLED: 'false' });
+      expect(await main(['hunt', '--workspace', '.', '--detection', 'T1608.003', '--now', '2020-05-01T00:00:00Z', '--json'], io), io.err).toBe(0);
+      const findings = lines(io.out);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ occurrences: 416, hit: { threat: { withoutCertificate: 40 } } });
+      expect(io.err).toContain('5 session(s) without a certificate to endpoints with no suspicious certificate');
+    } finally {
+      await replay.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

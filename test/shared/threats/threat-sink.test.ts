@@ -18,6 +18,7 @@ import { DEFAULT_THREAT_SETTINGS } from '../../../shared/threats/track-threats.j
 import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 import { zeekRows } from '../detections/fixtures/datasets.js';
+import { resumedSessions } from './fixtures.js';
 import { fakeCredential } from '../hunting/test-detection.js';
 
 /**
@@ -63,10 +64,17 @@ describe('timer hunt → threat sink → hits queue', () => {
     // ExternalID (the Zeek uid) is left out: the column is an int in CommonSecurityLog.
     const rows = zeekRows('NASHUA').map(({ ExternalID: _uid, ...r }) => ({ ...r, TimeGenerated: new Date(Date.parse(String(r.TimeGenerated)) + shift).toISOString() }));
     expect(rows).toHaveLength(376);
+    // And 20 resumed sessions (no certificate) to the same C2, as Zeek logs them, in the second run's window.
+    const resumed = resumedSessions(20, { shiftMs: 60_000 }).map(({ row: { ExternalID: _uid, ...r } }) => ({ ...r, TimeGenerated: new Date(Date.parse(String(r.TimeGenerated)) + shift).toISOString() }));
     let clock = new Date('2026-03-01T12:00:00Z');
     la.now = () => clock;
     // 300 rows ingested before the first run, 76 between the first and the second.
-    la.tables = { CommonSecurityLog: rows.map((row, i) => ({ row, ingestedAt: new Date(clock.getTime() - (i < 300 ? 60 : 2) * MIN) })) };
+    la.tables = {
+      CommonSecurityLog: [
+        ...rows.map((row, i) => ({ row, ingestedAt: new Date(clock.getTime() - (i < 300 ? 60 : 2) * MIN) })),
+        ...resumed.map((row) => ({ row, ingestedAt: new Date(clock.getTime() - 2 * MIN) })),
+      ],
+    };
     const hitsQueue = `hits${Math.floor(Math.random() * 1e9)}`;
     const sink = new ThreatHitSink(new QueueHitSink(storage.queue(hitsQueue)), new TableKnownThreats(storage.table(`${KNOWN_THREATS_TABLE}${Math.floor(Math.random() * 1e9)}`), 'functions'), DEFAULT_THREAT_SETTINGS);
     const deps = {
@@ -88,7 +96,8 @@ describe('timer hunt → threat sink → hits queue', () => {
 
     clock = new Date(clock.getTime() + 15 * MIN);
     const second = await huntDetection(t1608003, deps);
-    expect(second).toMatchObject({ status: 'ok', newHits: 76 });
+    // The query marks the resumed sessions (SessionWithoutCertificate); they travel with the C2's threat.
+    expect(second).toMatchObject({ status: 'ok', newHits: 96 });
     expect(la.evaluationErrors).toEqual([]);
     const secondMessages = await drain(hitsQueue);
     expect(secondMessages).toHaveLength(1);
@@ -105,8 +114,9 @@ describe('timer hunt → threat sink → hits queue', () => {
     }));
     await handler(JSON.stringify(secondMessages[0]), { log: () => {}, warn: () => {}, error: () => {} } as unknown as InvocationContext);
     const finding = decodeQueueMessage(enqueued[0]!) as Finding;
-    expect(finding).toMatchObject({ threatId: firstMessages[0]!.threat.id, occurrences: 376, firstSeen: '2026-03-01T10:00:00.000Z', lastSeen: new Date(Date.parse('2020-04-30T00:44:44.752Z') + shift).toISOString() });
-    expect(finding.update).toMatchObject({ newOccurrences: 76, previousOccurrences: 300, material: false });
-    expect(finding.sources.hosts).toEqual([{ name: '10.0.1.6', count: 376 }]);
+    expect(finding.hit.threat?.withoutCertificate).toBe(20);
+    expect(finding).toMatchObject({ threatId: firstMessages[0]!.threat.id, occurrences: 396, firstSeen: '2026-03-01T10:00:00.000Z', lastSeen: new Date(Date.parse('2020-04-30T00:44:44.752Z') + shift).toISOString() });
+    expect(finding.update).toMatchObject({ newOccurrences: 96, previousOccurrences: 300, material: false });
+    expect(finding.sources.hosts).toEqual([{ name: '10.0.1.6', count: 396 }]);
   });
 });
