@@ -15,7 +15,10 @@ import { loopbackTls } from './loopback-tls.js';
  * `ingestion_time() >= datetime(…) and ingestion_time() < datetime(…)` bounds and the
  * `TimeGenerated >= datetime(…)` guard, plus the request's timespan (on TimeGenerated), as the
  * service applies it. The query text is otherwise not evaluated: records are the rows the query
- * would project.
+ * would project. One operator is played: a query ending in
+ * `| summarize Rows = count() by Bin = bin(ingestion_time(), <timespan>)` (the hunt's row count)
+ * answers the selected records counted per bin (columns Bin datetime, Rows long); such count
+ * queries are logged in `counts`, not `requests`, and take no fault (faults play on row queries).
  *
  * Shapes (learn.microsoft.com "Azure Monitor Log Analytics API response format" and "errors"):
  * - 200 {tables:[{name:'PrimaryResult', columns:[{name,type}], rows:[[…]]}]}; datetime cells as
@@ -78,6 +81,8 @@ export interface LogAnalyticsServer {
   /** When set, every successful query answers this body as it is (benchmarks). */
   fixedBody?: Buffer;
   requests: LaRequest[];
+  /** Row-count queries (summarize … by bin(ingestion_time(), …)), apart from the row queries. */
+  counts: LaRequest[];
   close(): Promise<void>;
 }
 
@@ -89,6 +94,8 @@ export interface LogAnalyticsServerOptions {
 const INGESTION_WINDOW = /ingestion_time\(\)\s*>=\s*datetime\(([^)]+)\)\s*and\s*ingestion_time\(\)\s*<\s*datetime\(([^)]+)\)/;
 const TIME_GUARD = /\|\s*where\s+TimeGenerated\s*>=\s*datetime\(([^)]+)\)/;
 const ROUTE = /^\/v1\/workspaces\/([^/]+)\/query$/;
+const COUNT_BY_BIN = /\|\s*summarize\s+Rows\s*=\s*count\(\)\s+by\s+Bin\s*=\s*bin\(ingestion_time\(\),\s*(\d+)(d|h|m|s|ms)\)\s*$/;
+const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
 
 export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions = {}): Promise<LogAnalyticsServer> {
   const tls = options.tls ?? loopbackTls();
@@ -100,6 +107,7 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
     now: () => new Date(),
     faults: [],
     requests: [],
+    counts: [],
   };
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     handle(state, req, res).catch((err: unknown) => {
@@ -137,11 +145,13 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
     status: 200,
     rows: 0,
   };
-  state.requests.push(log);
+  const countBin = COUNT_BY_BIN.exec(query);
+  (countBin ? state.counts : state.requests).push(log);
   if (!req.headers.authorization?.startsWith('Bearer ')) {
     log.status = 401;
     return send(res, 401, oneApiError('AuthorizationRequiredError', 'Valid authentication was not provided'));
   }
+  if (countBin) return answerCount(log, res, select(state, query, window, body.timespan), Number(countBin[1]) * (UNIT_MS[countBin[2] as string] as number));
   const fault = state.faults.shift() ?? state.faultFor?.({ query, ...(window ? { window } : {}) });
   if (fault) log.fault = fault.kind;
   switch (fault?.kind) {
@@ -210,6 +220,18 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
   const answer: Record<string, unknown> = { tables: [{ name: 'PrimaryResult', columns: state.columns, rows: served }] };
   if (error) answer.error = error;
   send(res, 200, answer);
+}
+
+/** The selected records counted per bin of ingestion time (what summarize count() by bin() answers). */
+function answerCount(log: LaRequest, res: ServerResponse, matching: LaRecord[], binMs: number): void {
+  const perBin = new Map<number, number>();
+  for (const r of matching) {
+    const bin = Math.floor(r.ingestedAt.getTime() / binMs) * binMs;
+    perBin.set(bin, (perBin.get(bin) ?? 0) + 1);
+  }
+  const rows = [...perBin].map(([bin, n]) => [new Date(bin).toISOString(), n]);
+  log.rows = rows.length;
+  send(res, 200, { tables: [{ name: 'PrimaryResult', columns: [{ name: 'Bin', type: 'datetime' }, { name: 'Rows', type: 'long' }], rows }] });
 }
 
 function select(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, query: string, window: { start: Date; end: Date } | undefined, timespan: string | undefined): LaRecord[] {
