@@ -405,8 +405,11 @@ async function moveWatermark(run: RunContext, slice: QueryWindow): Promise<void>
 async function housekeeping(run: RunContext): Promise<void> {
   const id = run.detection.meta.id;
   try {
-    await run.deps.state.setHealth(id, { healthy: true, checkedAt: run.now.toISOString(), lastSuccessAt: run.now.toISOString() });
-    await run.deps.seen.purgeExpired(id, run.now, 500);
+    // Independent writes: side by side.
+    await Promise.all([
+      run.deps.state.setHealth(id, { healthy: true, checkedAt: run.now.toISOString(), lastSuccessAt: run.now.toISOString() }),
+      run.deps.seen.purgeExpired(id, run.now, 500),
+    ]);
   } catch (err) {
     run.result.problems.push(`${id}: housekeeping failed: ${errorMessage(err)}`);
     run.log.warn(run.result.problems[run.result.problems.length - 1] as string);

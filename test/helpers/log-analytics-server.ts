@@ -114,6 +114,9 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
       if (!res.headersSent) send(res, 500, oneApiError('InternalServerError', String(err)));
     });
   });
+  // Node closes an idle kept-alive socket after 5 s, which races a client that takes longer than
+  // that between two queries (a large answer being worked through) into ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const result = state as LogAnalyticsServer;
@@ -234,6 +237,17 @@ function answerCount(log: LaRequest, res: ServerResponse, matching: LaRecord[], 
   send(res, 200, { tables: [{ name: 'PrimaryResult', columns: [{ name: 'Bin', type: 'datetime' }, { name: 'Rows', type: 'long' }], rows }] });
 }
 
+/** A record's TimeGenerated in ms, parsed once per record (benchmarks select from 500,000 records per query). */
+const generatedCache = new WeakMap<LaRecord, { text: unknown; ms: number | undefined }>();
+function generatedMs(r: LaRecord): number | undefined {
+  const text = r.row.TimeGenerated;
+  const cached = generatedCache.get(r);
+  if (cached && cached.text === text) return cached.ms;
+  const ms = text === undefined ? undefined : new Date(String(text)).getTime();
+  generatedCache.set(r, { text, ms });
+  return ms;
+}
+
 function select(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, query: string, window: { start: Date; end: Date } | undefined, timespan: string | undefined): LaRecord[] {
   const now = state.now().getTime();
   const g = TIME_GUARD.exec(query);
@@ -243,7 +257,7 @@ function select(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, query: st
     if ((r.visibleAt ?? r.ingestedAt).getTime() > now) return false;
     const ingested = r.ingestedAt.getTime();
     if (window && !(ingested >= window.start.getTime() && ingested < window.end.getTime())) return false;
-    const generated = r.row.TimeGenerated === undefined ? undefined : new Date(String(r.row.TimeGenerated)).getTime();
+    const generated = generatedMs(r);
     if (generated !== undefined) {
       if (guard !== undefined && generated < guard) return false;
       if (tsStart !== undefined && generated < tsStart) return false;
