@@ -221,6 +221,7 @@ export function huntWindow(now: Date, settings: HuntSettings, watermark: Waterma
 async function huntSlices(run: RunContext, pending: PendingSlice[]): Promise<DetectionRunResult | undefined> {
   const { result, log, limits } = run;
   const id = run.detection.meta.id;
+  let ahead: { slice: PendingSlice; prepared: Promise<Prepared> } | undefined;
   while (pending.length > 0) {
     if (Date.now() - run.startedAt > limits.runBudgetMs) {
       result.status = 'incomplete';
@@ -229,14 +230,16 @@ async function huntSlices(run: RunContext, pending: PendingSlice[]): Promise<Det
       return undefined;
     }
     const slice = pending.shift() as PendingSlice;
+    const prepared = ahead?.slice === slice ? ahead.prepared : prepareSlice(run, slice);
+    ahead = undefined;
     let rows: Iterable<Row>;
     try {
-      const pieces = slice.planned ? undefined : await planSlice(run, slice);
-      if (pieces) {
-        pending.unshift(...pieces);
+      const answer = await prepared;
+      if ('pieces' in answer) {
+        pending.unshift(...answer.pieces);
         continue;
       }
-      rows = await querySlice(run, slice);
+      rows = answer.rows;
     } catch (err) {
       const span = slice.end.getTime() - slice.start.getTime();
       if ((err instanceof ResultTooLargeError || err instanceof PartialResultError || err instanceof QueryTimeoutError) && span >= 2 * limits.minSliceMs) {
@@ -249,6 +252,7 @@ async function huntSlices(run: RunContext, pending: PendingSlice[]): Promise<Det
       const what = err instanceof ResultTooLargeError ? `${errorMessage(err)} even in a ${Math.round(span / 1000)} s slice; narrow the detection` : errorMessage(err);
       return fail(result, log, run.handledAny ? 'incomplete' : 'failed', `${id}: ${what}; watermark kept at ${result.watermark ?? 'none'}`);
     }
+    ahead = lookAhead(run, pending[0]);
     try {
       await handleAnswer(run, slice, rows);
     } catch (err) {
@@ -311,6 +315,27 @@ export function piecesUnder(slice: QueryWindow, bins: readonly RowBin[], maxRows
   }
   pieces.push({ start: new Date(pieceStart), end: slice.end, planned: true });
   return pieces.length > 1 ? pieces : undefined;
+}
+
+/** A slice made ready: cut into pieces to do instead, or its answer. */
+type Prepared = { pieces: PendingSlice[] } | { rows: Iterable<Row> };
+
+/** 0 and 1 for one slice: planned by row count and, unless that cut it, queried. */
+async function prepareSlice(run: RunContext, slice: PendingSlice): Promise<Prepared> {
+  const pieces = slice.planned ? undefined : await planSlice(run, slice);
+  return pieces ? { pieces } : { rows: await querySlice(run, slice) };
+}
+
+/**
+ * The next slice is planned and queried while this one's hits are recorded, so the storage round
+ * trips overlap the next query. Only reading starts early: its errors are acted on in its turn,
+ * and recording (seen check → send → mark → watermark) stays one slice after another, in order.
+ */
+function lookAhead(run: RunContext, next: PendingSlice | undefined): { slice: PendingSlice; prepared: Promise<Prepared> } | undefined {
+  if (!next || Date.now() - run.startedAt > run.limits.runBudgetMs) return undefined;
+  const prepared = prepareSlice(run, next);
+  prepared.catch(() => {}); // handled when its turn comes (or dropped with the run)
+  return { slice: next, prepared };
 }
 
 /** 1. query the slice through the source (its typed errors tell the caller what to do). */
