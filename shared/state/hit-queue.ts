@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { ValidationError, problemsFromZod } from '../errors.js';
@@ -118,7 +118,8 @@ export function packHits(fitted: readonly FittedHit[], maxHits = MAX_HITS_PER_ME
 /** One group as one compressed message, or halved until each part fits; a lone hit that only fits plain goes plain. */
 function packGroup(group: readonly FittedHit[], out: string[]): void {
   const array = `[${group.map((h) => h.json).join(',')}]`;
-  const compressed = gzipSync(array).toString('base64');
+  // Fastest level: ~3× quicker than the default and the groups still fit (hits repeat a lot).
+  const compressed = gzipSync(array, { level: constants.Z_BEST_SPEED }).toString('base64');
   const message = Buffer.from(`{"hitsGzip":"${compressed}"}`, 'utf8').toString('base64');
   if (message.length <= MAX_QUEUE_MESSAGE_BYTES) {
     out.push(message);
