@@ -44,7 +44,6 @@ import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js'
  */
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
-const RAW_STRING_COLUMNS = ['DeviceVendor', 'DeviceProduct', 'DeviceAction', 'SourceIP', 'SourceHostName', 'SourceUserName', 'DestinationIP', 'DestinationHostName', 'AdditionalExtensions', 'DeviceCustomString3', 'DeviceCustomString3Label', 'DeviceCustomString4', 'DeviceCustomString4Label'];
 
 describe('the whole chain delivers every finding exactly once under faults', () => {
   let azurite: AzuriteInstance;
@@ -55,14 +54,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
   beforeAll(async () => {
     [azurite, la, crtsh, receiver] = await Promise.all([
       startAzurite(),
-      startLogAnalyticsServer({
-        columns: [
-          { name: 'TimeGenerated', type: 'datetime' },
-          { name: 'SourcePort', type: 'int' },
-          { name: 'DestinationPort', type: 'int' },
-          ...RAW_STRING_COLUMNS.map((name) => ({ name, type: 'string' as const })),
-        ],
-      }),
+      startLogAnalyticsServer(),
       startCrtshStandIn(),
       startWebhookReceiver({ tls: true }),
     ]);
@@ -95,7 +87,8 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       // tuning): a hit the default tls-inspection-appliance rule suppresses.
       { ...tlsRow(4, 'portal.northwind-traders.com', 'localhost'), AdditionalExtensions: 'ssl_subject=CN=localhost;ssl_issuer=CN=Zscaler Intermediate Root CA' },
     ];
-    la.records.push(...rows.map((row, i) => ({ row, ingestedAt: minutesAgo(55 + i) })));
+    // Raw rows: the server executes the hunt's KQL over them.
+    la.tables = { CommonSecurityLog: rows.map((row, i) => ({ row, ingestedAt: minutesAgo(55 + i) })) };
 
     const config = loadConfig({
       CRTSH_BASE_URL: crtsh.url,

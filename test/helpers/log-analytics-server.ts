@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { executeKql, type KqlResult } from '../../devtools/kusto/execute.js';
+import { KqlDateTime, KqlTimespan, toKqlString } from '../../devtools/kusto/values.js';
+import { loadSchemas, type TableSchema } from '../../shared/detections/kql-validator.js';
 import { loopbackTls } from './loopback-tls.js';
 
 /**
@@ -9,16 +12,17 @@ import { loopbackTls } from './loopback-tls.js';
  * with the service's response shapes, so the real LogsQueryClient can be pointed at it
  * (endpoint option / LOG_ANALYTICS_ENDPOINT = server.endpoint).
  *
- * It keeps one table of records; each record has the projected row plus the time it was ingested
- * (ingestion_time()) and the time it became queryable (visibleAt, default = ingestedAt), so late
- * arrivals and ingestion lag can be played. A query's window is read from the KQL: the
- * `ingestion_time() >= datetime(…) and ingestion_time() < datetime(…)` bounds and the
- * `TimeGenerated >= datetime(…)` guard, plus the request's timespan (on TimeGenerated), as the
- * service applies it. The query text is otherwise not evaluated: records are the rows the query
- * would project. One operator is played: a query ending in
- * `| summarize Rows = count() by Bin = bin(ingestion_time(), <timespan>)` (the hunt's row count)
- * answers the selected records counted per bin (columns Bin datetime, Rows long); such count
- * queries are logged in `counts`, not `requests`, and take no fault (faults play on row queries).
+ * It holds TABLES of raw rows (CommonSecurityLog, DeviceRegistryEvents, … typed by
+ * shared/detections/schemas, plus any test schemas given) and EXECUTES the KQL text it receives
+ * over them with devtools/kusto (Microsoft's parser, RE2 regexes): the hunt runs the exact query
+ * Sentinel runs. Each record has the time it was ingested (what ingestion_time() returns) and the
+ * time it became queryable (visibleAt, default = ingestedAt), so late arrivals and ingestion lag
+ * can be played; the request's timespan is applied on TimeGenerated first, as the service does.
+ * A query the evaluator refuses (the language service reports an error, or a construct it does not
+ * implement) is answered 400 BadArgumentError with the reason, and kept in `evaluationErrors`.
+ * The hunt's row-count queries (ending `| summarize Rows = count() by Bin = bin(ingestion_time(), …)`)
+ * are executed the same way but logged in `counts`, not `requests`, and take no fault (faults play
+ * on row queries).
  *
  * Shapes (learn.microsoft.com "Azure Monitor Log Analytics API response format" and "errors"):
  * - 200 {tables:[{name:'PrimaryResult', columns:[{name,type}], rows:[[…]]}]}; datetime cells as
@@ -68,8 +72,10 @@ export interface LaRequest {
 export interface LogAnalyticsServer {
   /** Base URL including /v1, as LOG_ANALYTICS_ENDPOINT takes it. */
   endpoint: string;
-  columns: LaColumn[];
-  records: LaRecord[];
+  /** Raw rows per table name; the query is executed over them. */
+  tables: Record<string, LaRecord[]>;
+  /** Why the evaluator refused a query (each answered 400); a test that expects rows should expect none here. */
+  evaluationErrors: string[];
   /** The service's caps; a matching set over either is cut and reported as a partial error. */
   rowLimit: number;
   byteLimit: number;
@@ -80,6 +86,11 @@ export interface LogAnalyticsServer {
   faultFor?: (request: { query: string; window?: { start: Date; end: Date } }) => LaFault | undefined;
   /** When set, every successful query answers this body as it is (benchmarks). */
   fixedBody?: Buffer;
+  /**
+   * When set, a successful query is answered by what this returns (benchmarks serving precomputed
+   * answers per window, beyond what the evaluator runs in reasonable time); undefined: executed.
+   */
+  answerFor?: (request: { query: string; window?: { start: Date; end: Date } }) => Buffer | undefined;
   requests: LaRequest[];
   /** Row-count queries (summarize … by bin(ingestion_time(), …)), apart from the row queries. */
   counts: LaRequest[];
@@ -87,21 +98,28 @@ export interface LogAnalyticsServer {
 }
 
 export interface LogAnalyticsServerOptions {
-  columns?: LaColumn[];
+  /** Schemas of test-only tables, besides the shipped ones in shared/detections/schemas. */
+  schemas?: TableSchema[];
   tls?: { cert: string; key: string };
 }
 
 const INGESTION_WINDOW = /ingestion_time\(\)\s*>=\s*datetime\(([^)]+)\)\s*and\s*ingestion_time\(\)\s*<\s*datetime\(([^)]+)\)/;
-const TIME_GUARD = /\|\s*where\s+TimeGenerated\s*>=\s*datetime\(([^)]+)\)/;
 const ROUTE = /^\/v1\/workspaces\/([^/]+)\/query$/;
-const COUNT_BY_BIN = /\|\s*summarize\s+Rows\s*=\s*count\(\)\s+by\s+Bin\s*=\s*bin\(ingestion_time\(\),\s*(\d+)(d|h|m|s|ms)\)\s*$/;
-const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+const ROW_COUNT = /\|\s*summarize\s+Rows\s*=\s*count\(\)\s+by\s+Bin\s*=\s*bin\(ingestion_time\(\)/;
+/** The hidden per-row field ingestion_time() reads. */
+const INGESTION_FIELD = '_IngestionTime';
+
+type State = Omit<LogAnalyticsServer, 'endpoint' | 'close'> & { schemas: TableSchema[] };
 
 export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions = {}): Promise<LogAnalyticsServer> {
   const tls = options.tls ?? loopbackTls();
-  const state: Omit<LogAnalyticsServer, 'endpoint' | 'close'> = {
-    columns: options.columns ?? [],
-    records: [],
+  const schemas = [...loadSchemas(), ...(options.schemas ?? [])];
+  // Load the language service now (seconds, once per process), not inside the first timed request.
+  executeKql('print ready = 1', { tables: {}, schemas });
+  const state: State = {
+    schemas,
+    tables: {},
+    evaluationErrors: [],
     rowLimit: 500_000,
     byteLimit: 64_000_000,
     now: () => new Date(),
@@ -119,7 +137,7 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
   server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const result = state as LogAnalyticsServer;
+  const result = state as unknown as LogAnalyticsServer;
   result.endpoint = `https://localhost:${port}/v1`;
   result.close = () =>
     new Promise<void>((resolve) => {
@@ -129,7 +147,7 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
   return result;
 }
 
-async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = ROUTE.exec(new URL(req.url ?? '/', 'https://x').pathname);
   if (req.method !== 'POST' || !route) return send(res, 404, oneApiError('PathNotFoundError', `The requested path does not exist: ${req.url}`));
   const chunks: Buffer[] = [];
@@ -148,14 +166,13 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
     status: 200,
     rows: 0,
   };
-  const countBin = COUNT_BY_BIN.exec(query);
-  (countBin ? state.counts : state.requests).push(log);
+  const isCount = ROW_COUNT.test(query);
+  (isCount ? state.counts : state.requests).push(log);
   if (!req.headers.authorization?.startsWith('Bearer ')) {
     log.status = 401;
     return send(res, 401, oneApiError('AuthorizationRequiredError', 'Valid authentication was not provided'));
   }
-  if (countBin) return answerCount(log, res, select(state, query, window, body.timespan), Number(countBin[1]) * (UNIT_MS[countBin[2] as string] as number));
-  const fault = state.faults.shift() ?? state.faultFor?.({ query, ...(window ? { window } : {}) });
+  const fault = isCount ? undefined : (state.faults.shift() ?? state.faultFor?.({ query, ...(window ? { window } : {}) }));
   if (fault) log.fault = fault.kind;
   switch (fault?.kind) {
     case 'reset':
@@ -191,14 +208,31 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
       break;
   }
 
+  const canned = state.answerFor?.({ query, ...(window ? { window } : {}) });
+  if (canned) {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': canned.length });
+    res.end(canned);
+    return;
+  }
   if (state.fixedBody) {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': state.fixedBody.length });
     res.end(state.fixedBody);
     return;
   }
 
-  const matching = select(state, query, window, body.timespan);
-  const rows = matching.map((r) => state.columns.map((c) => serialiseCell(r.row[c.name], c.type)));
+  let result: KqlResult;
+  try {
+    result = execute(state, query, body.timespan);
+  } catch (err) {
+    const message = (err as Error).message;
+    state.evaluationErrors.push(message);
+    log.status = 400;
+    return send(res, 400, {
+      error: { message: 'The request had some invalid properties', code: 'BadArgumentError', correlationId: randomUUID(), innererror: { code: 'SemanticError', message } },
+    });
+  }
+  const columns: LaColumn[] = result.columns.map((c) => ({ name: c.name, type: laType(c.type) }));
+  const rows = result.rows.map((r) => columns.map((c) => serialiseCell(r[c.name], c.type)));
   let served = rows;
   let error: unknown;
   const tooManyRows = rows.length > state.rowLimit || fault?.kind === 'truncate';
@@ -220,61 +254,46 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
     }
   }
   log.rows = served.length;
-  const answer: Record<string, unknown> = { tables: [{ name: 'PrimaryResult', columns: state.columns, rows: served }] };
+  const answer: Record<string, unknown> = { tables: [{ name: 'PrimaryResult', columns, rows: served }] };
   if (error) answer.error = error;
   send(res, 200, answer);
 }
 
-/** The selected records counted per bin of ingestion time (what summarize count() by bin() answers). */
-function answerCount(log: LaRequest, res: ServerResponse, matching: LaRecord[], binMs: number): void {
-  const perBin = new Map<number, number>();
-  for (const r of matching) {
-    const bin = Math.floor(r.ingestedAt.getTime() / binMs) * binMs;
-    perBin.set(bin, (perBin.get(bin) ?? 0) + 1);
-  }
-  const rows = [...perBin].map(([bin, n]) => [new Date(bin).toISOString(), n]);
-  log.rows = rows.length;
-  send(res, 200, { tables: [{ name: 'PrimaryResult', columns: [{ name: 'Bin', type: 'datetime' }, { name: 'Rows', type: 'long' }], rows }] });
-}
-
-/** A record's TimeGenerated in ms, parsed once per record (benchmarks select from 500,000 records per query). */
-const generatedCache = new WeakMap<LaRecord, { text: unknown; ms: number | undefined }>();
-function generatedMs(r: LaRecord): number | undefined {
-  const text = r.row.TimeGenerated;
-  const cached = generatedCache.get(r);
-  if (cached && cached.text === text) return cached.ms;
-  const ms = text === undefined ? undefined : new Date(String(text)).getTime();
-  generatedCache.set(r, { text, ms });
-  return ms;
-}
-
-function select(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, query: string, window: { start: Date; end: Date } | undefined, timespan: string | undefined): LaRecord[] {
-  const now = state.now().getTime();
-  const g = TIME_GUARD.exec(query);
-  const guard = g ? new Date(g[1] as string).getTime() : undefined;
+/** Runs the query over the rows visible now, inside the request's timespan (on TimeGenerated). */
+function execute(state: State, query: string, timespan: string | undefined): KqlResult {
+  const now = state.now();
   const [tsStart, tsEnd] = (timespan ?? '').split('/').map((t) => (t && !t.startsWith('P') ? new Date(t).getTime() : undefined));
-  return state.records.filter((r) => {
-    if ((r.visibleAt ?? r.ingestedAt).getTime() > now) return false;
-    const ingested = r.ingestedAt.getTime();
-    if (window && !(ingested >= window.start.getTime() && ingested < window.end.getTime())) return false;
-    const generated = generatedMs(r);
-    if (generated !== undefined) {
-      if (guard !== undefined && generated < guard) return false;
-      if (tsStart !== undefined && generated < tsStart) return false;
-      if (tsEnd !== undefined && generated > tsEnd) return false;
-    }
-    return true;
-  });
+  const tables: Record<string, Array<Record<string, unknown>>> = {};
+  for (const schema of state.schemas) tables[schema.name] = [];
+  for (const [name, records] of Object.entries(state.tables)) {
+    tables[name] = records
+      .filter((r) => {
+        if ((r.visibleAt ?? r.ingestedAt).getTime() > now.getTime()) return false;
+        const generated = r.row.TimeGenerated === undefined ? undefined : new Date(String(r.row.TimeGenerated)).getTime();
+        if (generated === undefined) return true;
+        return !(tsStart !== undefined && generated < tsStart) && !(tsEnd !== undefined && generated > tsEnd);
+      })
+      .map((r) => ({ ...r.row, [INGESTION_FIELD]: r.ingestedAt.toISOString() }));
+  }
+  return executeKql(query, { tables, now, schemas: state.schemas, ingestionTimeField: INGESTION_FIELD });
+}
+
+const LA_TYPES = new Set<LaColumnType>(['string', 'datetime', 'int', 'long', 'real', 'bool', 'dynamic', 'guid', 'timespan', 'decimal']);
+function laType(type: string): LaColumnType {
+  return LA_TYPES.has(type as LaColumnType) ? (type as LaColumnType) : 'dynamic';
 }
 
 function serialiseCell(value: unknown, type: LaColumnType): unknown {
   if (value === undefined || value === null) return null;
+  if (value instanceof KqlDateTime) return value.toISOString();
+  if (value instanceof KqlTimespan || type === 'timespan') return toKqlString(value as KqlTimespan);
   if (type === 'datetime') return value instanceof Date ? value.toISOString() : String(value);
   if (type === 'dynamic') return typeof value === 'string' ? value : JSON.stringify(value);
   return value;
 }
 
-function engineError(code: string, message: string): unknown {
+/** The "error" of a 200 answer cut at the service limits or failing in part (for canned answers too). */
+export function engineError(code: string, message: string): unknown {
   return {
     message: 'There were some errors when processing your query.',
     code: 'PartialError',

@@ -59,7 +59,9 @@ export function logAnalyticsSource(logs: LogsQueryClient, workspaceId: string): 
     },
     async countRows(q, binMs) {
       // The detection's own query (same filters, same answer rows), summarised server-side: one
-      // row per bin comes back. ingestion_time() and summarize … by bin():
+      // row per bin comes back. ingestion_time() "must be used in the context of a table": where
+      // the projection has dropped it, the bins come back without a start and the hunt cuts the
+      // slice evenly and counts again (hunt-detection.ts piecesUnder). ingestion_time():
       // https://learn.microsoft.com/azure/data-explorer/kusto/query/ingestion-time-function
       const answer = await queryPrimaryTable(logs, {
         workspaceId,
