@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { splunkApp } from '../../../../shared/detections/backends/splunk-app.js';
 import { parseEnrichRequest } from '../../../../shared/observables.js';
 import { DEFAULT_TUNING } from '../../../../shared/scoring/tuning.js';
+import { T1608_003_SCENARIOS } from '../fixtures/t1608-003.js';
 
 /**
  * The Splunk app's alert action script, run by the machine's python3 the way Splunk runs a
@@ -23,7 +24,7 @@ interface Received {
   key: string | undefined;
 }
 
-async function runAction(configuration: Record<string, string>, result: Record<string, string>): Promise<{ received: Received[]; status: number | null; stderr: string }> {
+async function runAction(configuration: Record<string, string>, alert: Record<string, unknown>): Promise<{ received: Received[]; status: number | null; stderr: string }> {
   const received: Received[] = [];
   const server = createServer((req: IncomingMessage, res) => {
     let text = '';
@@ -37,7 +38,7 @@ async function runAction(configuration: Record<string, string>, result: Record<s
   const port = (server.address() as AddressInfo).port;
   const script = join(dir, 'certsoar_enrich.py');
   writeFileSync(script, splunkApp(DEFAULT_TUNING)['bin/certsoar_enrich.py'] ?? '');
-  const payload = JSON.stringify({ configuration: { url: `http://127.0.0.1:${port}/api/enrich`, ...configuration }, result });
+  const payload = JSON.stringify({ ...alert, configuration: { url: `http://127.0.0.1:${port}/api/enrich`, ...configuration } });
   // spawnSync would block the event loop the receiver runs on: run python asynchronously.
   const child = spawn('python3', [script, '--execute'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -48,26 +49,46 @@ async function runAction(configuration: Record<string, string>, result: Record<s
   return { received, status, stderr };
 }
 
+const selfSigned = T1608_003_SCENARIOS.find((sc) => sc.expect?.signals.includes('self_signed'))?.row as Record<string, unknown>;
+/** What Splunk hands a custom alert action on stdin (Splunk docs, "Create custom alert actions": payload_format = json). */
+const splunkPayload = {
+  sid: 'scheduler__admin__certsoar_detections__RMD5a1b2_at_1763632800_42',
+  search_name: 'certsoar T1608.003 sourcetypes',
+  app: 'certsoar_detections',
+  owner: 'admin',
+  results_link: 'https://splunk.example:8000/app/certsoar_detections/@go?sid=scheduler__admin',
+  results_file: '/opt/splunk/var/run/splunk/dispatch/x/results.csv.gz',
+  session_key: 'splunk-session-key-must-not-leave',
+  server_uri: 'https://127.0.0.1:8089',
+  result: selfSigned,
+};
+
 describe.skipIf(!python)('Splunk alert action certsoar_enrich (needs python3)', () => {
-  it('posts a T1608.003 hit as {host, port} with the function key in its header, and /api/enrich accepts it', async () => {
+  it('forwards the alert as Splunk\'s webhook payload with the function key in its header, and /api/enrich judges the row with the named detection', async () => {
     const key = 'k3y-must-not-be-printed';
-    const { received, status, stderr } = await runAction(
-      { function_key: key, kind: 'host', fields: 'DestinationHost,DestinationPort' },
-      { DestinationHost: 'login.example-bank.test', DestinationPort: '8443' },
-    );
+    const { received, status, stderr } = await runAction({ function_key: key }, splunkPayload);
     expect(status).toBe(0);
-    expect(received).toEqual([{ body: { host: 'login.example-bank.test', port: 8443 }, key }]);
+    expect(received).toHaveLength(1);
+    expect(received[0]?.key).toBe(key);
+    expect(received[0]?.body).toEqual({
+      sid: splunkPayload.sid,
+      search_name: splunkPayload.search_name,
+      app: splunkPayload.app,
+      owner: splunkPayload.owner,
+      results_link: splunkPayload.results_link,
+      result: selfSigned,
+    });
     expect(stderr).not.toContain(key);
-    expect(parseEnrichRequest(received[0]?.body, DEFAULT_TUNING).hits).toHaveLength(1);
+    const parsed = parseEnrichRequest(received[0]?.body, DEFAULT_TUNING);
+    expect(parsed.hits).toHaveLength(1);
+    expect(parsed.hits[0]?.detectionId).toBe('T1608.003');
+    expect(parsed.hits[0]?.signals.map((x) => x.id)).toContain('self_signed');
+    expect(parsed.hits[0]?.incident?.siem).toMatchObject({ kind: 'splunk', sid: splunkPayload.sid });
   });
 
-  it('posts a T1588.004 hit as {sha1}, and sends nothing for a result without an observable', async () => {
-    const thumbprint = '0123456789abcdef0123456789abcdef01234567';
-    const sha1 = await runAction({ function_key: 'x', kind: 'sha1', fields: 'CertThumbprint' }, { CertThumbprint: thumbprint });
-    expect(sha1.received.map((r) => r.body)).toEqual([{ sha1: thumbprint }]);
-    expect(parseEnrichRequest(sha1.received[0]?.body, DEFAULT_TUNING).hits).toHaveLength(1);
-    const none = await runAction({ function_key: 'x', kind: 'sha1', fields: 'CertThumbprint' }, { CertThumbprint: '' });
+  it('sends nothing for an alert without a result row', async () => {
+    const none = await runAction({ function_key: 'x' }, { ...splunkPayload, result: {} });
     expect(none).toMatchObject({ received: [], status: 0 });
-    expect(none.stderr).toContain('no observable');
+    expect(none.stderr).toContain('no result row');
   });
 });

@@ -47,7 +47,6 @@ describe('Splunk app export', () => {
     expect(tls.get('dispatch.earliest_time')).toBe('-15m@m');
     expect(tls.get('dispatch.latest_time')).toBe('@m');
     expect(tls.get('action.certsoar_enrich')).toBe('1');
-    expect(tls.get('action.certsoar_enrich.param.kind')).toBe('host');
   });
 
   it('defines every macro the searches use, and the alert action with a placeholder URL and no key', () => {
