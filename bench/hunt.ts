@@ -185,7 +185,9 @@ async function scenario(name: string, detection: 'narrow' | 't1608', rows: () =>
         'hunt rows/s': Math.round((hunt.rows as number) / seconds),
         'hunt peak RSS MB': Math.round(peakMb),
         'hunt total / floor': round(ratio),
-        'hunt: SDK part s': round((hunt.sdkMs as number) / 1000),
+        // The next slice is queried while this one is recorded, so the SDK's calls overlap our
+        // work: the SDK part is the sum of its calls' durations, waits on our work included.
+        'hunt: SDK part s (overlapping)': round((hunt.sdkMs as number) / 1000),
         'hunt: our part s': round((hunt.oursMs as number) / 1000),
         'hunt: our part / floor': round((hunt.oursMs as number) / (floor.ms as number)),
         'hunt: our part µs/row': round(((hunt.oursMs as number) * 1000) / (hunt.rows as number)),
