@@ -8,6 +8,7 @@ import { buildDigestCard, buildDigestCardFromRows, type DigestRow, digestId, dig
 import { buildIncidentPayload } from './incident.js';
 import { findingLinks } from './links.js';
 import { isIncidentArmId, type SentinelWriteBack, sentinelWriteBack } from './sentinel.js';
+import { type SiemDestination, type SiemSettings, type SiemWriteBack, siemSteps, siemWriteBackFromConfig } from './siem-write-back.js';
 import { DEFAULT_MAX_DELAY_MS, DEFAULT_POST_TIMEOUT_MS, type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
 import { UpstreamUnavailableError } from '../errors.js';
 
@@ -42,7 +43,7 @@ import { UpstreamUnavailableError } from '../errors.js';
  * The CLI has the whole run in hand and posts Teams directly.
  */
 
-export type Destination = 'incident' | 'teams' | 'sentinel';
+export type Destination = 'incident' | 'teams' | 'sentinel' | SiemDestination;
 
 export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
@@ -106,6 +107,8 @@ export interface DelivererDeps {
   incidentWebhookUrl?: string;
   teamsWebhookUrl?: string;
   sentinel?: SentinelWriteBack;
+  /** Splunk HEC / notable and QRadar offense write-back, when configured. */
+  siem?: SiemWriteBack;
   ledger: DeliveryLedger;
   /** When set (the Functions path), Teams cards are recorded here by deliver() and posted by sendPendingTeams(). */
   pendingTeams?: PendingLedger;
@@ -255,8 +258,9 @@ async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Findin
   const results: DestinationResult[] = [];
   const links = findingLinks(finding);
   const live = !finding.suppressedBy;
-  // A finding from a Sentinel incident already has its incident: it gets the write-back, not a second incident.
-  if (deps.incidentWebhookUrl && live && !finding.hit.incident?.armId) {
+  // A finding from a Sentinel incident, a Splunk alert or a QRadar offense already has its incident:
+  // it gets the write-back, not a second incident.
+  if (deps.incidentWebhookUrl && live && !finding.hit.incident?.armId && !finding.hit.incident?.siem) {
     results.push(await postOnce(deps, log, finding.id, 'incident', poster(deps, log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
   }
   if (deps.teamsWebhookUrl && live && !tellsTeams(finding)) {
@@ -276,6 +280,7 @@ async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Findin
       }),
     );
   }
+  for (const step of deps.siem ? siemSteps(deps.siem, finding) : []) results.push(await postOnce(deps, log, finding.id, step.destination, step.send));
   return results;
 }
 
@@ -377,11 +382,19 @@ function report(findings: number, digest: boolean, results: DestinationResult[],
 export function delivererFromConfig(
   config: Pick<
     Config,
-    'INCIDENT_WEBHOOK_URL' | 'TEAMS_WEBHOOK_URL' | 'DELIVERY_MAX_ATTEMPTS' | 'DIGEST_THRESHOLD' | 'ARM_ENDPOINT' | 'SENTINEL_INCIDENT_LABEL' | 'SENTINEL_WORKSPACE_RESOURCE_ID'
+    | 'INCIDENT_WEBHOOK_URL'
+    | 'TEAMS_WEBHOOK_URL'
+    | 'DELIVERY_MAX_ATTEMPTS'
+    | 'DIGEST_THRESHOLD'
+    | 'ARM_ENDPOINT'
+    | 'SENTINEL_INCIDENT_LABEL'
+    | 'SENTINEL_WORKSPACE_RESOURCE_ID'
+    | SiemSettings
   >,
   credential?: TokenCredential,
   options: { ledger?: DeliveryLedger; pendingTeams?: PendingLedger; post?: DelivererDeps['post']; log?: DelivererDeps['log'] } = {},
 ): Deliverer {
+  const siem = siemWriteBackFromConfig(config);
   return createDeliverer({
     ...(config.INCIDENT_WEBHOOK_URL ? { incidentWebhookUrl: config.INCIDENT_WEBHOOK_URL } : {}),
     ...(config.TEAMS_WEBHOOK_URL ? { teamsWebhookUrl: config.TEAMS_WEBHOOK_URL } : {}),
@@ -396,6 +409,7 @@ export function delivererFromConfig(
           }),
         }
       : {}),
+    ...(siem ? { siem } : {}),
     ledger: options.ledger ?? memoryLedger(),
     ...(options.pendingTeams ? { pendingTeams: options.pendingTeams } : {}),
     digestThreshold: config.DIGEST_THRESHOLD,

@@ -8,7 +8,7 @@ import { createLogsQueryClient } from '../../../shared/hunting/log-analytics.js'
 import { logAnalyticsSource } from '../../../shared/hunting/sources/hunt-source.js';
 import type { Finding } from '../../../shared/model.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
-import { QueueHitSink } from '../../../shared/state/hit-queue.js';
+import { QueueHitSink, parseHitMessages } from '../../../shared/state/hit-queue.js';
 import { MemoryHuntState } from '../../../shared/state/hunt-state.js';
 import { KNOWN_THREATS_TABLE, TableKnownThreats } from '../../../shared/state/known-threats.js';
 import { MemorySeenHits } from '../../../shared/state/seen-hits.js';
@@ -49,9 +49,8 @@ async function drain(queueName: string): Promise<unknown[]> {
     const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32 });
     if (items.length === 0) return out;
     for (const m of items) {
-      // One hit per message, or a batch {hits: [...]}: either way, count the hits.
-      const decoded = decodeQueueMessage(m.messageText) as { hits?: unknown[] };
-      out.push(...(Array.isArray(decoded.hits) ? decoded.hits : [decoded]));
+      // Whatever form the message takes (bare hit, {hits}, {hitsGzip}), the consumer's reader gives its hits.
+      out.push(...parseHitMessages(m.messageText));
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
   }
