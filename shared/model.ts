@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ValidationError, problemsFromZod } from './errors.js';
 
 /**
- * The data that flows between stages: Hit (a detection matched a row) → Enrichment (what CT,
- * certificate age and tuning add) → Finding (scored, ready to deliver). Each is a zod schema with
+ * The data that flows between stages: Hit (a detection matched a row) → grouped into threats
+ * (one representative hit carrying a ThreatAggregate) → Enrichment (what CT, certificate age and
+ * tuning add) → Finding (scored, ready to deliver; one per threat). Each is a zod schema with
  * its type inferred from it, so the queue and HTTP boundaries check exactly what the code reads
  * (one model, no second copy beside the interfaces). Queue messages carry these as JSON, so every
  * field is plain data. Where a boundary may meet an older or hand-written message, a field has a
@@ -93,6 +94,55 @@ export const incidentRefSchema = z.object({
 });
 export type IncidentRef = z.infer<typeof incidentRefSchema>;
 
+/** One distinct source of a threat's rows (an internal host or an account) and how many rows it gave. */
+export const sourceCountSchema = z.object({ name: z.string(), count: z.number().int().min(1) });
+export type SourceCount = z.infer<typeof sourceCountSchema>;
+
+/** The distinct sources of a threat, most rows first; beyond a cap they are counted, not listed. */
+export const threatSourcesSchema = z.object({
+  hosts: z.array(sourceCountSchema),
+  accounts: z.array(sourceCountSchema),
+  hostsOmitted: z.number().int().min(0),
+  accountsOmitted: z.number().int().min(0),
+});
+export type ThreatSources = z.infer<typeof threatSourcesSchema>;
+
+/** How a group of rows changes a threat that was already reported. */
+export const threatUpdateSchema = z.object({
+  /** When the threat was first reported (ISO). */
+  firstReportedAt: z.string(),
+  /** Rows this update adds. */
+  newOccurrences: z.number().int().min(0),
+  previousOccurrences: z.number().int().min(0),
+  previousLastSeen: z.string(),
+  /** Hosts and accounts not seen on the threat before. */
+  newSources: z.array(z.string()),
+  /** True when the change is worth telling people again (Teams): new sources, or stronger base signals. */
+  material: z.boolean(),
+});
+export type ThreatUpdate = z.infer<typeof threatUpdateSchema>;
+
+/** What a group of rows of one threat adds to its representative hit. */
+export const threatAggregateSchema = z.object({
+  /** The threat's identity in words: detection, endpoint or device, certificate or command. */
+  key: z.string().min(1),
+  /** Id of the threat's incident: the same key in the same active period (a new one after a quiet period). */
+  id: z.string().min(1),
+  /** Rows the threat stands for, over its whole active period (earlier reports included). */
+  occurrences: z.number().int().min(1),
+  /** Event times of the threat's first and last rows. */
+  firstSeen: z.string().min(1),
+  lastSeen: z.string().min(1),
+  sources: threatSourcesSchema,
+  /** Rows attributed to the threat without a certificate of their own (resumed TLS sessions). */
+  withoutCertificate: z.number().int().min(0),
+  /** Digest of the grouped hit keys: the same rows give the same digest (idempotent redelivery). */
+  rowsDigest: z.string().min(1),
+  /** Present when the threat was already reported: these rows update it. */
+  update: threatUpdateSchema.optional(),
+});
+export type ThreatAggregate = z.infer<typeof threatAggregateSchema>;
+
 /** A detection matched one row. Produced by hunts, the HTTP endpoint and the offline workspace alike. */
 export const hitSchema = z.object({
   detectionId: z.string().min(1),
@@ -110,6 +160,8 @@ export const hitSchema = z.object({
   certificate: certificateObservationSchema.optional(),
   /** When the hit came from a Sentinel incident (automation-rule path) or a Splunk/QRadar alert. */
   incident: incidentRefSchema.optional(),
+  /** Set when this hit stands for a group of rows of one threat (shared/threats/). */
+  threat: threatAggregateSchema.optional(),
 });
 export type Hit = z.infer<typeof hitSchema>;
 
@@ -144,6 +196,8 @@ export const certificateAgeSchema = z.object({
   ageDays: z.number().optional(),
   /** Which source gave the dates. */
   from: z.enum(['log', 'ct', 'tls_probe']),
+  /** The event time the age is measured at (the threat's first row), ISO-8601 UTC. */
+  asOf: z.string().optional(),
 });
 export type CertificateAge = z.infer<typeof certificateAgeSchema>;
 
@@ -226,15 +280,32 @@ export const scoreSchema = z.object({
 });
 export type Score = z.infer<typeof scoreSchema>;
 
-/** A scored hit, ready for delivery. */
+/** A scored threat (or single hit), ready for delivery. */
 export const findingSchema = scoreSchema.extend({
-  /** Stable: derived from the hit key, so a redelivered hit yields the same finding id. */
+  /** Stable: derived from the threat id and its rows (or the hit key), so a redelivery yields the same finding id. */
   id: z.string().min(1),
+  /** The threat's incident id: every update of one threat carries the same one. */
+  threatId: z.string(),
+  /** The threat's identity in words (detection, endpoint or device, certificate or command). */
+  threatKey: z.string(),
+  /** Rows the finding stands for, and the event times of the first and last. */
+  occurrences: z.number(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  sources: threatSourcesSchema,
+  /** Present when the finding updates a threat already reported (no new incident). */
+  update: threatUpdateSchema.optional(),
   hit: hitSchema,
   enrichment: enrichmentSchema,
   scoredAt: z.string(),
 });
 export type Finding = z.infer<typeof findingSchema>;
+
+/**
+ * A finding as a queue message or a saved file may hold it: one written before threats lacks the
+ * threat fields (shared/threats/finding-fields.ts fills them in as a threat of one row).
+ */
+export const storedFindingSchema = findingSchema.partial({ threatId: true, threatKey: true, occurrences: true, firstSeen: true, lastSeen: true, sources: true });
 
 /** A value checked against a model schema; a failure names every bad field (under `path`). */
 export function parseModel<S extends z.ZodType>(schema: S, value: unknown, what: string, path?: string): z.infer<S> {

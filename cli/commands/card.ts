@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildFindingCard, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage } from '../../shared/delivery/card.js';
 import { ValidationError } from '../../shared/errors.js';
-import { type Finding, findingSchema, parseModel } from '../../shared/model.js';
+import type { Finding } from '../../shared/model.js';
+import { parseStoredFinding } from '../../shared/threats/finding-fields.js';
 import { escapeHtml } from '../../shared/text.js';
 import { type Command, UsageError } from '../io.js';
 
@@ -61,7 +62,7 @@ export function parseFindings(text: string): Finding[] {
   try {
     const whole: unknown = JSON.parse(trimmed);
     const list = Array.isArray(whole) ? whole : [whole];
-    return list.map((v, i) => parseModel(findingSchema, v, 'not a finding', Array.isArray(whole) ? `[${i}]` : ''));
+    return list.map((v, i) => parseStoredFinding(v, Array.isArray(whole) ? `[${i}]` : ''));
   } catch (err) {
     if (err instanceof ValidationError) throw err;
   }
@@ -76,7 +77,7 @@ export function parseFindings(text: string): Finding[] {
       } catch {
         throw new ValidationError('invalid NDJSON', [{ path: `line ${n}`, message: 'not JSON' }]);
       }
-      return parseModel(findingSchema, value, 'not a finding', `line ${n}`);
+      return parseStoredFinding(value, `line ${n}`);
     });
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Finding, LEVELS_HIGH_FIRST } from '../../shared/model.js';
+import { occurrencesText } from '../../shared/threats/describe.js';
 import { escapeHtml } from '../../shared/text.js';
 import { entityLabel } from './summary.js';
 
@@ -51,7 +52,7 @@ export function renderReport(input: ReportInput): string {
 <header class="page">
   <h1>${escapeHtml(input.title)}</h1>
   <p>${escapeHtml(input.source)} · generated ${escapeHtml(input.generatedAt.toISOString())}</p>
-  <p class="counts">${live.length} finding(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
+  <p class="counts">${live.length} finding(s) standing for ${live.reduce((n, f) => n + f.occurrences, 0)} row(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
 </header>
 <main>
 <section id="findings">
@@ -89,7 +90,7 @@ function renderFinding(f: Finding): string {
   </div>
   ${suppressed}
   <div class="card" data-card-for="${escapeHtml(f.id)}"></div>
-  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · event ${escapeHtml(f.hit.time)}</p></details>
+  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · threat ${escapeHtml(f.threatId)} · ${escapeHtml(occurrencesText(f))} · ${escapeHtml(f.firstSeen)} to ${escapeHtml(f.lastSeen)}</p></details>
 </article>`;
 }
 

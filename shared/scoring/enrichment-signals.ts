@@ -1,6 +1,7 @@
 import { domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
 import { commonNameOf, dnValues } from '../distinguished-name.js';
+import { eventTimeOf } from '../enrichment/certificate-age.js';
 import { escapeRegex } from '../kql/regex.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
 import { includesFold } from '../text.js';
@@ -11,7 +12,8 @@ import type { Tuning } from './tuning.js';
  * Signals from enrichment (DESIGN.md, Scoring): recent certificate, new domain in CT, absent
  * from CT though a public CA issued it, issuance burst, own domain served from outside the
  * organisation's ranges (Sea Turtle), self-signed certificate naming a well-known vendor,
- * lookalike of an organisation domain. Pure: "now" is the enrichment's enrichedAt.
+ * lookalike of an organisation domain. Pure: "now" is the enrichment's enrichedAt; certificate age and
+ * "first seen in CT" are measured at the event time (the threat's first row).
  */
 export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuning): Signal[] {
   const facts = signalFacts(hit, enrichment, tuning);
@@ -56,7 +58,7 @@ const DAY_MS = 86_400_000;
 function recentCertificate({ e, t }: SignalFacts): Found | undefined {
   const age = e.certificateAge;
   if (age?.ageDays === undefined || age.ageDays <= -1 || age.ageDays > t.recentCertificateDays) return undefined;
-  return { id: 'recent_certificate', reason: `certificate issued ${formatDays(age.ageDays)} ago (notBefore ${age.notBefore}, from ${age.from})` };
+  return { id: 'recent_certificate', reason: `certificate issued ${formatDays(age.ageDays)} before the event (notBefore ${age.notBefore}, from ${age.from})` };
 }
 
 function expiredCertificate({ e, now }: SignalFacts): Found | undefined {
@@ -66,11 +68,15 @@ function expiredCertificate({ e, now }: SignalFacts): Found | undefined {
   return { id: 'expired_certificate', reason: `the certificate ${e.tlsProbe!.host}:${e.tlsProbe!.port} presented live expired ${ago} ago (notAfter ${presented.notAfter})` };
 }
 
-function newDomain({ e, t, now }: SignalFacts): Found | undefined {
+function newDomain({ hit, e, t, now }: SignalFacts): Found | undefined {
   const ct = e.ct;
   if (!ct?.firstSeen || ct.truncated) return undefined;
-  const days = (now - Date.parse(ct.firstSeen)) / DAY_MS;
-  return days <= t.newDomainDays ? { id: 'new_domain', reason: `${ct.domain} first appeared in CT ${formatDays(days)} ago (${ct.firstSeen})` } : undefined;
+  // "New" as of the event (the threat's first row), not of the hunt: a replayed log's domain
+  // that was new when it was contacted is new.
+  const days = (eventTimeOf(hit, new Date(now)).getTime() - Date.parse(ct.firstSeen)) / DAY_MS;
+  if (days > t.newDomainDays) return undefined;
+  const when = days >= 0 ? `${formatDays(days)} before the event` : `${formatDays(-days)} after the event`;
+  return { id: 'new_domain', reason: `${ct.domain} first appeared in CT ${when} (${ct.firstSeen})` };
 }
 
 function absentFromCt({ hit, e, t, now, selfSigned }: SignalFacts): Found | undefined {

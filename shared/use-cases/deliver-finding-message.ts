@@ -3,7 +3,8 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
 import { type Deliverer, type DeliveryReport, delivererFromConfig } from '../delivery/deliverer.js';
 import { problemsFromZod } from '../errors.js';
-import { type Finding, findingSchema } from '../model.js';
+import { type Finding, storedFindingSchema } from '../model.js';
+import { withThreatFields } from '../threats/finding-fields.js';
 import { errorMessage, redact } from '../redact.js';
 import { DELIVERY_TABLE, tableLedger } from '../state/delivery-ledger.js';
 import { FINDINGS_POISON_QUEUE, type PoisonMessage, sendToPoison } from '../state/poison-queue.js';
@@ -59,12 +60,13 @@ function checkMessage(message: unknown, dequeueCount: number, maxAttempts: numbe
   } catch (err) {
     return { reason: `message is not JSON: ${errorMessage(err)}`, failures: [] };
   }
-  const parsed = findingSchema.safeParse(raw);
+  const parsed = storedFindingSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
     return { reason: `not a finding: ${problems.slice(0, 5).join('; ')}`, failures: [], finding: raw };
   }
-  const finding = parsed.data;
+  // A finding queued before threats existed stands for its one row.
+  const finding = withThreatFields(parsed.data as Finding);
   if (dequeueCount > maxAttempts) return { reason: `dequeued ${dequeueCount} times without completing (limit ${maxAttempts})`, failures: [], finding };
   return { finding };
 }

@@ -4,6 +4,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
 import type { Hit } from '../model.js';
 import { findingId } from '../scoring/finding.js';
+import { findingThreatFields } from '../threats/finding-fields.js';
 import type { Tuning } from '../scoring/tuning.js';
 import { EnrichLedger } from '../state/enrich-ledger.js';
 import { enqueueFinding } from '../state/findings-queue.js';
@@ -17,7 +18,8 @@ import type { UseCaseLog } from './log.js';
 
 /**
  * Enrich a hit message (queue "hits" → queue "findings"). A message carries a group of hits
- * (`{"hits": [...]}`, see shared/state/hit-queue.ts) or one bare hit. Idempotent under
+ * (`{"hits": [...]}`, see shared/state/hit-queue.ts) or one bare hit. From a timer hunt each hit
+ * stands for one threat (its strongest row with the ThreatAggregate) and becomes one finding. Idempotent under
  * redelivery through the enrich ledger (shared/state/enrich-ledger.ts).
  */
 export interface EnrichHitsDeps {
@@ -45,8 +47,8 @@ export async function enrichHitMessage(message: unknown, deps: EnrichHitsDeps, l
 
 async function enrichOneHit(hit: Hit, ledger: EnrichLedger, deps: EnrichHitsDeps, log: UseCaseLog): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  // The finding id comes from the hit alone, so a redelivered hit is recognised before it is enriched again.
-  const id = findingId(hit);
+  // The finding id comes from the hit (its threat and rows) alone, so a redelivered hit is recognised before it is enriched again.
+  const id = findingThreatFields(hit, findingId(hit)).id;
   if (await ledger.has(id)) {
     log.info(`enrich-hits: finding ${id} was already enqueued; redelivery acknowledged`);
     return;

@@ -4,7 +4,11 @@ import { getDetection } from '../detections/index.js';
 import type { Detection } from '../detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../hunting/hunt-detection.js';
 import { createHuntSource } from '../hunting/sources/create-source.js';
+import { findSuppression } from '../scoring/score.js';
 import { tuningFromConfig } from '../scoring/tuning.js';
+import { KNOWN_THREATS_TABLE, TableKnownThreats } from '../state/known-threats.js';
+import { ThreatHitSink } from '../threats/threat-sink.js';
+import { threatSettings } from '../threats/track-threats.js';
 import { QueueHitSink } from '../state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../state/hunt-state.js';
 import { deadLetterQueueName } from '../state/queue-message.js';
@@ -54,7 +58,14 @@ export function scheduledHuntDeps(config: Config, credential: TokenCredential): 
     source: createHuntSource(config, credential, tuning),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
+    // One queue message per threat (shared/threats/), with the known threats for updates.
+    sink: new ThreatHitSink(
+      new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
+      new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE),
+      threatSettings(config),
+      () => new Date(),
+      (hit) => findSuppression(hit, tuning) !== undefined,
+    ),
     tuning,
     settings: huntSettings(config),
   };
