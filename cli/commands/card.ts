@@ -7,7 +7,7 @@ import { buildFindingCard, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage }
 import { ValidationError } from '../../shared/errors.js';
 import type { Finding } from '../../shared/model.js';
 import { parseStoredFinding } from '../../shared/threats/finding-fields.js';
-import { escapeHtml } from '../../shared/text.js';
+import { escapeHtml } from '../../shared/text/escape.js';
 import { type Command, UsageError } from '../io.js';
 
 export const USAGE = `usage: certsoar card FILE [--out DIR]

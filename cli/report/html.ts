@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Finding, LEVELS_HIGH_FIRST } from '../../shared/model.js';
 import { occurrencesText } from '../../shared/threats/describe.js';
-import { escapeHtml } from '../../shared/text.js';
+import { escapeHtml } from '../../shared/text/escape.js';
 import { entityLabel } from './summary.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { certificateObservationSchema, enrichmentSourceSchema, entitiesSchema, levelSchema, signalSchema } from '../model.js';
+import { certificateObservationSchema, enrichmentSourceSchema, entitiesSchema, levelSchema, signalSchema, threatSourcesSchema, threatUpdateSchema } from '../model.js';
 
 /**
  * The incident payload certsoar posts to INCIDENT_WEBHOOK_URL. The Logic App trigger in infra/
@@ -77,8 +77,6 @@ export const incidentLinksSchema = z.object({
   sentinelIncident: link.optional(),
 });
 
-const sourceCount = z.object({ name: z.string(), count: z.number().int().min(1) });
-
 /** The threat a finding stands for: its rows, their event times and sources, and whether it updates an earlier incident. */
 export const incidentThreatSchema = z.object({
   /** Every payload about one threat carries the same id: the receiver's key for "the incident of this threat". */
@@ -93,23 +91,8 @@ export const incidentThreatSchema = z.object({
   lastSeen: z.string(),
   /** Rows attributed without a certificate of their own (resumed TLS sessions to the same endpoint). */
   withoutCertificate: z.number().int().min(0),
-  sources: z.object({
-    hosts: z.array(sourceCount),
-    accounts: z.array(sourceCount),
-    hostsOmitted: z.number().int().min(0),
-    accountsOmitted: z.number().int().min(0),
-  }),
-  update: z
-    .object({
-      firstReportedAt: z.string(),
-      newOccurrences: z.number().int().min(0),
-      previousOccurrences: z.number().int().min(0),
-      previousLastSeen: z.string(),
-      newSources: z.array(z.string()),
-      /** New sources or stronger signals: worth telling people again. */
-      material: z.boolean(),
-    })
-    .optional(),
+  sources: threatSourcesSchema,
+  update: threatUpdateSchema.optional(),
 });
 
 export const incidentPayloadSchema = z.object({

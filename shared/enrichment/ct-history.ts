@@ -1,6 +1,6 @@
 import { commonNameOf } from '../distinguished-name.js';
 import type { CertificateObservation, CtHistory } from '../model.js';
-import { includesFold } from '../text.js';
+import { includesFold } from '../text/fold.js';
 import { type CtRecord, normaliseSerial } from './crtsh-records.js';
 
 /**

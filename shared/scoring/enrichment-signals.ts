@@ -4,7 +4,7 @@ import { commonNameOf, dnValues } from '../distinguished-name.js';
 import { eventTimeOf } from '../enrichment/certificate-age.js';
 import { escapeRegex } from '../kql/regex.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
-import { includesFold } from '../text.js';
+import { includesFold } from '../text/fold.js';
 import { inRanges } from './match.js';
 import type { Tuning } from './tuning.js';
 
