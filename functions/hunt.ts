@@ -4,7 +4,9 @@ import type { Detection } from '../shared/detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
+import { errorMessage } from '../shared/redact.js';
 import { tuningFromConfig } from '../shared/scoring/tuning.js';
+import { startupSettings } from '../shared/startup-settings.js';
 import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
@@ -63,17 +65,43 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   };
 });
 
-/** Registers the timers; a bad HUNTS_ENABLED or schedule fails loudly at startup, naming the setting. */
-export function registerHunts(env: Record<string, string | undefined> = process.env): void {
-  const config = loadConfig(env);
-  for (const detection of enabledDetections(config)) {
+/**
+ * Registers the timers (none in rules mode: Sentinel's analytics rules detect then, and one event
+ * must never raise two incidents). An invalid setting is reported loudly at start-up and never
+ * stops the module from loading, so the other functions keep running; a bad HUNTS_ENABLED or
+ * schedule leaves that timer out, naming the setting.
+ */
+export function registerHunts(env: Record<string, string | undefined> = process.env, report: (message: string) => void = console.error): string[] {
+  const { config } = startupSettings(env, report);
+  if (config.DETECTION_MODE === 'rules') {
+    report('certsoar: DETECTION_MODE=rules: the timer hunts are off; the analytics rules detect and POST /api/enrich enriches their incidents');
+    return [];
+  }
+  let detections: Detection[];
+  try {
+    detections = enabledDetections(config);
+  } catch (err) {
+    report(`certsoar: no timer hunts registered: ${errorMessage(err)}`);
+    return [];
+  }
+  const registered: string[] = [];
+  for (const detection of detections) {
+    let schedule: string;
+    try {
+      schedule = scheduleFor(detection, config);
+    } catch (err) {
+      report(`certsoar: timer ${huntFunctionName(detection)} not registered: ${errorMessage(err)}`);
+      continue;
+    }
     app.timer(huntFunctionName(detection), {
-      schedule: scheduleFor(detection, config),
+      schedule,
       runOnStartup: false,
       useMonitor: true,
       handler: makeHuntHandler(detection, productionDeps),
     });
+    registered.push(huntFunctionName(detection));
   }
+  return registered;
 }
 
 registerHunts();

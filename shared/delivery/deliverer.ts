@@ -7,6 +7,7 @@ import { buildFindingCard, teamsMessage } from './card.js';
 import { buildDigestCard, buildDigestCardFromRows, type DigestRow, digestId, digestRow } from './digest.js';
 import { buildIncidentPayload } from './incident.js';
 import { findingLinks } from './links.js';
+import { deliverToFindingsTable, type FindingsTable, logsIngestionFindingsTable } from './logs-ingestion.js';
 import { isIncidentArmId, type SentinelWriteBack, sentinelWriteBack } from './sentinel.js';
 import { type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
 
@@ -39,7 +40,7 @@ import { type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
  * The CLI has the whole run in hand and posts Teams directly.
  */
 
-export type Destination = 'incident' | 'teams' | 'sentinel';
+export type Destination = 'incident' | 'teams' | 'sentinel' | 'findings-table';
 
 export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
@@ -97,6 +98,8 @@ export interface DelivererDeps {
   incidentWebhookUrl?: string;
   teamsWebhookUrl?: string;
   sentinel?: SentinelWriteBack;
+  /** Hunts mode: rows in CertsoarFindings_CL, raised as incidents by the findings analytics rule. */
+  findingsTable?: FindingsTable;
   ledger: DeliveryLedger;
   /** When set (the Functions path), Teams cards are recorded here by deliver() and posted by sendPendingTeams(). */
   pendingTeams?: PendingLedger;
@@ -168,6 +171,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!deps.incidentWebhookUrl) notConfigured.push('incident');
       if (!deps.teamsWebhookUrl) notConfigured.push('teams');
       if (!deps.sentinel) notConfigured.push('sentinel');
+      if (!deps.findingsTable) notConfigured.push('findings-table');
       const live = findings.filter((f) => !f.suppressedBy);
       const suppressed: SuppressedDelivery[] = [];
       const pendingTeams = deps.teamsWebhookUrl ? deps.pendingTeams : undefined;
@@ -199,6 +203,13 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
               return { attempts: 1 };
             }),
           );
+        }
+      }
+      if (deps.findingsTable) {
+        // A finding from a Sentinel incident already has its incident: a row would raise a second one.
+        const rows = live.filter((f) => !f.hit.incident?.armId);
+        for (const r of await deliverToFindingsTable(rows, deps.findingsTable, deps.ledger, log)) {
+          results.push({ ...r, destination: 'findings-table', attempts: r.status === 'skipped' ? 0 : 1 });
         }
       }
       if (deps.teamsWebhookUrl && digest) {
@@ -274,7 +285,16 @@ function report(findings: number, digest: boolean, results: DestinationResult[],
 export function delivererFromConfig(
   config: Pick<
     Config,
-    'INCIDENT_WEBHOOK_URL' | 'TEAMS_WEBHOOK_URL' | 'DELIVERY_MAX_ATTEMPTS' | 'DIGEST_THRESHOLD' | 'ARM_ENDPOINT' | 'SENTINEL_INCIDENT_LABEL' | 'SENTINEL_WORKSPACE_RESOURCE_ID'
+    | 'INCIDENT_WEBHOOK_URL'
+    | 'TEAMS_WEBHOOK_URL'
+    | 'DELIVERY_MAX_ATTEMPTS'
+    | 'DIGEST_THRESHOLD'
+    | 'ARM_ENDPOINT'
+    | 'SENTINEL_INCIDENT_LABEL'
+    | 'SENTINEL_WORKSPACE_RESOURCE_ID'
+    | 'LOGS_INGESTION_ENDPOINT'
+    | 'LOGS_INGESTION_RULE_ID'
+    | 'LOGS_INGESTION_STREAM'
   >,
   credential?: TokenCredential,
   options: { ledger?: DeliveryLedger; pendingTeams?: PendingLedger; post?: DelivererDeps['post']; log?: DelivererDeps['log'] } = {},
@@ -290,6 +310,17 @@ export function delivererFromConfig(
             credential,
             label: config.SENTINEL_INCIDENT_LABEL,
             workspaceResourceId: config.SENTINEL_WORKSPACE_RESOURCE_ID,
+          }),
+        }
+      : {}),
+    // Hunts mode's findings table is switched on by the DCR's endpoint and immutable id (and needs a credential).
+    ...(credential && config.LOGS_INGESTION_ENDPOINT && config.LOGS_INGESTION_RULE_ID
+      ? {
+          findingsTable: logsIngestionFindingsTable({
+            endpoint: config.LOGS_INGESTION_ENDPOINT,
+            ruleId: config.LOGS_INGESTION_RULE_ID,
+            streamName: config.LOGS_INGESTION_STREAM,
+            credential,
           }),
         }
       : {}),
