@@ -7,23 +7,24 @@ import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
 import { infraArtifacts, type RuleMetadata } from '../../scripts/generate-infra-artifacts.js';
 import { detectionEntityMappings, isoDuration } from '../../shared/detections/sentinel-rule.js';
 import { sentinelTactic } from '../../shared/detections/sentinel-tactics.js';
-import { infraDir, loadBicepFile, propertyKey, propertyValue, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
+import { bodyObject, infraDir, loadBicepFile, objectProperties, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
 
 const REGENERATE = 'run `npx tsx scripts/generate-infra-artifacts.ts`';
 const read = (relative: string): string => readFileSync(path.join(repoRoot, relative), 'utf8');
 
-/** The queries sentinel-rules.bicep loads, by detection id → the path it loads. */
+/** The queries main.bicep's rules-mode modules load, by detection id → the path each loads. */
 function ruleQueryPaths(): Map<string, string> {
-  const file = loadBicepFile(path.join(infraDir, 'modules', 'sentinel-rules.bicep'));
-  const queries = topLevel(file, 'variable_declaration').find((v) => v.namedChildren[0]?.text === 'queries');
-  const object = queries?.namedChildren.find((c) => c.type === 'object');
-  if (!object) throw new Error('sentinel-rules.bicep has no queries object');
+  const file = loadBicepFile(path.join(infraDir, 'main.bicep'));
   const out = new Map<string, string>();
-  for (const property of object.namedChildren.filter((c) => c.type === 'object_property')) {
-    const value = propertyValue(property);
-    expect(value.type === 'call_expression' && value.namedChildren[0]?.text, propertyKey(property)).toBe('loadTextContent');
-    const [relative] = stringArguments(value);
-    out.set(propertyKey(property), path.relative(repoRoot, path.resolve(path.dirname(file.absolutePath), relative ?? '')).split(path.sep).join('/'));
+  for (const module of topLevel(file, 'module_declaration')) {
+    if (!module.text.includes("'modules/sentinel-scheduled-rule.bicep'")) continue;
+    const params = objectProperties(objectProperties(bodyObject(module)!).get('params')!);
+    const rule = params.get('rule')!.text;
+    const id = /r\.key == '([^']+)'/.exec(rule)?.[1] ?? '?';
+    const query = params.get('query')!;
+    expect(query.type === 'call_expression' && query.namedChildren[0]?.text, id).toBe('loadTextContent');
+    const [relative] = stringArguments(query);
+    out.set(id, path.relative(repoRoot, path.resolve(path.dirname(file.absolutePath), relative ?? '')).split(path.sep).join('/'));
   }
   return out;
 }
