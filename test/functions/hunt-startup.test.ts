@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { registerHunts } from '../../functions/hunt.js';
+import { startupSettings } from '../../shared/startup-settings.js';
+
+/** An unresolved or invalid setting is reported loudly at start-up; the module still loads and the timers still exist. */
+describe('start-up settings', () => {
+  const SECRET_REF = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/incident-webhook-url/)';
+
+  it('names an unresolved Key Vault reference and an invalid setting, never their values, and keeps the rest', () => {
+    const messages: string[] = [];
+    const { config, problems } = startupSettings({ INCIDENT_WEBHOOK_URL: SECRET_REF, HUNT_OVERLAP: 'soon', CRTSH_CONTACT: 'soc@example.org' }, (m) => messages.push(m));
+    expect(problems.map((p) => p.path).sort()).toEqual(['HUNT_OVERLAP', 'INCIDENT_WEBHOOK_URL']);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('unresolved Key Vault reference');
+    expect(messages[0]).not.toContain('kv-x.vault');
+    expect(config.CRTSH_CONTACT).toBe('soc@example.org');
+    expect(config.INCIDENT_WEBHOOK_URL).toBeUndefined();
+  });
+
+  it('registers the timers despite a bad setting, and none in rules mode', () => {
+    const messages: string[] = [];
+    const timers = registerHunts({ INCIDENT_WEBHOOK_URL: SECRET_REF, LOG_ANALYTICS_WORKSPACE_ID: 'not-a-guid' }, (m) => messages.push(m));
+    expect(timers).toEqual(['hunt-T1608-003', 'hunt-T1588-004', 'hunt-T1587-003']);
+    expect(messages.join('\n')).toContain('LOG_ANALYTICS_WORKSPACE_ID');
+    const rules: string[] = [];
+    expect(registerHunts({ DETECTION_MODE: 'rules' }, (m) => rules.push(m))).toEqual([]);
+    expect(rules.join('\n')).toContain('DETECTION_MODE=rules');
+  });
+
+  it('a bad schedule leaves only that timer out, naming the setting', () => {
+    const messages: string[] = [];
+    expect(registerHunts({ HUNT_SCHEDULE_T1588_004: 'hourly' }, (m) => messages.push(m))).toEqual(['hunt-T1608-003', 'hunt-T1587-003']);
+    expect(messages.join('\n')).toContain('HUNT_SCHEDULE_T1588_004');
+  });
+});
