@@ -62,7 +62,14 @@ describe('deployment entry points', () => {
     const services = azure.services as Record<string, Record<string, string>>;
     expect(Object.keys(services)).toHaveLength(1);
     const [serviceName, service] = Object.entries(services)[0]!;
-    expect(service).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect(service).toEqual({ project: '.', language: 'ts', host: 'function', remoteBuild: 'true' });
+    // remoteBuild installs dependencies on the platform: the upload must not carry node_modules.
+    const funcignore = readFileSync(path.join(repoRoot, '.funcignore'), 'utf8').split('\n').map((l) => l.trim());
+    expect(funcignore).toContain('node_modules/');
+    expect(funcignore).toContain('*.ts');
+    expect(funcignore).not.toContain('package.json');
+    expect(funcignore).not.toContain('package-lock.json');
+    expect(funcignore).not.toContain('host.json');
     const functionApp = files.find((f) => f.name === 'modules/function-app.bicep')!;
     expect(paramsOf(functionApp).find((p) => p.name === 'serviceName')).toBeDefined();
     expect(functionApp.source).toContain(`param serviceName string = '${serviceName}'`);
