@@ -171,7 +171,6 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       if (!deps.incidentWebhookUrl) notConfigured.push('incident');
       if (!deps.teamsWebhookUrl) notConfigured.push('teams');
       if (!deps.sentinel) notConfigured.push('sentinel');
-      if (!deps.findingsTable) notConfigured.push('findings-table');
       const live = findings.filter((f) => !f.suppressedBy);
       const suppressed: SuppressedDelivery[] = [];
       const pendingTeams = deps.teamsWebhookUrl ? deps.pendingTeams : undefined;
