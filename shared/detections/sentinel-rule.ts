@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FINDINGS_COLUMNS, FINDINGS_TABLE } from '../delivery/logs-ingestion-row.js';
+import { ALERT_TITLE_MAX, FINDINGS_COLUMNS, FINDINGS_TABLE } from '../delivery/logs-ingestion-row.js';
 import { parseDuration } from '../duration.js';
 import { withRuleWindow } from './rule-window.js';
 import { sentinelTactic } from './sentinel-tactics.js';
@@ -247,8 +247,29 @@ export function ruleQuerySuffix(detectionId: string, columns: readonly string[])
   }
   const lines = [`| extend ${first.join(',\n    ')}`];
   if (has.has('RegistryKey')) lines.push('| extend CertsoarRegistryKey = iff(isempty(CertsoarRegistryHive), RegistryKey, substring(RegistryKey, strlen(CertsoarRegistryHive) + 1))');
+  lines.push(`| extend CertsoarAlertTitle = ${alertTitleExpression(detectionId, threat)}`);
   return lines.join('\n');
 }
+
+/**
+ * The alert title: the detection and what the threat is, HTML-escaped (the portal renders alert
+ * text; a certificate subject is adversary-controlled) and cut to ALERT_TITLE_MAX.
+ */
+function alertTitleExpression(detectionId: string, threatColumns: readonly string[]): string {
+  const parts = threatColumns.map((c) => `tostring(${c})`).join(', " ", ');
+  const text = `strcat("certsoar ${detectionId}: "${parts ? `, ${parts}` : ''})`;
+  const escaped = ESCAPES.reduce((acc, [from, to]) => `replace_string(${acc}, "${from}", "${to}")`, text);
+  return `substring(${escaped}, 0, ${ALERT_TITLE_MAX})`;
+}
+
+/** & first, so the entities the others introduce are not escaped again. */
+const ESCAPES: ReadonlyArray<[string, string]> = [
+  ['&', '&#38;'],
+  ['<', '&#60;'],
+  ['>', '&#62;'],
+  ['\\"', '&#34;'],
+  ["'", '&#39;'],
+];
 
 /** The columns ruleQuerySuffix adds to a query with these columns. */
 export function suffixColumns(detectionId: string, columns: readonly string[]): string[] {
@@ -341,7 +362,7 @@ export function detectionRule(detection: Detection, params: Record<string, unkno
     entityMappings: detectionEntityMappings(allColumns),
     customDetails: detectionCustomDetails(detection),
     alertDetailsOverride: {
-      alertDisplayNameFormat: `certsoar ${meta.id}: {{CertsoarThreatKey}}`,
+      alertDisplayNameFormat: '{{CertsoarAlertTitle}}',
       alertDescriptionFormat: meta.description.slice(0, 5000),
       alertDynamicProperties: [{ alertProperty: 'ProductComponentName', value: 'CertsoarDetectionId' }],
     },
