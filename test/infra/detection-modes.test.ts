@@ -38,6 +38,10 @@ describe('detection mode', () => {
     expect(byPath('modules/logic-app-incident.bicep').map((m) => m.condition)).toEqual(['deployIncidentWebhook']);
     expect(paramsOf(main).find((p) => p.name === 'deployIncidentWebhook')?.hasDefault).toBe(true);
     expect(main.source).toContain('param deployIncidentWebhook bool = false');
+    // and the incident it creates keeps to the portal's limits
+    const webhook = allBicepFiles().find((f) => f.name === 'modules/logic-app-incident.bicep')!.source;
+    expect(webhook).toMatch(/title: '@\{substring\(.*min\(256, length/);
+    expect(webhook).toMatch(/description: '@\{substring\(.*min\(5000, length/);
   });
 
   it('each detection is its own rules-mode deployment, gated on a parameter per table it reads', () => {
