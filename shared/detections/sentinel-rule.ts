@@ -203,7 +203,7 @@ const DETECTION_ENTITY_CANDIDATES: EntityMapping[] = [
   entity('URL', ['Url', 'CertsoarUrl']),
   entity('Account', ['Name', 'AccountName'], ['NTDomain', 'AccountDomain'], ['Sid', 'AccountSid']),
   entity('Account', ['Name', 'InitiatingProcessAccountName'], ['NTDomain', 'InitiatingProcessAccountDomain'], ['Sid', 'InitiatingProcessAccountSid']),
-  entity('Account', ['Name', 'SourceUserName']),
+  entity('Account', ['Name', 'CertsoarAccountName'], ['NTDomain', 'CertsoarAccountDomain'], ['UPNSuffix', 'CertsoarAccountUpnSuffix']),
   entity('Process', ['CommandLine', 'ProcessCommandLine'], ['ProcessId', 'ProcessId'], ['CreationTimeUtc', 'ProcessCreationTime']),
   entity('Process', ['CommandLine', 'InitiatingProcessCommandLine'], ['ProcessId', 'InitiatingProcessId'], ['CreationTimeUtc', 'InitiatingProcessCreationTime']),
   entity('RegistryKey', ['Key', 'CertsoarRegistryKey'], ['Hive', 'CertsoarRegistryHive']),
@@ -242,6 +242,12 @@ export function ruleQuerySuffix(detectionId: string, columns: readonly string[])
     );
   }
   if (has.has('SHA1') || has.has('InitiatingProcessSHA1')) first.push('CertsoarHashAlgorithm = "SHA1"');
+  if (has.has('SourceUserName')) {
+    // CEF carries "DOMAIN\\user" or "user@domain" in one field; the Account entity wants them apart.
+    first.push('CertsoarAccountName = case(SourceUserName contains "\\\\", tostring(split(SourceUserName, "\\\\")[1]), SourceUserName contains "@", tostring(split(SourceUserName, "@")[0]), SourceUserName)');
+    first.push('CertsoarAccountDomain = iff(SourceUserName contains "\\\\", tostring(split(SourceUserName, "\\\\")[0]), "")');
+    first.push('CertsoarAccountUpnSuffix = iff(SourceUserName contains "@", tostring(split(SourceUserName, "@")[1]), "")');
+  }
   if (has.has('DestinationHost') && has.has('DestinationPort')) {
     first.push('CertsoarUrl = iff(isempty(DestinationHost), "", strcat("https://", DestinationHost, ":", tostring(DestinationPort), "/"))');
   }

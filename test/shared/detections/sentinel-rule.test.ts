@@ -104,6 +104,18 @@ describe('the detection rules (rules mode)', () => {
     });
   }
 
+  it('maps the entities the issue lists, from the SNI-derived host and with hive, host parts and hash algorithm', () => {
+    const rules = new Map(DETECTIONS.map((d) => [d.meta.id, detectionRule(d, detectionParams(d, DEFAULT_TUNING))]));
+    const ids = (id: string, type: string) => rules.get(id)!.entityMappings.filter((m) => m.entityType === type).map((m) => m.fieldMappings.map((f) => `${f.identifier}=${f.columnName}`));
+    expect(ids('T1608.003', 'DNS')).toEqual([['DomainName=DestinationHost']]);
+    expect(ids('T1608.003', 'URL')).toEqual([['Url=CertsoarUrl']]);
+    expect(ids('T1608.003', 'Account')[0]).toEqual(['Name=CertsoarAccountName', 'NTDomain=CertsoarAccountDomain', 'UPNSuffix=CertsoarAccountUpnSuffix']);
+    expect(ids('T1588.004', 'RegistryKey')).toEqual([['Key=CertsoarRegistryKey', 'Hive=CertsoarRegistryHive']]);
+    expect(ids('T1588.004', 'FileHash')).toEqual([['Value=InitiatingProcessSHA1', 'Algorithm=CertsoarHashAlgorithm']]);
+    for (const id of ['T1588.004', 'T1587.003']) expect(ids(id, 'Host')[0]).toEqual(['FullName=DeviceName', 'HostName=CertsoarHostName', 'DnsDomain=CertsoarHostDnsDomain']);
+    expect(ids('T1587.003', 'File')).toEqual([['Name=FileName', 'Directory=FolderPath']]);
+  });
+
   it('the ingestion window replaces every table\'s lookback and refuses a query without one', () => {
     expect(withRuleWindow('T\n| where TimeGenerated > ago(1d)\n| project a', '15m', '1h')).toBe('T\n| where ingestion_time() > ago(15m)\n| where TimeGenerated > ago(75m)\n| project a');
     expect(() => withRuleWindow('T | project a', '15m', '1h')).toThrow(/no lookback filter/);
