@@ -38,6 +38,8 @@ export const FINDINGS_COLUMNS: readonly TableColumn[] = [
   { name: 'TimeGenerated', type: 'dateTime', description: 'When certsoar sent the row (the finding was scored)' },
   { name: 'FindingId', type: 'string', description: 'certsoar finding id' },
   { name: 'ThreatId', type: 'string', description: 'Threat the finding is about; updates of a threat carry the same id' },
+  { name: 'ThreatKey', type: 'string', description: 'The threat in words: detection, endpoint or device, certificate or command' },
+  { name: 'IsUpdate', type: 'boolean', description: 'True when the row updates a threat already reported (it joins that incident)' },
   { name: 'DetectionId', type: 'string', description: 'ATT&CK sub-technique id of the detection' },
   { name: 'DetectionTitle', type: 'string', description: 'Title of the detection' },
   { name: 'Title', type: 'string', description: 'Alert title (HTML-escaped, at most 256 characters)' },
@@ -51,6 +53,7 @@ export const FINDINGS_COLUMNS: readonly TableColumn[] = [
   { name: 'Occurrences', type: 'int', description: 'Rows (events) the finding stands for' },
   { name: 'FirstSeen', type: 'dateTime', description: 'Earliest event time of the threat' },
   { name: 'LastSeen', type: 'dateTime', description: 'Latest event time of the threat' },
+  { name: 'Sources', type: 'dynamic', description: 'Distinct internal hosts and accounts of the threat\'s rows, with counts' },
   { name: 'CertificateSubject', type: 'string', description: 'Certificate subject' },
   { name: 'CertificateIssuer', type: 'string', description: 'Certificate issuer' },
   { name: 'CertificateSans', type: 'string', description: 'Certificate subject alternative names, comma-separated' },
@@ -77,14 +80,17 @@ export const FINDINGS_COLUMNS: readonly TableColumn[] = [
   { name: 'EnrichmentMissing', type: 'string', description: 'Enrichments that could not run, comma-separated' },
 ];
 
-export type FindingRow = Record<string, string | number | string[] | null>;
+export type FindingRow = Record<string, string | number | boolean | string[] | object | null>;
 
 /** Fields the threats work adds to a finding; absent until it lands (fallbacks below). */
 interface ThreatFields {
   threatId?: string;
+  threatKey?: string;
   occurrences?: number;
   firstSeen?: string;
   lastSeen?: string;
+  sources?: object;
+  update?: object;
 }
 
 /** The row findingRow() sends for one finding: every FINDINGS_COLUMNS name, no other. */
@@ -102,9 +108,11 @@ export function findingRow(finding: Finding): FindingRow {
     TimeGenerated: finding.scoredAt,
     FindingId: finding.id,
     ThreatId: threat.threatId ?? finding.id,
+    ThreatKey: optText(threat.threatKey),
+    IsUpdate: threat.update !== undefined,
     DetectionId: detection.id,
     DetectionTitle: text(detection.title),
-    Title: alertText(findingTitle(finding, `certsoar ${detection.id} ${detection.title}`), ALERT_TITLE_MAX),
+    Title: alertText(`${threat.update ? 'Update: ' : ''}${findingTitle(finding, `certsoar ${detection.id} ${detection.title}`)}`, ALERT_TITLE_MAX),
     Description: alertText(describe(finding), ALERT_DESCRIPTION_MAX),
     Severity: finding.level,
     Score: finding.score,
@@ -115,6 +123,7 @@ export function findingRow(finding: Finding): FindingRow {
     Occurrences: threat.occurrences ?? 1,
     FirstSeen: dateOrNull(threat.firstSeen ?? finding.hit.time),
     LastSeen: dateOrNull(threat.lastSeen ?? finding.hit.time),
+    Sources: threat.sources ?? null,
     CertificateSubject: optText(cert?.subject ?? cert?.subjectCommonName),
     CertificateIssuer: optText(cert?.issuer ?? cert?.issuerCommonName),
     CertificateSans: optText(cert?.sans?.join(',')),

@@ -130,6 +130,8 @@ const FINDINGS_ENTITIES: EntityMapping[] = [
 
 const FINDINGS_CUSTOM_DETAILS: Record<string, string> = {
   ThreatId: 'ThreatId',
+  ThreatKey: 'ThreatKey',
+  IsUpdate: 'IsUpdate',
   FindingId: 'FindingId',
   DetectionId: 'DetectionId',
   Score: 'Score',
@@ -137,6 +139,7 @@ const FINDINGS_CUSTOM_DETAILS: Record<string, string> = {
   Occurrences: 'Occurrences',
   FirstSeen: 'FirstSeen',
   LastSeen: 'LastSeen',
+  Sources: 'Sources',
   CertSubject: 'CertificateSubject',
   CertIssuer: 'CertificateIssuer',
   CertSANs: 'CertificateSans',

@@ -69,10 +69,23 @@ describe('findings table contract', () => {
     }
   });
 
-  it('takes the threat id and occurrences when the finding carries them', () => {
-    const finding = { ...sampleFinding(), threatId: 'threat-1', occurrences: 7, firstSeen: '2026-11-20T10:00:00Z', lastSeen: '2026-11-20T11:00:00Z' };
+  it('takes the threat id, key, occurrences and sources when the finding carries them, and marks an update', () => {
+    const sources = { hosts: [{ name: 'WKS-1', count: 5 }], accounts: [], hostsOmitted: 0, accountsOmitted: 0 };
+    const finding = { ...sampleFinding(), threatId: 'threat-1', threatKey: 'T1608.003 203.0.113.50:443', occurrences: 7, firstSeen: '2026-11-20T10:00:00Z', lastSeen: '2026-11-20T11:00:00Z', sources };
     const row = findingRow(finding);
-    expect([row['ThreatId'], row['Occurrences'], row['FirstSeen'], row['LastSeen']]).toEqual(['threat-1', 7, '2026-11-20T10:00:00.000Z', '2026-11-20T11:00:00.000Z']);
+    expect([row['ThreatId'], row['ThreatKey'], row['Occurrences'], row['FirstSeen'], row['LastSeen'], row['Sources'], row['IsUpdate']]).toEqual([
+      'threat-1',
+      'T1608.003 203.0.113.50:443',
+      7,
+      '2026-11-20T10:00:00.000Z',
+      '2026-11-20T11:00:00.000Z',
+      sources,
+      false,
+    ]);
+    const update = findingRow(Object.assign({}, finding, { update: { newOccurrences: 2 } }));
+    expect(update['IsUpdate']).toBe(true);
+    expect(update['ThreatId']).toBe('threat-1');
+    expect(String(update['Title'])).toMatch(/^Update: /);
   });
 
   it('escapes markup and caps alert text at the portal limits, never inside an entity', () => {
