@@ -3,9 +3,8 @@ import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig } from '../shared/config.js';
 import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
 import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
-import { getDetection, hitFromRow } from '../shared/detections/index.js';
-import { hitsFromAlertCustomDetails } from '../shared/detections/sentinel-custom-details.js';
-import type { Finding, Hit } from '../shared/model.js';
+import { withAlertHits } from '../shared/detections/sentinel-custom-details.js';
+import type { Finding } from '../shared/model.js';
 import { parseEnrichRequest } from '../shared/observables.js';
 import { makeFinding } from '../shared/scoring/finding.js';
 import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
@@ -69,25 +68,6 @@ async function queueForWriteBack(findings: Finding[], queue: QueueClient | undef
     }
   }
   return { queued: fromIncident.length - failed, failed };
-}
-
-/**
- * Rules mode: an incident from certsoar's detection rules carries the rows in its alerts' custom
- * details; those become the detection's own hits (with the incident reference), replacing the
- * bare-entity hits. Any other incident keeps the entity hits.
- */
-function withAlertHits(body: unknown, parsed: ReturnType<typeof parseEnrichRequest>, tuning: Tuning): ReturnType<typeof parseEnrichRequest> {
-  const alertHits = hitsFromAlertCustomDetails(body);
-  if (alertHits.length === 0) return parsed;
-  const incident = parsed.hits.find((h) => h.incident)?.incident;
-  const hits: Hit[] = [];
-  const skipped = [...parsed.skipped];
-  for (const a of alertHits) {
-    const hit = hitFromRow(getDetection(a.detectionId), a.row, tuning);
-    if (hit) hits.push(incident ? { ...hit, key: `${incident.armId ?? ''}|${hit.key}`, incident } : hit);
-    else skipped.push({ path: `object.properties.Alerts[${a.alert}]`, reason: `the alert's custom details are not a ${a.detectionId} hit` });
-  }
-  return { hits, skipped };
 }
 
 /** Reads at most limit bytes: content-length is checked first, then the bytes actually received. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Row } from '../model.js';
-import { DETECTIONS } from './index.js';
+import type { Hit, Row } from '../model.js';
+import type { Tuning } from '../scoring/tuning.js';
+import { DETECTIONS, getDetection, hitFromRow } from './index.js';
 
 /**
  * Rules mode: the alerts of an incident raised by certsoar's detection rules carry the row's
@@ -77,4 +78,29 @@ function customDetailsOf(raw: unknown): Record<string, string> | undefined {
     if (first !== undefined && first !== null && typeof first !== 'object') out[key] = String(first);
   }
   return out;
+}
+
+/** What a parsed POST /api/enrich request holds (shared/observables.ts). */
+export interface ParsedHits {
+  hits: Hit[];
+  skipped: Array<{ path: string; reason: string }>;
+}
+
+/**
+ * Rules mode: an incident from certsoar's detection rules carries the rows in its alerts' custom
+ * details; those become the detection's own hits (with the incident reference), replacing the
+ * bare-entity hits parsed from it. Any other request keeps what was parsed.
+ */
+export function withAlertHits(body: unknown, parsed: ParsedHits, tuning: Tuning): ParsedHits {
+  const alertHits = hitsFromAlertCustomDetails(body);
+  if (alertHits.length === 0) return parsed;
+  const incident = parsed.hits.find((h) => h.incident)?.incident;
+  const hits: Hit[] = [];
+  const skipped = [...parsed.skipped];
+  for (const a of alertHits) {
+    const hit = hitFromRow(getDetection(a.detectionId), a.row, tuning);
+    if (hit) hits.push(incident ? { ...hit, key: `${incident.armId ?? ''}|${hit.key}`, incident } : hit);
+    else skipped.push({ path: `object.properties.Alerts[${a.alert}]`, reason: `the alert's custom details are not a ${a.detectionId} hit` });
+  }
+  return { hits, skipped };
 }
