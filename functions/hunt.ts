@@ -1,18 +1,19 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
-import { loadConfig, requireSettings } from '../shared/config.js';
+import { type Config, loadConfig, requireSettings } from '../shared/config.js';
 import type { Detection } from '../shared/detections/types.js';
 import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
 import { errorMessage } from '../shared/redact.js';
 import { tuningFromConfig } from '../shared/scoring/tuning.js';
-import { startupSettings } from '../shared/startup-settings.js';
+
 import { QueueHitSink } from '../shared/state/hit-queue.js';
 import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
 import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
+import { reportSettingsAtStartup, rulesModeSelected } from './lib/startup-report.js';
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
@@ -72,36 +73,41 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
  * schedule leaves that timer out, naming the setting.
  */
 export function registerHunts(env: Record<string, string | undefined> = process.env, report: (message: string) => void = console.error): string[] {
-  const { config } = startupSettings(env, report);
-  if (config.DETECTION_MODE === 'rules') {
+  startupCheck = reportSettingsAtStartup(env, report);
+  if (rulesModeSelected(env)) {
     report('certsoar: DETECTION_MODE=rules: the timer hunts are off; the analytics rules detect and POST /api/enrich enriches their incidents');
     return [];
   }
+  const registered: string[] = [];
+  for (const { detection, schedule } of timersToRegister(env, report)) {
+    app.timer(huntFunctionName(detection), { schedule, runOnStartup: false, useMonitor: true, handler: makeHuntHandler(detection, productionDeps) });
+    registered.push(huntFunctionName(detection));
+  }
+  return registered;
+}
+
+/** The start-up settings report of the last registerHunts call (tests await it). */
+export let startupCheck: Promise<unknown> = Promise.resolve();
+
+/** The timers HUNTS_ENABLED and the schedules ask for; a bad value leaves timers out, reported by name. */
+function timersToRegister(env: Record<string, string | undefined>, report: (message: string) => void): Array<{ detection: Detection; schedule: string }> {
+  const raw = (name: string) => env[name]?.trim() ?? '';
   let detections: Detection[];
   try {
-    detections = enabledDetections(config);
+    detections = enabledDetections({ HUNTS_ENABLED: raw('HUNTS_ENABLED') || 'all' });
   } catch (err) {
     report(`certsoar: no timer hunts registered: ${errorMessage(err)}`);
     return [];
   }
-  const registered: string[] = [];
+  const out: Array<{ detection: Detection; schedule: string }> = [];
   for (const detection of detections) {
-    let schedule: string;
     try {
-      schedule = scheduleFor(detection, config);
+      out.push({ detection, schedule: scheduleFor(detection, { [detection.scheduleSetting]: raw(detection.scheduleSetting) } as unknown as Config) });
     } catch (err) {
       report(`certsoar: timer ${huntFunctionName(detection)} not registered: ${errorMessage(err)}`);
-      continue;
     }
-    app.timer(huntFunctionName(detection), {
-      schedule,
-      runOnStartup: false,
-      useMonitor: true,
-      handler: makeHuntHandler(detection, productionDeps),
-    });
-    registered.push(huntFunctionName(detection));
   }
-  return registered;
+  return out;
 }
 
 registerHunts();

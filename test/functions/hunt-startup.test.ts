@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registerHunts } from '../../functions/hunt.js';
+import { registerHunts, startupCheck } from '../../functions/hunt.js';
 import { startupSettings } from '../../shared/startup-settings.js';
 
 /** An unresolved or invalid setting is reported loudly at start-up; the module still loads and the timers still exist. */
@@ -17,19 +17,25 @@ describe('start-up settings', () => {
     expect(config.INCIDENT_WEBHOOK_URL).toBeUndefined();
   });
 
-  it('registers the timers despite a bad setting, and none in rules mode', () => {
+  it('registers the timers despite a bad setting, reported right after, and none in rules mode', async () => {
     const messages: string[] = [];
     const timers = registerHunts({ INCIDENT_WEBHOOK_URL: SECRET_REF, LOG_ANALYTICS_WORKSPACE_ID: 'not-a-guid' }, (m) => messages.push(m));
     expect(timers).toEqual(['hunt-T1608-003', 'hunt-T1588-004', 'hunt-T1587-003']);
+    await startupCheck;
     expect(messages.join('\n')).toContain('LOG_ANALYTICS_WORKSPACE_ID');
+    expect(messages.join('\n')).toContain('INCIDENT_WEBHOOK_URL: unresolved Key Vault reference');
     const rules: string[] = [];
     expect(registerHunts({ DETECTION_MODE: 'rules' }, (m) => rules.push(m))).toEqual([]);
     expect(rules.join('\n')).toContain('DETECTION_MODE=rules');
   });
 
-  it('a bad schedule leaves only that timer out, naming the setting', () => {
+  it('a bad schedule leaves only that timer out, and a bad HUNTS_ENABLED all of them, naming the setting', async () => {
     const messages: string[] = [];
     expect(registerHunts({ HUNT_SCHEDULE_T1588_004: 'hourly' }, (m) => messages.push(m))).toEqual(['hunt-T1608-003', 'hunt-T1587-003']);
     expect(messages.join('\n')).toContain('HUNT_SCHEDULE_T1588_004');
+    const none: string[] = [];
+    expect(registerHunts({ HUNTS_ENABLED: 'T1234' }, (m) => none.push(m))).toEqual([]);
+    await startupCheck;
+    expect(none.join('\n')).toContain('HUNTS_ENABLED');
   });
 });
