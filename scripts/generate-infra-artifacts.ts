@@ -46,7 +46,7 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 /** Every generated file with the content it must have now. */
 export function infraArtifacts(): Artifact[] {
   const kql = exportKql(DEFAULT_TUNING).map((q) => ({ path: `infra/kql/${q.fileName}`, content: q.kql }));
-  const findings = findingsRule();
+  const findings = findingsRule(DETECTIONS);
   return [
     ...kql,
     { path: 'infra/kql/analytics-rules.json', content: json(shippedDetectionRules().map(ruleMetadata)) },

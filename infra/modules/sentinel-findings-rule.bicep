@@ -30,6 +30,7 @@ resource findingsRule 'Microsoft.SecurityInsights/alertRules@2023-12-01-preview'
     suppressionDuration: 'PT5H'
     tactics: rule.tactics
     techniques: rule.techniques
+    subTechniques: rule.subTechniques
     entityMappings: rule.entityMappings
     customDetails: rule.customDetails
     alertDetailsOverride: rule.alertDetailsOverride

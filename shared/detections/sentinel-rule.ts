@@ -10,7 +10,7 @@ import type { Detection } from './types.js';
  * (scripts/generate-infra-artifacts.ts) and `certsoar export --format sentinel` both take their
  * rules from here.
  *
- * - hunts mode: ONE near-real-time rule over CertsoarFindings_CL (findingsRule()). Each row is an
+ * - hunts mode: ONE near-real-time rule over CertsoarFindings_CL (findingsRule). Each row is an
  *   alert; alerts with the same ThreatId custom detail are grouped into one incident, so an update
  *   of a known threat (a new row, same ThreatId) lands in the incident already open.
  * - rules mode: one scheduled rule per detection (detectionRule()). Each run queries exactly one
@@ -153,7 +153,10 @@ export function findingsRuleQuery(): string {
   return [`${FINDINGS_TABLE}`, `| project ${FINDINGS_COLUMNS.map((c) => c.name).join(', ')}`].join('\n');
 }
 
-export function findingsRule(): SentinelRule {
+/** The findings rule; its tactics and techniques are those of the detections whose findings it raises. */
+export function findingsRule(detections: readonly Detection[]): SentinelRule {
+  const techniques = [...new Set(detections.map((d) => d.meta.technique.id.split('.')[0] ?? d.meta.technique.id))];
+  const subTechniques = [...new Set(detections.map((d) => d.meta.technique.id).filter((t) => t.includes('.')))];
   return {
     id: stableGuid('findings'),
     key: 'findings',
@@ -166,10 +169,10 @@ export function findingsRule(): SentinelRule {
     requiredDataConnectors: [],
     triggerOperator: 'GreaterThan',
     triggerThreshold: 0,
-    // Every tactic certsoar's detections carry; each alert narrows it to its own (Tactics column).
-    tactics: ['ResourceDevelopment', 'DefenseEvasion'],
-    techniques: ['T1608', 'T1588', 'T1587', 'T1553'],
-    subTechniques: [],
+    // Every tactic and technique the detections carry; each alert narrows them to its own (Tactics, Techniques columns).
+    tactics: [...new Set(detections.flatMap((d) => d.meta.tactics.map(sentinelTactic)))],
+    techniques,
+    subTechniques,
     query: findingsRuleQuery(),
     entityMappings: FINDINGS_ENTITIES,
     customDetails: FINDINGS_CUSTOM_DETAILS,

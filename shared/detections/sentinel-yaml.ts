@@ -78,7 +78,7 @@ export function sentinelRuleDocument(rule: SentinelRule): Record<string, unknown
 
 /** One YAML file per rules-mode detection rule, and the hunts-mode findings rule. */
 export function exportSentinelYaml(tuning: Tuning, detections: readonly Detection[] = DETECTIONS): SentinelYamlFile[] {
-  const rules = [...detections.map((d) => detectionRule(d, detectionParams(d, tuning))), findingsRule()];
+  const rules = [...detections.map((d) => detectionRule(d, detectionParams(d, tuning))), findingsRule(detections)];
   return rules.map((rule) => ({
     key: rule.key,
     fileName: `certsoar-${rule.key}.yaml`,

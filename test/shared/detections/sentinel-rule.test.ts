@@ -44,7 +44,7 @@ function checkLimits(rule: SentinelRule): void {
 }
 
 describe('the findings rule (hunts mode)', () => {
-  const rule = findingsRule();
+  const rule = findingsRule(DETECTIONS);
 
   it('is valid KQL over the CertsoarFindings_CL schema, by the Kusto language service', () => {
     expect(kqlErrors(rule.query, [FINDINGS_SCHEMA])).toEqual([]);
@@ -61,6 +61,7 @@ describe('the findings rule (hunts mode)', () => {
 
   it('groups the alerts of one threat into one incident and names the threat in the title', () => {
     expect(rule.kind).toBe('NRT');
+    expect(rule.subTechniques.sort()).toEqual(DETECTIONS.map((d) => d.meta.technique.id).sort());
     expect(rule.eventGroupingSettings.aggregationKind).toBe('AlertPerResult');
     const g = rule.incidentConfiguration.groupingConfiguration;
     expect([g.enabled, g.matchingMethod, g.groupByCustomDetails]).toEqual([true, 'Selected', ['ThreatId']]);
