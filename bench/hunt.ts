@@ -73,7 +73,7 @@ function runClient(mode: 'floor' | 'sdk' | 'hunt' | 'twin', env: Record<string, 
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function scenario(name: string, detection: 'narrow' | 't1608', columns: LaColumn[], answer: () => Buffer, dir: string, tls: { cert: string; key: string }): Promise<BenchResult> {
+async function scenario(name: string, detection: 'narrow' | 't1608', columns: LaColumn[], answer: () => Buffer, dir: string, tls: { cert: string; key: string }): Promise<BenchResult[]> {
   const la = await startLogAnalyticsServer({ columns, tls });
   try {
     la.fixedBody = answer();
@@ -86,7 +86,7 @@ async function scenario(name: string, detection: 'narrow' | 't1608', columns: La
     const ratio = (hunt.ms as number) / (floor.ms as number);
     const peakMb = hunt.peakRssMb as number;
     const sdkRatio = (sdk.ms as number) / (floor.ms as number);
-    return {
+    const result: BenchResult = {
       name,
       figures: {
         rows: hunt.rows as number,
@@ -110,6 +110,21 @@ async function scenario(name: string, detection: 'narrow' | 't1608', columns: La
       pass: hunt.rows === ROWS && seconds <= 5 && peakMb <= 1024 && ratio <= 4,
       target: '≤ 5 s, ≤ 1 GB peak RSS, ≤ 4× a bare JSON.parse of the body',
     };
+    if (detection !== 't1608') return [result];
+    // Issue 15's memory goal on its own line, beside the SDK's own peak for the same answer.
+    const memory: BenchResult = {
+      name: 'hunt: peak RSS for 500,000 T1608.003 rows (shipped limits)',
+      figures: {
+        'hunt peak RSS MB': Math.round(peakMb),
+        'SDK alone peak RSS MB': Math.round(sdk.peakRssMb as number),
+        'hunt peak / 1 GB': round(peakMb / 1024),
+        'queries (never re-asked)': hunt.queries as number,
+        ...((sdk.peakRssMb as number) > 1024 ? { note: 'the LogsQueryClient alone (text + parse + its row copies) peaks above 1 GB on this 320 MB answer' } : {}),
+      },
+      pass: peakMb <= 1024,
+      target: '≤ 1 GB',
+    };
+    return [result, memory];
   } finally {
     await la.close();
   }
@@ -123,8 +138,8 @@ export async function run(): Promise<BenchResult[]> {
     const tls = { cert: server.certPem, key: server.keyPem };
     const only = process.env.BENCH_HUNT_ONLY;
     const results: BenchResult[] = [];
-    if (!only || only === 'narrow') results.push(await scenario('hunt: 500,000-row answer at the 64 MB cap → hits (pipeline, cheap twin)', 'narrow', TEST_COLUMNS, narrowAnswer, dir, tls));
-    if (!only || only === 't1608') results.push(await scenario('hunt: 500,000 T1608.003 rows (320 MB, beyond the 64 MB cap) → hits (real twin)', 't1608', T1608_COLUMNS, t1608Answer, dir, tls));
+    if (!only || only === 'narrow') results.push(...await scenario('hunt: 500,000-row answer at the 64 MB cap → hits (pipeline, cheap twin)', 'narrow', TEST_COLUMNS, narrowAnswer, dir, tls));
+    if (!only || only === 't1608') results.push(...await scenario('hunt: 500,000 T1608.003 rows (320 MB, beyond the 64 MB cap) → hits (real twin)', 't1608', T1608_COLUMNS, t1608Answer, dir, tls));
     return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });

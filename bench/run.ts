@@ -5,6 +5,7 @@
 import type { BenchResult } from './types.js';
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult[]> }>> = {
+  scale: () => import('./scale.js'),
   hunt: () => import('./hunt.js'),
   enrich: () => import('./enrich.js'),
 };

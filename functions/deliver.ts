@@ -1,13 +1,10 @@
 import { app, type InvocationContext } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
-import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
+import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { problemsFromZod } from '../shared/errors.js';
-import { deliverableFindingSchema } from '../shared/delivery/finding-schema.js';
 import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
-import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
-import { decodeQueueMessage, encodeQueueMessage, ensureQueue, requireStorage } from '../shared/state/storage.js';
+import { decodeQueueMessage, encodeQueueMessage } from '../shared/state/queue-encoding.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -46,6 +43,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
     const deps = await getDeps();
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const poison = async (p: Omit<PoisonMessage, 'failedAt' | 'dequeueCount'>) => {
+      const { ensureQueue } = await import('../shared/state/storage.js');
       await ensureQueue(deps.poisonQueue);
       const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
       await deps.poisonQueue.sendMessage(encodeQueueMessage(body));
@@ -59,6 +57,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
       await poison({ reason: `message is not JSON: ${errorMessage(err)}`, failures: [] });
       return;
     }
+    const { deliverableFindingSchema } = await import('../shared/delivery/finding-schema.js');
     const parsed = deliverableFindingSchema.safeParse(raw);
     if (!parsed.success) {
       const problems = problemsFromZod(parsed.error.issues).map((p) => `${p.path}: ${p.message}`);
@@ -90,10 +89,16 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
   };
 }
 
-/** Production wiring: settings, Table ledger, poison queue, managed identity for ARM. */
+/** Production wiring: settings, Table ledger, poison queue, managed identity for ARM (loaded on first use). */
 async function depsFromEnvironment(): Promise<DeliverDeps> {
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/delivery/deliverer.js'),
+    import('../shared/state/delivery-ledger.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig(process.env);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = requireStorage(config, credential);
   const ledger = tableLedger(storage.table(DELIVERY_TABLE));
   return {

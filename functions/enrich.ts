@@ -1,16 +1,11 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config.js';
-import { type Enricher, enricherFromConfig } from '../shared/enrichment/enricher.js';
+import type { Enricher } from '../shared/enrichment/enricher.js';
 import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
-import { withAlertHits } from '../shared/detections/sentinel-custom-details.js';
 import type { Finding } from '../shared/model.js';
-import { parseEnrichRequest } from '../shared/observables.js';
-import { makeFinding } from '../shared/scoring/finding.js';
-import { type Tuning, tuningFromConfig } from '../shared/scoring/tuning.js';
+import type { Tuning } from '../shared/scoring/tuning.js';
 import { errorMessage } from '../shared/redact.js';
-import { enqueueFinding } from '../shared/state/findings-queue.js';
-import { QUEUE_NAMES, storageClients } from '../shared/state/storage.js';
+import { QUEUE_NAMES } from '../shared/state/queue-encoding.js';
 import { errorResponse, json } from './lib/http-response.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
@@ -36,6 +31,12 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
       const now = deps.now ?? (() => new Date());
       const text = await readBody(request, deps.maxBodyBytes);
       const body = parseJson(text);
+      const [{ parseEnrichRequest }, { makeFinding }, { withAlertHits }] = await Promise.all([
+        import('../shared/observables.js'),
+        import('../shared/scoring/finding.js'),
+        import('../shared/detections/sentinel-custom-details.js'),
+      ]);
+      // Rules mode: the alerts' custom details become the detection's own hits (sentinel-custom-details.ts).
       const { hits, skipped } = withAlertHits(body, parseEnrichRequest(body, deps.tuning, now()), deps.tuning);
       const findings: Finding[] = await Promise.all(
         hits.map(async (hit) => makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now())),
@@ -58,10 +59,12 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
 async function queueForWriteBack(findings: Finding[], queue: QueueClient | undefined, context: InvocationContext): Promise<{ queued: number; failed: number } | undefined> {
   const fromIncident = findings.filter((f) => f.hit.incident?.armId);
   if (!queue || fromIncident.length === 0) return undefined;
+  const [{ enqueueFinding }, { describeDeadLetter }] = await Promise.all([import('../shared/state/findings-queue.js'), import('../shared/state/queue-message.js')]);
   let failed = 0;
   for (const finding of fromIncident) {
     try {
-      await enqueueFinding(queue, finding);
+      const dead = await enqueueFinding(queue, finding);
+      if (dead) throw new Error(describeDeadLetter(dead));
     } catch (err) {
       failed += 1;
       context.warn(`enrich: finding ${finding.id} not queued for incident write-back: ${errorMessage(err)}`);
@@ -101,9 +104,15 @@ function parseJson(text: string): unknown {
 }
 
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
+  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/enrichment/enricher.js'),
+    import('../shared/scoring/tuning.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig();
   const tuning = tuningFromConfig(config);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = storageClients(config, credential);
   return {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),

@@ -1,16 +1,7 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
-import { type Config, loadConfig, requireSettings } from '../shared/config.js';
 import type { Detection } from '../shared/detections/types.js';
-import { type DetectionRunResult, type HuntDeps, huntDetection, huntSettings } from '../shared/hunting/hunt-detection.js';
-import { createLogsQueryClient } from '../shared/hunting/log-analytics.js';
-import { enabledDetections, huntFunctionName, scheduleFor } from '../shared/hunting/schedule.js';
-import { errorMessage } from '../shared/redact.js';
-import { tuningFromConfig } from '../shared/scoring/tuning.js';
-
-import { QueueHitSink } from '../shared/state/hit-queue.js';
-import { HUNT_STATE_TABLE, TableHuntState } from '../shared/state/hunt-state.js';
-import { SEEN_HITS_TABLE, TableSeenHits } from '../shared/state/seen-hits.js';
-import { QUEUE_NAMES, requireStorage } from '../shared/state/storage.js';
+import type { DetectionRunResult, HuntDeps } from '../shared/hunting/hunt-detection.js';
+import { checkedSchedule, HUNT_CATALOG, selectEnabled, timerName } from '../shared/hunting/hunt-timers.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 import { reportSettingsAtStartup, rulesModeSelected } from './lib/startup-report.js';
@@ -21,6 +12,8 @@ import { reportSettingsAtStartup, rulesModeSelected } from './lib/startup-report
  * the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
  * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
  * never overlap; the watermark write is conditional anyway.
+ * Registering needs only HUNTS_ENABLED and the schedules (shared/hunting/hunt-timers.ts); the
+ * settings schema, the detections, the hunt engine and the Azure clients are imported on the first run.
  */
 
 /** The state scope the timer functions use. */
@@ -34,7 +27,7 @@ export type HuntHandler = (timer: Timer, context: InvocationContext) => Promise<
  */
 export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | Promise<HuntDeps>): HuntHandler {
   return async (timer, context) => {
-    const deps = await getDeps();
+    const [deps, { huntDetection }] = await Promise.all([getDeps(), import('../shared/hunting/hunt-detection.js')]);
     if (timer.isPastDue) context.warn(`${detection.meta.id}: this run is late (past due); the window still starts at the watermark`);
     const result = await huntDetection(detection, {
       ...deps,
@@ -51,26 +44,50 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
+  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
+    await Promise.all([
+      import('../shared/config.js'),
+      import('../shared/hunting/hunt-detection.js'),
+      import('../shared/hunting/log-analytics.js'),
+      import('../shared/scoring/tuning.js'),
+      import('../shared/state/hit-queue.js'),
+      import('../shared/state/hunt-state.js'),
+      import('../shared/state/seen-hits.js'),
+      import('../shared/state/storage.js'),
+      import('../shared/state/queue-message.js'),
+    ]);
   const config = loadConfig(process.env);
   const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
-  const credential = appCredential();
+  const credential = await appCredential();
   const storage = requireStorage(config, credential);
   return {
     logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
     workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits)),
+    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
     tuning: tuningFromConfig(config),
     settings: huntSettings(config),
   };
 });
 
+/** The handler for a registered timer: the detection's definition is loaded on its first run. */
+function lazyHuntHandler(detectionId: string): HuntHandler {
+  let handler: HuntHandler | undefined;
+  return async (timer, context) => {
+    if (!handler) {
+      const { getDetection } = await import('../shared/detections/index.js');
+      handler = makeHuntHandler(getDetection(detectionId), productionDeps);
+    }
+    return handler(timer, context);
+  };
+}
+
 /**
  * Registers the timers (none in rules mode: Sentinel's analytics rules detect then, and one event
- * must never raise two incidents). An invalid setting is reported loudly at start-up and never
- * stops the module from loading, so the other functions keep running; a bad HUNTS_ENABLED or
- * schedule leaves that timer out, naming the setting.
+ * must never raise two incidents). Nothing here throws: a bad HUNTS_ENABLED leaves every timer out
+ * and a bad schedule its own, each reported by setting name; every other setting is checked right
+ * after (startupCheck) and reported loudly, so the other functions keep running.
  */
 export function registerHunts(env: Record<string, string | undefined> = process.env, report: (message: string) => void = console.error): string[] {
   startupCheck = reportSettingsAtStartup(env, report);
@@ -79,9 +96,9 @@ export function registerHunts(env: Record<string, string | undefined> = process.
     return [];
   }
   const registered: string[] = [];
-  for (const { detection, schedule } of timersToRegister(env, report)) {
-    app.timer(huntFunctionName(detection), { schedule, runOnStartup: false, useMonitor: true, handler: makeHuntHandler(detection, productionDeps) });
-    registered.push(huntFunctionName(detection));
+  for (const timer of timersToRegister(env, report)) {
+    app.timer(timer.functionName, { schedule: timer.schedule, runOnStartup: false, useMonitor: true, handler: lazyHuntHandler(timer.id) });
+    registered.push(timer.functionName);
   }
   return registered;
 }
@@ -89,22 +106,21 @@ export function registerHunts(env: Record<string, string | undefined> = process.
 /** The start-up settings report of the last registerHunts call (tests await it). */
 export let startupCheck: Promise<unknown> = Promise.resolve();
 
-/** The timers HUNTS_ENABLED and the schedules ask for; a bad value leaves timers out, reported by name. */
-function timersToRegister(env: Record<string, string | undefined>, report: (message: string) => void): Array<{ detection: Detection; schedule: string }> {
-  const raw = (name: string) => env[name]?.trim() ?? '';
-  let detections: Detection[];
+/** huntTimers' rules (shared/hunting/hunt-timers.ts), one timer at a time, reporting instead of throwing. */
+function timersToRegister(env: Record<string, string | undefined>, report: (message: string) => void): Array<{ id: string; functionName: string; schedule: string }> {
+  let enabled: typeof HUNT_CATALOG;
   try {
-    detections = enabledDetections({ HUNTS_ENABLED: raw('HUNTS_ENABLED') || 'all' });
+    enabled = selectEnabled(env.HUNTS_ENABLED?.trim() || 'all', HUNT_CATALOG, (e) => e.id);
   } catch (err) {
-    report(`certsoar: no timer hunts registered: ${errorMessage(err)}`);
+    report(`certsoar: no timer hunts registered: ${err instanceof Error ? err.message : String(err)}`);
     return [];
   }
-  const out: Array<{ detection: Detection; schedule: string }> = [];
-  for (const detection of detections) {
+  const out: Array<{ id: string; functionName: string; schedule: string }> = [];
+  for (const e of enabled) {
     try {
-      out.push({ detection, schedule: scheduleFor(detection, { [detection.scheduleSetting]: raw(detection.scheduleSetting) } as unknown as Config) });
+      out.push({ id: e.id, functionName: timerName(e.id), schedule: checkedSchedule(env[e.scheduleSetting], e.schedule, e.scheduleSetting) });
     } catch (err) {
-      report(`certsoar: timer ${huntFunctionName(detection)} not registered: ${errorMessage(err)}`);
+      report(`certsoar: timer ${timerName(e.id)} not registered: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return out;

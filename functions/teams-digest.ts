@@ -1,9 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { loadConfig } from '../shared/config.js';
-import { type Deliverer, delivererFromConfig, type DeliveryReport } from '../shared/delivery/deliverer.js';
+import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js';
 import { redact } from '../shared/redact.js';
-import { DELIVERY_TABLE, tableLedger } from '../shared/state/delivery-ledger.js';
-import { requireStorage } from '../shared/state/storage.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -38,8 +35,14 @@ export function makeTeamsDigestHandler(getDeps: () => TeamsDigestDeps | Promise<
 }
 
 async function depsFromEnvironment(): Promise<TeamsDigestDeps> {
+  const [{ loadConfig }, { delivererFromConfig }, { DELIVERY_TABLE, tableLedger }, { requireStorage }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/delivery/deliverer.js'),
+    import('../shared/state/delivery-ledger.js'),
+    import('../shared/state/storage.js'),
+  ]);
   const config = loadConfig(process.env);
-  const ledger = tableLedger(requireStorage(config, appCredential()).table(DELIVERY_TABLE));
+  const ledger = tableLedger(requireStorage(config, await appCredential()).table(DELIVERY_TABLE));
   // No credential for Sentinel here: this function only posts Teams cards.
   return { deliverer: delivererFromConfig(config, undefined, { ledger, pendingTeams: ledger }) };
 }

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import type { Row } from '../model.js';
@@ -14,14 +13,6 @@ export function text(row: Row, column: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = (v instanceof Date ? v.toISOString() : String(v)).trim();
   return s === '' ? undefined : s;
-}
-
-/** A column as a number; undefined when absent or not numeric. */
-export function numeric(row: Row, column: string): number | undefined {
-  const s = text(row, column);
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 /** The event time as ISO-8601 UTC (first parseable of the columns); the raw text when unparseable. */
@@ -41,33 +32,9 @@ export function stableKey(detectionId: string, parts: ReadonlyArray<string | num
   return hash('sha256', JSON.stringify([detectionId, ...parts.map((p) => (p === undefined ? null : String(p).toLowerCase()))]), 'hex').slice(0, 32);
 }
 
-export function isIpAddress(value: string): boolean {
-  return isIP(value) !== 0;
-}
-
-/** The last path segment of a Windows or POSIX path. */
-export function baseName(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts[parts.length - 1] ?? path;
-}
-
-export function unique<T>(values: Iterable<T>): T[] {
-  return [...new Set(values)];
-}
-
-/** Lower-case, without a trailing dot. */
-export function normaliseHost(host: string): string {
-  return host.trim().toLowerCase().replace(/\.+$/, '');
-}
 
 /** A DNS name as a certificate or a CT lookup would carry it (not an IP address). */
 export const DNS_NAME_SOURCE = '^(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.[a-z][a-z0-9-]*$';
-const DNS_NAME = new RegExp(DNS_NAME_SOURCE, 'i');
-export function isDnsName(value: string): boolean {
-  // No IP address matches DNS_NAME: its last label starts with a letter and ':' is not allowed.
-  // So no isIP() after it (a costly check the twins would run for every name of every row).
-  return DNS_NAME.test(value);
-}
 
 /** Lists in parameters: non-empty strings. */
 export const stringList = (defaults: string[]) => z.array(z.string().min(1)).default(defaults);

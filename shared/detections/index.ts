@@ -1,12 +1,12 @@
 import { ValidationError, problemsFromZod } from '../errors.js';
 import type { Hit, Row } from '../model.js';
 import type { Tuning } from '../scoring/tuning.js';
-import { t1587003 } from './t1587-003-develop-digital-certificates.js';
-import { t1588004 } from './t1588-004-obtain-digital-certificates.js';
-import { t1608003 } from './t1608-003-install-digital-certificate.js';
+import { t1587003 } from './definitions/t1587-003.js';
+import { t1588004 } from './definitions/t1588-004.js';
+import { t1608003 } from './definitions/t1608-003.js';
 import type { Detection } from './types.js';
 
-/** Every detection certsoar ships, in a fixed order. */
+/** Every detection certsoar ships, in a fixed order: the one list a new detection is added to. */
 export const DETECTIONS: readonly Detection[] = [t1608003, t1588004, t1587003];
 
 export function getDetection(id: string): Detection {
@@ -36,7 +36,7 @@ export function detectionParams(detection: Detection, tuning: Tuning): Record<st
   return parsed.data;
 }
 
-/** Runs the twin over a row; null when the row is not a hit. */
+/** Runs the detection's evaluator over a row; null when the row is not a hit. */
 export function hitFromRow(detection: Detection, row: Row, tuning: Tuning): Hit | null {
   const evaluation = detection.evaluate(row, detectionParams(detection, tuning));
   return evaluation ? { detectionId: detection.meta.id, row, ...evaluation } : null;

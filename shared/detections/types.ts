@@ -27,7 +27,7 @@ export interface QueryWindow {
   end: Date;
 }
 
-/** What the TypeScript twin computes from one row. */
+/** What a detection's evaluator computes from one row (backends/evaluator.ts). */
 export interface Evaluation {
   key: string;
   time: string;
@@ -43,9 +43,9 @@ export interface Detection<P = Record<string, unknown>> {
   paramsSchema: z.ZodType<P, Record<string, unknown>>;
   /** The KQL; without a window it looks back queryPeriod from now (the exported analytics rule). */
   buildQuery(params: P, window?: QueryWindow): string;
-  /** The TypeScript twin: the same filters and indicators as the KQL, over one row; null when the row is not a hit. */
+  /** The in-process evaluator compiled from the same definition as the KQL, over one row; null when the row is not a hit. */
   evaluate(row: Row, params: P): Evaluation | null;
-  /** Columns the query projects; the twin reads only these. */
+  /** Source columns the query projects; the evaluator reads only these. */
   projectedColumns: readonly string[];
   /** Environment variable that overrides the timer schedule. */
   scheduleSetting: string;

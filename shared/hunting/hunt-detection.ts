@@ -1,4 +1,4 @@
-import type { LogsQueryClient } from '@azure/monitor-query-logs';
+import type { LogsQueryClient, LogsTable } from '@azure/monitor-query-logs';
 import type { Config } from '../config.js';
 import { detectionParams } from '../detections/index.js';
 import type { Detection, QueryWindow } from '../detections/types.js';
@@ -8,6 +8,7 @@ import type { Hit } from '../model.js';
 import { errorMessage } from '../redact.js';
 import type { Tuning } from '../scoring/tuning.js';
 import type { HitSink } from '../state/hit-queue.js';
+import { describeDeadLetter } from '../state/queue-message.js';
 import { type HuntStateStore, type Watermark, WatermarkConflictError } from '../state/hunt-state.js';
 import type { SeenHitStore } from '../state/seen-hits.js';
 import { PartialResultError, QueryRejectedError, QueryTimeoutError, ResultTooLargeError, queryPrimaryTable } from './log-analytics.js';
@@ -21,18 +22,23 @@ import { rowsOf } from './rows.js';
  * run starts at now − HUNT_INITIAL_LOOKBACK. A window longer than HUNT_MAX_WINDOW (a long outage)
  * is cut into chunks of that size. A slice whose answer was cut at the service limits, came back
  * with a partial error, or timed out, is split in halves, recursively, down to minSliceMs; its
- * partial rows are never used, so nothing past data we did not get is ever passed.
+ * partial rows are never used, so nothing past data we did not get is ever passed. A complete
+ * answer, however large, is used whole: its hits are recorded in batches in memory, never re-queried.
  *
  * Ordering per slice, which is what makes the hunt lose nothing:
  *   1. query the slice; any error → stop, the watermark stays where it is;
- *   2. keep the hits whose key is not in the seen-hits table;
- *   3. send them (the "hits" queue);           crash after 3 → not marked seen, watermark not
+ *   2. keep the hits whose key is not in the seen-hits table (one query per batch, reading the
+ *      marks made since the slice start less a clock margin: only those can cover its rows);
+ *   3. send them (the "hits" queue, grouped per message; a hit no message can hold goes to the
+ *      dead-letter queue with its reason, so it never stops the hunt);
+ *                                               crash after 3 → not marked seen, watermark not
  *                                               moved: the next run finds and sends them again
  *                                               (a duplicate the consumer's idempotency absorbs,
  *                                               never a loss);
  *   4. mark them seen (with SEEN_HIT_TTL);      crash after 4 → watermark not moved: the next run
  *                                               re-queries the slice, finds them seen, sends nothing;
- *   5. move the watermark to the slice's end.
+ *   5. move the watermark to the slice's end (steps 2–4 run per batch of an answer's hits, 5 once
+ *      every batch of the answer is recorded).
  * Marking seen before sending would turn a crash between the two into a lost hit, and moving the
  * watermark before sending would skip the slice; so the order is send → mark → move.
  */
@@ -64,8 +70,8 @@ export interface HuntLimits {
   /** No new slice starts after this much time in one run (the function timeout is 10 minutes). */
   runBudgetMs: number;
   /**
-   * A slice with more hits than this is split (while it can be), so each slice's seen-checks and
-   * queue sends finish well inside the run budget and progress is saved slice by slice.
+   * An answer's hits are recorded (seen check, send, mark) in batches of this many, in memory:
+   * a large answer is never asked for again, and memory holds one batch of hits at a time.
    */
   maxHitsPerSlice: number;
 }
@@ -120,21 +126,38 @@ export interface DetectionRunResult {
   hits: number;
   /** Hits sent on (not seen before). */
   newHits: number;
+  /** New hits that fit no queue message and went to the dead-letter queue (logged). */
+  deadLetters: number;
   problems: string[];
 }
 
 const silent: HuntLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
+/** Lateness of the clocks that stamp ingestion and seen marks: a slice's seen check reads marks made since its start less this. */
+const SEEN_CLOCK_MARGIN_MS = 15 * 60_000;
+
+/** What one run works with, worked out once. */
+interface RunContext {
+  detection: Detection;
+  deps: HuntDeps;
+  limits: HuntLimits;
+  log: HuntLogger;
+  now: Date;
+  startedAt: number;
+  adHoc: boolean;
+  params: Record<string, unknown>;
+  /** The detection's own lookback, so the query's TimeGenerated guard is inside the API timespan. */
+  guardMs: number;
+  result: DetectionRunResult;
+  watermark: Watermark | undefined;
+  handledAny: boolean;
+}
+
 export async function huntDetection(detection: Detection, deps: HuntDeps, options: HuntRunOptions = {}): Promise<DetectionRunResult> {
   const id = detection.meta.id;
-  const limits = { ...DEFAULT_HUNT_LIMITS, ...deps.limits };
-  const clock = deps.now ?? (() => new Date());
   const log = deps.log ?? silent;
-  const { settings } = deps;
-  const startedAt = Date.now();
-  const now = clock();
-  const result: DetectionRunResult = { detectionId: id, status: 'ok', queries: 0, rows: 0, hits: 0, newHits: 0, problems: [] };
-
+  const now = (deps.now ?? (() => new Date()))();
+  const result: DetectionRunResult = { detectionId: id, status: 'ok', queries: 0, rows: 0, hits: 0, newHits: 0, deadLetters: 0, problems: [] };
   const adHoc = options.sinceMs !== undefined;
   let watermark: Watermark | undefined;
   try {
@@ -142,15 +165,10 @@ export async function huntDetection(detection: Detection, deps: HuntDeps, option
   } catch (err) {
     return fail(result, log, 'failed', `${id}: cannot read the watermark: ${errorMessage(err)}`);
   }
-  const end = new Date(now.getTime() - settings.ingestionDelayMs);
-  const start = adHoc
-    ? new Date(now.getTime() - (options.sinceMs as number))
-    : watermark
-      ? new Date(watermark.value.getTime() - settings.overlapMs)
-      : new Date(now.getTime() - settings.initialLookbackMs);
   if (watermark) result.watermark = watermark.value.toISOString();
-  if (!(start.getTime() < end.getTime())) return result;
-  result.window = { start: start.toISOString(), end: end.toISOString() };
+  const window = huntWindow(now, deps.settings, watermark, options.sinceMs);
+  if (!window) return result;
+  result.window = { start: window.start.toISOString(), end: window.end.toISOString() };
 
   let params: Record<string, unknown>;
   try {
@@ -159,48 +177,48 @@ export async function huntDetection(detection: Detection, deps: HuntDeps, option
     return markUnhealthy(detection, deps, result, log, now, `invalid parameters: ${errorMessage(err)}`);
   }
   const guardMs = (typeof params.lookback === 'string' ? parseDuration(params.lookback) : undefined) ?? 7 * 86_400_000;
+  const run: RunContext = { detection, deps, limits: { ...DEFAULT_HUNT_LIMITS, ...deps.limits }, log, now, startedAt: Date.now(), adHoc, params, guardMs, result, watermark, handledAny: false };
 
-  // Slices to handle, in time order; a slice that is too big is replaced by its two halves.
-  const pending: QueryWindow[] = chunks(start, end, settings.maxWindowMs);
-  let handledAny = false;
+  const stopped = await huntSlices(run, chunks(window.start, window.end, deps.settings.maxWindowMs));
+  if (stopped) return stopped;
+  if (!adHoc) await housekeeping(run);
+  log.info(`${id}: ${result.status}; ${result.queries} queries, ${result.rows} rows, ${result.hits} hits, ${result.newHits} new${result.deadLetters ? `, ${result.deadLetters} dead-lettered` : ''}; watermark ${result.watermark ?? 'none'}`);
+  return result;
+}
+
+/**
+ * [watermark − overlap, now − ingestion delay), the first run from now − initial lookback; an
+ * ad-hoc run from now − since. Undefined when the window is empty.
+ */
+export function huntWindow(now: Date, settings: HuntSettings, watermark: Watermark | undefined, sinceMs?: number): QueryWindow | undefined {
+  const end = new Date(now.getTime() - settings.ingestionDelayMs);
+  const start =
+    sinceMs !== undefined
+      ? new Date(now.getTime() - sinceMs)
+      : watermark
+        ? new Date(watermark.value.getTime() - settings.overlapMs)
+        : new Date(now.getTime() - settings.initialLookbackMs);
+  return start.getTime() < end.getTime() ? { start, end } : undefined;
+}
+
+/**
+ * The slices in time order; a slice the service could not answer whole (cut, partial, timed out)
+ * is replaced by its two halves. Returns the run's result when the run has to stop for good.
+ */
+async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<DetectionRunResult | undefined> {
+  const { result, log, limits } = run;
+  const id = run.detection.meta.id;
   while (pending.length > 0) {
-    if (Date.now() - startedAt > limits.runBudgetMs) {
+    if (Date.now() - run.startedAt > limits.runBudgetMs) {
       result.status = 'incomplete';
       result.problems.push(`${id}: run budget spent; the rest of the window is left for the next run`);
       log.warn(result.problems[result.problems.length - 1] as string);
-      break;
+      return undefined;
     }
     const slice = pending.shift() as QueryWindow;
-    let hits: Hit[];
+    let table: LogsTable;
     try {
-      result.queries++;
-      const answer = await queryPrimaryTable(deps.logs, {
-        workspaceId: deps.workspaceId,
-        query: detection.buildQuery(params, slice),
-        window: slice,
-        timespan: {
-          startTime: new Date(slice.start.getTime() - guardMs - 3_600_000),
-          endTime: new Date(Math.max(slice.end.getTime(), now.getTime()) + 86_400_000),
-        },
-        serverTimeoutInSeconds: limits.serverTimeoutInSeconds,
-        // Never past the run budget plus two minutes (the function timeout is ten).
-        deadlineMs: Math.max(10_000, Math.min(limits.queryDeadlineMs, limits.runBudgetMs + 120_000 - (Date.now() - startedAt))),
-      });
-      hits = [];
-      const keys = new Set<string>();
-      const splittable = slice.end.getTime() - slice.start.getTime() >= 2 * limits.minSliceMs;
-      for (const row of rowsOf(answer.table, detection)) {
-        if (splittable && hits.length > limits.maxHitsPerSlice) break; // split below; no need to build the rest
-        result.rows++;
-        // What hitFromRow does, with the parameters parsed once per run instead of once per row.
-        const e = detection.evaluate(row, params);
-        if (e && !keys.has(e.key)) {
-          keys.add(e.key); // a row can repeat in an answer: one hit per key
-          const hit: Hit = { detectionId: id, key: e.key, time: e.time, row, signals: e.signals, indicators: e.indicators, entities: e.entities };
-          if (e.certificate) hit.certificate = e.certificate;
-          hits.push(hit);
-        }
-      }
+      table = await querySlice(run, slice);
     } catch (err) {
       const span = slice.end.getTime() - slice.start.getTime();
       if ((err instanceof ResultTooLargeError || err instanceof PartialResultError || err instanceof QueryTimeoutError) && span >= 2 * limits.minSliceMs) {
@@ -209,54 +227,118 @@ export async function huntDetection(detection: Detection, deps: HuntDeps, option
         pending.unshift({ start: slice.start, end: mid }, { start: mid, end: slice.end });
         continue;
       }
-      if (err instanceof QueryRejectedError || err instanceof ValidationError) {
-        return markUnhealthy(detection, deps, result, log, now, errorMessage(err));
-      }
+      if (err instanceof QueryRejectedError || err instanceof ValidationError) return markUnhealthy(run.detection, run.deps, result, log, run.now, errorMessage(err));
       const what = err instanceof ResultTooLargeError ? `${errorMessage(err)} even in a ${Math.round(span / 1000)} s slice; narrow the detection` : errorMessage(err);
-      return fail(result, log, handledAny ? 'incomplete' : 'failed', `${id}: ${what}; watermark kept at ${result.watermark ?? 'none'}`);
+      return fail(result, log, run.handledAny ? 'incomplete' : 'failed', `${id}: ${what}; watermark kept at ${result.watermark ?? 'none'}`);
     }
-
-    const span = slice.end.getTime() - slice.start.getTime();
-    if (hits.length > limits.maxHitsPerSlice && span >= 2 * limits.minSliceMs) {
-      const mid = new Date(slice.start.getTime() + Math.floor(span / 2));
-      log.warn(`${id}: ${hits.length} hits in one slice; splitting ${slice.start.toISOString()}..${slice.end.toISOString()} in halves`);
-      pending.unshift({ start: slice.start, end: mid }, { start: mid, end: slice.end });
-      continue;
-    }
-    result.hits += hits.length;
     try {
-      // An ad-hoc window (--since) shows everything in it and leaves the state alone.
-      const hitKeys = hits.map((h) => h.key);
-      const fresh = adHoc ? hitKeys : await deps.seen.unseen(id, hitKeys, now);
-      // Keys are unique within a slice, so as many fresh keys as hits means every hit is new:
-      // the usual case, and no set of a slice's worth of keys to build.
-      const freshSet = fresh.length === hitKeys.length ? undefined : new Set(fresh);
-      const newHits = freshSet ? hits.filter((h) => freshSet.has(h.key)) : hits;
-      await deps.sink.send(newHits); // 3. send
-      if (!adHoc) await deps.seen.markSeen(id, freshSet ? newHits.map((h) => h.key) : hitKeys, now, settings.seenHitTtlMs); // 4. mark seen
-      result.newHits += newHits.length;
-      if (!adHoc && (!watermark || slice.end.getTime() > watermark.value.getTime())) {
-        watermark = await deps.state.setWatermark(id, slice.end, watermark); // 5. move the watermark
-        result.watermark = watermark.value.toISOString();
-      }
-      handledAny = true;
+      await handleAnswer(run, slice, table);
     } catch (err) {
+      if (err instanceof ValidationError) return markUnhealthy(run.detection, run.deps, result, log, run.now, errorMessage(err));
       const why = err instanceof WatermarkConflictError ? err.message : `${id}: cannot record hits: ${errorMessage(err)}`;
-      return fail(result, log, handledAny ? 'incomplete' : 'failed', why);
+      return fail(result, log, run.handledAny ? 'incomplete' : 'failed', why);
     }
   }
+  return undefined;
+}
 
-  if (!adHoc) {
-    try {
-      await deps.state.setHealth(id, { healthy: true, checkedAt: now.toISOString(), lastSuccessAt: now.toISOString() });
-      await deps.seen.purgeExpired(id, now, 500);
-    } catch (err) {
-      result.problems.push(`${id}: housekeeping failed: ${errorMessage(err)}`);
-      log.warn(result.problems[result.problems.length - 1] as string);
+/** 1. query the slice (the typed errors of queryPrimaryTable tell the caller what to do). */
+async function querySlice(run: RunContext, slice: QueryWindow): Promise<LogsTable> {
+  const { limits, now } = run;
+  run.result.queries++;
+  const answer = await queryPrimaryTable(run.deps.logs, {
+    workspaceId: run.deps.workspaceId,
+    query: run.detection.buildQuery(run.params, slice),
+    window: slice,
+    timespan: {
+      startTime: new Date(slice.start.getTime() - run.guardMs - 3_600_000),
+      endTime: new Date(Math.max(slice.end.getTime(), now.getTime()) + 86_400_000),
+    },
+    serverTimeoutInSeconds: limits.serverTimeoutInSeconds,
+    // Never past the run budget plus two minutes (the function timeout is ten).
+    deadlineMs: Math.max(10_000, Math.min(limits.queryDeadlineMs, limits.runBudgetMs + 120_000 - (Date.now() - run.startedAt))),
+  });
+  return answer.table;
+}
+
+/**
+ * 2–5 for one answer: its hits are taken in batches of maxHitsPerSlice, in memory (the answer is
+ * never asked for again), each batch recorded (unseen → send → mark) and let go, so memory holds
+ * one batch of hits however large the answer; the watermark moves once the whole answer is recorded.
+ */
+async function handleAnswer(run: RunContext, slice: QueryWindow, table: LogsTable): Promise<void> {
+  const keys = new Set<string>();
+  let batch: Hit[] = [];
+  for (const hit of hitsOf(run, table, keys)) {
+    batch.push(hit);
+    if (batch.length >= run.limits.maxHitsPerSlice) {
+      await recordHits(run, slice, batch);
+      batch = [];
     }
   }
-  log.info(`${id}: ${result.status}; ${result.queries} queries, ${result.rows} rows, ${result.hits} hits, ${result.newHits} new; watermark ${result.watermark ?? 'none'}`);
-  return result;
+  await recordHits(run, slice, batch);
+  if (!run.adHoc) await moveWatermark(run, slice);
+  run.handledAny = true;
+}
+
+/** The answer's rows → hits, one per key (a row can repeat in an answer), projected columns only. */
+function* hitsOf(run: RunContext, table: LogsTable, keys: Set<string>): Generator<Hit> {
+  const { detection, params, result } = run;
+  const id = detection.meta.id;
+  for (const row of rowsOf(table, detection, { projectedOnly: true })) {
+    result.rows++;
+    // What hitFromRow does, with the parameters parsed once per run instead of once per row.
+    const e = detection.evaluate(row, params);
+    if (!e || keys.has(e.key)) continue;
+    keys.add(e.key);
+    const hit: Hit = { detectionId: id, key: e.key, time: e.time, row, signals: e.signals, indicators: e.indicators, entities: e.entities };
+    if (e.certificate) hit.certificate = e.certificate;
+    result.hits++;
+    yield hit;
+  }
+}
+
+/**
+ * 2. keep the hits not seen (one query for the slice), 3. send them, 4. mark them seen.
+ * An ad-hoc window (--since) shows everything in it and leaves the state alone.
+ */
+async function recordHits(run: RunContext, slice: QueryWindow, hits: Hit[]): Promise<void> {
+  if (hits.length === 0) return;
+  const { deps, result, now } = run;
+  const id = run.detection.meta.id;
+  const newHits = run.adHoc ? hits : await unseenHits(run, slice, hits);
+  const dead = await deps.sink.send(newHits); // 3. send (dead letters are accepted too: with their reason)
+  for (const d of dead ?? []) run.log.warn(`${id}: ${describeDeadLetter(d)}`);
+  result.deadLetters += dead?.length ?? 0;
+  if (!run.adHoc) await deps.seen.markSeen(id, newHits.map((h) => h.key), now, deps.settings.seenHitTtlMs); // 4. mark seen
+  result.newHits += newHits.length;
+}
+
+async function unseenHits(run: RunContext, slice: QueryWindow, hits: Hit[]): Promise<Hit[]> {
+  const keys = hits.map((h) => h.key);
+  const fresh = await run.deps.seen.unseen(run.detection.meta.id, keys, run.now, new Date(slice.start.getTime() - SEEN_CLOCK_MARGIN_MS));
+  // Keys are unique within an answer, so as many fresh keys as hits means every hit is new.
+  if (fresh.length === keys.length) return hits;
+  const freshSet = new Set(fresh);
+  return hits.filter((h) => freshSet.has(h.key));
+}
+
+/** 5. move the watermark to the slice's end (conditional on the version read). */
+async function moveWatermark(run: RunContext, slice: QueryWindow): Promise<void> {
+  if (run.watermark && slice.end.getTime() <= run.watermark.value.getTime()) return;
+  run.watermark = await run.deps.state.setWatermark(run.detection.meta.id, slice.end, run.watermark);
+  run.result.watermark = run.watermark.value.toISOString();
+}
+
+async function housekeeping(run: RunContext): Promise<void> {
+  const id = run.detection.meta.id;
+  try {
+    await run.deps.state.setHealth(id, { healthy: true, checkedAt: run.now.toISOString(), lastSuccessAt: run.now.toISOString() });
+    await run.deps.seen.purgeExpired(id, run.now, 500);
+  } catch (err) {
+    run.result.problems.push(`${id}: housekeeping failed: ${errorMessage(err)}`);
+    run.log.warn(run.result.problems[run.result.problems.length - 1] as string);
+  }
 }
 
 /** [start, end) cut into pieces of at most maxMs, in order. */

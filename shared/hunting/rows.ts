@@ -90,15 +90,18 @@ function cellFits(kind: CellKind, v: unknown): boolean {
  * row is built, so a 500,000-row answer is not held twice. Fails naming the detection and the
  * columns or cells when the answer does not fit the query.
  */
-export function* rowsOf(table: LogsTable, detection: Detection): Generator<Row> {
-  const columns = table.columnDescriptors.map((c, i) => ({ name: c.name ?? `Column${i}`, type: c.type ?? 'dynamic' }));
-  const names = columns.map((c) => c.name);
+export function* rowsOf(table: LogsTable, detection: Detection, options: { projectedOnly?: boolean } = {}): Generator<Row> {
+  const all = table.columnDescriptors.map((c, i) => ({ name: c.name ?? `Column${i}`, type: c.type ?? 'dynamic', index: i }));
+  const names = all.map((c) => c.name);
   const missing = detection.projectedColumns.filter((c) => !names.includes(c));
   if (missing.length > 0) {
     throw new ValidationError(`${detection.meta.id}: the answer lacks projected columns`, missing.map((c) => ({ path: c, message: 'column missing from the answer' })));
   }
+  // projectedOnly: a hit keeps the columns its detection projects, never extra ones of the answer.
+  const projected = new Set(detection.projectedColumns);
+  const columns = options.projectedOnly ? all.filter((c) => projected.has(c.name)) : all;
   const kinds = columns.map((c) => KIND_BY_TYPE[String(c.type).toLowerCase()] ?? 'any');
-  const width = names.length;
+  const width = columns.length;
   let schema: z.ZodType<Row> | undefined; // only needed for a row with a cell that does not fit
   const rows = table.rows as Array<unknown[] | undefined>;
   for (let r = 0; r < rows.length; r++) {
@@ -107,9 +110,10 @@ export function* rowsOf(table: LogsTable, detection: Detection): Generator<Row> 
     const row: Row = {};
     let fits = true;
     for (let i = 0; i < width; i++) {
-      const v = cells[i];
+      const column = columns[i] as (typeof columns)[number];
+      const v = cells[column.index];
       const cell = v instanceof Date ? (Number.isNaN(v.getTime()) ? null : v.toISOString()) : v === undefined ? null : v;
-      row[names[i] as string] = cell;
+      row[column.name] = cell;
       if (fits && !cellFits(kinds[i] as CellKind, cell)) fits = false;
     }
     if (fits) {

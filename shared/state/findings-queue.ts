@@ -1,18 +1,28 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Finding } from '../model.js';
-import { MAX_QUEUE_MESSAGE_BYTES, encodeQueueMessage, ensureQueue } from './storage.js';
+import { type DeadLetter, deadLetterFor, putDeadLetters, shrinkToFit } from './queue-message.js';
+import { decodeQueueMessage } from './queue-encoding.js';
+import { ensureQueue } from './storage.js';
 
-/** Puts a finding on the "findings" queue for delivery, shrunk to fit a queue message. */
-export async function enqueueFinding(queue: QueueClient, finding: Finding): Promise<void> {
-  await (await ensureQueue(queue)).sendMessage(encodeQueueMessage(fitForQueue(finding)));
+/**
+ * Puts a finding on the "findings" queue for delivery, shrunk to fit a queue message by the one
+ * shrinker (shared/state/queue-message.ts). A finding that cannot fit even then goes to the
+ * dead-letter queue (when given) and is returned, for the caller to log; it never throws for size.
+ */
+export async function enqueueFinding(queue: QueueClient, finding: Finding, deadLetters?: QueueClient): Promise<DeadLetter | undefined> {
+  const shrunk = shrinkToFit(finding);
+  if (!shrunk.ok) {
+    const dead = deadLetterFor('findings', finding, shrunk.bytes, new Date());
+    if (deadLetters) await putDeadLetters(deadLetters, [dead]);
+    return dead;
+  }
+  await (await ensureQueue(queue)).sendMessage(shrunk.text);
+  return undefined;
 }
 
-/** Keeps a finding under the queue's message size by shortening, then dropping, the raw row. */
+/** The finding as it would travel on the queue (long text cut, marked); unchanged when it fits. */
 export function fitForQueue(finding: Finding): Finding {
-  if (encodeQueueMessage(finding).length <= MAX_QUEUE_MESSAGE_BYTES) return finding;
-  const shortened: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(finding.hit.row)) shortened[k] = typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v;
-  const smaller = { ...finding, hit: { ...finding.hit, row: shortened } };
-  if (encodeQueueMessage(smaller).length <= MAX_QUEUE_MESSAGE_BYTES) return smaller;
-  return { ...finding, hit: { ...finding.hit, row: { _note: 'row dropped: the finding exceeded the queue message size' } } };
+  const shrunk = shrinkToFit(finding);
+  if (!shrunk.ok) throw new Error(`finding ${finding.id} does not fit a queue message (${shrunk.bytes} bytes)`);
+  return shrunk.cut ? (decodeQueueMessage(shrunk.text) as Finding) : finding;
 }

@@ -4,6 +4,10 @@ import { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 
+// The names and the message encoding live in a module without the SDKs, so registering a function
+// (which needs a queue name) does not load them; re-exported here for callers that have the clients.
+export { ENRICH_LEDGER_TABLE, MAX_QUEUE_MESSAGE_BYTES, QUEUE_NAMES, decodeQueueMessage, encodeQueueMessage } from './queue-encoding.js';
+
 /**
  * Builds Table and Queue clients for certsoar's state from configuration, in one place.
  *
@@ -26,11 +30,6 @@ export interface StorageClients {
   readonly mode: 'connection-string' | 'identity';
 }
 
-/** The queue names stages exchange messages on. */
-export const QUEUE_NAMES = { hits: 'hits', findings: 'findings' } as const;
-
-/** Hits already turned into findings (the enrich-hits function's idempotency ledger). */
-export const ENRICH_LEDGER_TABLE = 'enrichledger';
 
 type StorageSettings = Pick<
   Config,
@@ -101,24 +100,6 @@ export async function ensureQueue(client: QueueClient): Promise<QueueClient> {
  */
 export function tableKey(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
-}
-
-/** Azure Storage Queues accept messages up to 64 KiB (the encoded text). */
-export const MAX_QUEUE_MESSAGE_BYTES = 65_536;
-
-/**
- * Queue messages in the encoding the Functions queue trigger expects by default (base64 of the
- * UTF-8 JSON; host.json `extensions.queues.messageEncoding` defaults to base64).
- */
-export function encodeQueueMessage(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
-}
-
-/** Inverse of encodeQueueMessage; also accepts plain JSON (messages written by other tools). */
-export function decodeQueueMessage(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return JSON.parse(trimmed);
-  return JSON.parse(Buffer.from(trimmed, 'base64').toString('utf8'));
 }
 
 /** The HTTP status of an Azure SDK error (RestError), undefined for anything else. */

@@ -6,7 +6,7 @@ import { HUNT_STATE_TABLE } from '../../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE } from '../../shared/state/seen-hits.js';
 import { tableKey } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
-import { t1608003 } from '../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
 import type { Finding, Row } from '../../shared/model.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
@@ -127,7 +127,8 @@ describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)'
   const watermark = async () => (await table(HUNT_STATE_TABLE).getEntity<{ watermark: string }>(partition, 'watermark')).watermark;
   const seenKeys = async () => {
     const keys: string[] = [];
-    for await (const e of table(SEEN_HITS_TABLE).listEntities<{ key: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) keys.push(e.key);
+    // One entity holds a batch of keys (a JSON array in `keys`; see shared/state/seen-hits.ts).
+    for await (const e of table(SEEN_HITS_TABLE).listEntities<{ keys: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) keys.push(...(JSON.parse(e.keys) as string[]));
     return keys.sort();
   };
   const hunt = async (envVars: Record<string, string>, args: string[]) => {

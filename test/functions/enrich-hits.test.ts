@@ -72,6 +72,16 @@ describe('enrich-hits (queue "hits" → queue "findings")', () => {
     expect(findings[0]!.reasons[0]!.id).toBe('self_signed');
   });
 
+  it('a grouped message {hits: [...]} (what the hunt sends) yields one finding per hit; a bad hit is named by its place', async () => {
+    const d = deps();
+    const handle = makeEnrichHitsHandler(() => d);
+    await handle(encodeQueueMessage({ hits: [{ ...hit, key: 'g1' }, { ...hit, key: 'g2' }] }), context());
+    const findings = await drain(d.findingsQueue);
+    expect(findings.map((f) => f.id).sort()).toEqual([findingId({ ...hit, key: 'g1' }), findingId({ ...hit, key: 'g2' })].sort());
+    await expect(handle({ hits: [{ ...hit, key: 'g3' }, { ...hit, key: '' }] }, context())).rejects.toThrow(ValidationError);
+    await expect(handle({ hits: [{ ...hit, key: 'g3' }, { ...hit, key: '' }] }, context())).rejects.toMatchObject({ problems: [expect.objectContaining({ path: 'hits.1.key' })] });
+  });
+
   it('still produces the finding while crt.sh is down, marking the enrichment missing', async () => {
     crtsh.setPersistentFault({ kind: 'status', status: 503 });
     try {
@@ -98,6 +108,6 @@ describe('enrich-hits (queue "hits" → queue "findings")', () => {
     const huge = { id: 'x', hit: { ...hit, row: { Blob: 'x'.repeat(200_000) } } } as unknown as Finding;
     const fitted = fitForQueue(huge);
     expect(encodeQueueMessage(fitted).length).toBeLessThanOrEqual(64 * 1024);
-    expect(String(fitted.hit.row.Blob)).toHaveLength(257);
+    expect(String(fitted.hit.row.Blob)).toMatch(/^x{4096}…\[cut from 200000 chars\]$/);
   });
 });

@@ -6,7 +6,7 @@ import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';
 import { loadConfig } from '../../shared/config.js';
 import type { Hit } from '../../shared/model.js';
 import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
-import { type HitSink, QueueHitSink } from '../../shared/state/hit-queue.js';
+import { type HitSink, QueueHitSink, hitsOfMessage } from '../../shared/state/hit-queue.js';
 import { type HuntStateStore, TableHuntState, type Watermark } from '../../shared/state/hunt-state.js';
 import { type SeenHitStore, TableSeenHits } from '../../shared/state/seen-hits.js';
 import { type StorageClients, decodeQueueMessage, storageClients } from '../../shared/state/storage.js';
@@ -55,7 +55,7 @@ async function drain(queue: QueueClient): Promise<Hit[]> {
   for (;;) {
     const got = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 600 });
     if (got.receivedMessageItems.length === 0) return hits;
-    hits.push(...got.receivedMessageItems.map((m) => decodeQueueMessage(m.messageText) as Hit));
+    for (const m of got.receivedMessageItems) hits.push(...(hitsOfMessage(decodeQueueMessage(m.messageText)) as Hit[]));
   }
 }
 

@@ -2,12 +2,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sysmonProcessCreateToDeviceProcessEvents } from '../../../shared/detections/adapters/sysmon.js';
 import { hitFromRow } from '../../../shared/detections/index.js';
-import { BRANCHES, certificateNamesFromCommandLine, t1587003 } from '../../../shared/detections/t1587-003-develop-digital-certificates.js';
+import { computeColumns } from '../../../shared/detections/backends/evaluator.js';
+import { BRANCHES, t1587003, t1587003Definition } from '../../../shared/detections/definitions/t1587-003.js';
 import { score } from '../../../shared/scoring/score.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 import { datasetUrl } from './fixtures/datasets.js';
 
 const defaults = t1587003.paramsSchema.parse({});
+/** Subject, CN and DNS names the query reads from an openssl/PowerShell command line (filters ignored). */
+const certificateNamesFromCommandLine = (commandLine: string) => {
+  const c = computeColumns(t1587003Definition, defaults, { ActionType: 'ProcessCreated', FileName: 'openssl.exe', ProcessCommandLine: commandLine });
+  return { subject: c['CertSubject'], commonName: c['CertSubjectCN'], dnsNames: c['CertDnsNames'] };
+};
 const sysmon = (id: string) => sysmonProcessCreateToDeviceProcessEvents(JSON.parse(readFileSync(datasetUrl(`sysmon/${id}.json`), 'utf8')));
 
 describe('command-line parsing', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectionParams } from '../../../shared/detections/index.js';
-import { t1588004 } from '../../../shared/detections/t1588-004-obtain-digital-certificates.js';
+import { t1588004 } from '../../../shared/detections/definitions/t1588-004.js';
 import { parseTuning } from '../../../shared/scoring/tuning.js';
 
 const defaults = t1588004.paramsSchema.parse({});
@@ -69,7 +69,7 @@ describe('T1588.004 trust-store writes', () => {
     expect(t1588004.evaluate(write(`${base}\\CA\\Certificates\\${other}`, 'other.exe'), params)).toBeNull(); // CA no longer watched
     expect(t1588004.evaluate(write(`${base}\\TrustedPublisher\\Certificates\\${other}`, 'powershell.exe'), params)?.indicators['CertStoreType']).toBe('Trusted Publisher');
     const kql = t1588004.buildQuery(params);
-    expect(kql).toContain('(root|trustedpublisher)');
+    expect(kql).toContain('((?:Root|TrustedPublisher))');
     expect(kql).toContain(`let AllowedThumbprints = dynamic([@'${THUMB.toLowerCase()}']);`);
     expect(() => t1588004.paramsSchema.parse({ allowedThumbprints: ['not-hex'] })).toThrow();
   });

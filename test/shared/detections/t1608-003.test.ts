@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors.js';
 import { detectionParams, hitFromRow } from '../../../shared/detections/index.js';
-import { namesCoverHost, t1608003, tlsCertificateFields } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { computeColumns } from '../../../shared/detections/backends/evaluator.js';
+import { t1608003, t1608003Definition } from '../../../shared/detections/definitions/t1608-003.js';
 import { score } from '../../../shared/scoring/score.js';
 import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
 import { akamaiRows, paloAltoRows, zeekRecords, zeekRows, zscalerFortinetRows } from './fixtures/datasets.js';
@@ -16,6 +17,16 @@ const row = (over: Record<string, unknown>) => ({
   DestinationPort: 443,
   ...over,
 });
+/** What the query computes for a row (filters ignored), as the certificate fields the tests read. */
+const tlsCertificateFields = (r: Record<string, unknown>, params = defaults) => {
+  const c = computeColumns(t1608003Definition, params, r);
+  return { subject: c['TLSSubject'], issuer: c['TLSIssuer'], subjectCn: c['SubjectCN'], destinationHost: c['DestinationHost'] };
+};
+/** Whether the certificate names (first as the CN, the rest as SANs) cover the host, as the query decides it. */
+const namesCoverHost = (names: string[], host: string) => {
+  const san = names.length > 1 ? `;ssl_san=${names.slice(1).map((n) => `DNS:${n}`).join(', ')}` : '';
+  return computeColumns(t1608003Definition, defaults, row({ DestinationHostName: host, AdditionalExtensions: `ssl_subject=CN=${names[0]}${san}` }))['CertCoversHost'];
+};
 const signalsOf = (r: Record<string, unknown>, params = defaults) => t1608003.evaluate(r, params)?.signals.map((s) => s.id) ?? null;
 
 describe('wildcard semantics', () => {
@@ -46,6 +57,29 @@ describe('wildcard semantics', () => {
     const r = row({ AdditionalExtensions: 'PanOSCommonName=a.net;PanOSIssuerCommonName=a.net;PanOSServerNameIndication=b.net' });
     expect(signalsOf(r)).toEqual(['self_signed', 'hostname_mismatch']);
     expect(t1608003.evaluate(r, defaults)?.entities.domains).toEqual(['b.net', 'a.net']);
+  });
+});
+
+describe('blank values before a coalesce (issue 10: the host the KQL used to drop)', () => {
+  it('a DestinationHostName of spaces gives way to the SNI, in the evaluator and in the query text', () => {
+    const r = row({ DestinationHostName: '   ', AdditionalExtensions: 'ssl_subject=CN=x.evil.net;ssl_issuer=CN=x.evil.net;ssl_sni=www.bank.example' });
+    const hit = t1608003.evaluate(r, defaults);
+    expect(hit?.signals.map((s) => s.id)).toEqual(['self_signed', 'hostname_mismatch']);
+    expect(hit?.entities.destinationHost).toBe('www.bank.example');
+    // Each candidate is cleaned inside the coalesce, so Kusto's coalesce skips the emptied blank.
+    expect(t1608003.buildQuery(defaults)).toMatch(/extend DestinationHost = tolower\(trim_end\(@'\\\.\+', coalesce\(iff\(trim\(@'\[ \\t\\r\\n\]\+', DestinationHostName\)/);
+  });
+
+  it('"n/a" and "-" markers are blanks too', () => {
+    for (const blank of ['n/a', ' - ', 'NULL']) {
+      expect(t1608003.evaluate(row({ DestinationHostName: blank, AdditionalExtensions: 'ssl_subject=CN=a.net;ssl_issuer=CN=a.net;ssl_sni=b.net' }), defaults)?.entities.destinationHost).toBe('b.net');
+    }
+  });
+
+  it('the same session at another time is another hit (the key carries the event time)', () => {
+    const r = row({ DestinationHostName: 'x.evil.net', AdditionalExtensions: 'ssl_subject=CN=x.evil.net;ssl_issuer=CN=x.evil.net' });
+    expect(t1608003.evaluate(r, defaults)?.key).not.toBe(t1608003.evaluate({ ...r, TimeGenerated: '2026-11-20T10:05:00Z' }, defaults)?.key);
+    expect(t1608003.evaluate(r, defaults)?.key).toBe(t1608003.evaluate({ ...r }, defaults)?.key);
   });
 });
 

@@ -115,14 +115,22 @@ describe('huntDetection', () => {
     expect(logged.some((l) => l.level === 'warn' && /splitting/.test(l.message))).toBe(true);
   });
 
-  it('a slice with more hits than maxHitsPerSlice is split, so queue work stays bounded per slice', async () => {
+  it('an answer with more hits than maxHitsPerSlice is recorded in batches from memory, never asked for again', async () => {
     deps.limits = { minSliceMs: MIN, maxHitsPerSlice: 3 };
     await deps.state.setWatermark('TEST.001', new Date('2026-03-01T11:10:00Z'), undefined);
     const ids = Array.from({ length: 10 }, (_, i) => event(new Date(Date.parse('2026-03-01T11:01:00Z') + i * 5 * MIN).toISOString()));
+    const batches: number[] = [];
+    const send = deps.sink.send.bind(deps.sink);
+    deps.sink.send = async (hits) => {
+      batches.push(hits.length);
+      await send(hits);
+    };
     const r = await huntDetection(testDetection, deps);
     expect(r.status).toBe('ok');
     expect(sentIds().sort((x, y) => x - y)).toEqual(ids);
-    expect(r.queries).toBeGreaterThanOrEqual(7);
+    expect(r.queries).toBe(1);
+    expect(server.requests.reduce((n, q) => n + q.rows, 0)).toBe(10); // every row downloaded once
+    expect(batches).toEqual([3, 3, 3, 1]);
     expect(r.watermark).toBe('2026-03-01T11:55:00.000Z');
   });
 

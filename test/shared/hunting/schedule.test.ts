@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.js';
 import { DETECTIONS } from '../../../shared/detections/index.js';
 import { ConfigError } from '../../../shared/errors.js';
+import { HUNT_CATALOG, huntTimers } from '../../../shared/hunting/hunt-timers.js';
 import { enabledDetections, huntFunctionName, scheduleFor } from '../../../shared/hunting/schedule.js';
 import { testDetection } from './test-detection.js';
 
@@ -48,5 +49,23 @@ describe('scheduleFor', () => {
       expect(scheduleFor(d, loadConfig({}))).toBe(d.meta.schedule);
       expect(huntFunctionName(d)).toMatch(/^hunt-[A-Za-z0-9-]+$/);
     }
+  });
+});
+
+describe('huntTimers (what the function app registers before loading the detections)', () => {
+  it('the catalogue repeats exactly the shipped detections’ ids, schedules and override settings', () => {
+    expect(HUNT_CATALOG).toEqual(DETECTIONS.map((d) => ({ id: d.meta.id, schedule: d.meta.schedule, scheduleSetting: d.scheduleSetting })));
+  });
+
+  it('agrees with enabledDetections + scheduleFor on the same settings', () => {
+    for (const env of [{}, { HUNTS_ENABLED: 'none' }, { HUNTS_ENABLED: ' t1587.003 , T1608.003' }, { HUNTS_ENABLED: '', HUNT_SCHEDULE_T1608_003: ' 0 0 * * * * ' }]) {
+      const config = loadConfig(env);
+      expect(huntTimers(env)).toEqual(enabledDetections(config).map((d) => ({ id: d.meta.id, functionName: huntFunctionName(d), schedule: scheduleFor(d, config) })));
+    }
+  });
+
+  it('names the setting at fault', () => {
+    expect(() => huntTimers({ HUNTS_ENABLED: 'T9999' })).toThrow(/HUNTS_ENABLED: unknown detection T9999/);
+    expect(() => huntTimers({ HUNT_SCHEDULE_T1588_004: '*/5 * * * *' })).toThrow(/HUNT_SCHEDULE_T1588_004/);
   });
 });

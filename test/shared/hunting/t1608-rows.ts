@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { t1608003 } from '../../../shared/detections/t1608-003-install-digital-certificate.js';
+import { t1608003 } from '../../../shared/detections/definitions/t1608-003.js';
 import type { Row } from '../../../shared/model.js';
 import type { LaColumn } from '../../helpers/log-analytics-server.js';
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { kqlLiteralValue } from '../../../shared/detections/kql-validator.js';
 import { kqlDatetime, kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList, kqlTimespan } from '../../../shared/kql/literals.js';
-import { escapeRegex, globToRegex, jsRegex } from '../../../shared/kql/regex.js';
+import { Re2 } from '../../../shared/detections/backends/kusto-values.js';
+import { escapeRegex, globToRegex } from '../../../shared/kql/regex.js';
+
+/** Compiled as Kusto compiles it: RE2, case-insensitive. */
+const re2 = (source: string) => new Re2(`(?i)${source}`);
 
 const NASTY = [
   'plain',
@@ -53,15 +57,15 @@ describe('other literals', () => {
   });
 });
 
-describe('regex helpers', () => {
+describe('regex helpers (checked with RE2)', () => {
   it('escapes every metacharacter', () => {
     const special = 'a.b*c+d?e^f$g{h}i(j)k|l[m]n\\o';
-    expect(jsRegex(`^${escapeRegex(special)}$`).test(special)).toBe(true);
-    expect(jsRegex(`^${escapeRegex('a.b')}$`).test('axb')).toBe(false);
+    expect(re2(`^${escapeRegex(special)}$`).test(special)).toBe(true);
+    expect(re2(`^${escapeRegex('a.b')}$`).test('axb')).toBe(false);
   });
 
   it('turns globs into case-insensitive patterns', () => {
-    const re = jsRegex(`^${globToRegex('*.Example.com')}$`);
+    const re = re2(`^${globToRegex('*.Example.com')}$`);
     expect(re.test('a.example.COM')).toBe(true);
     expect(re.test('example.com')).toBe(false);
   });

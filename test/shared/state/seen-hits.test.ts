@@ -51,4 +51,43 @@ describe.each(cases)('seen hits in %s', (_name, make) => {
     await seen.markSeen('T1608.003', keys, t0, HOUR);
     expect(await seen.unseen('T1608.003', [...keys, 'extra'], t0)).toEqual(['extra']);
   });
+
+  it('with since, reads only marks made since then (a slice can only be covered by marks after its start)', async () => {
+    const seen = make();
+    await seen.markSeen('T1608.003', ['early'], t0, 24 * HOUR);
+    await seen.markSeen('T1608.003', ['late'], at(2), 24 * HOUR);
+    expect(await seen.unseen('T1608.003', ['early', 'late', 'none'], at(3), at(1))).toEqual(['early', 'none']);
+    expect(await seen.unseen('T1608.003', ['early', 'late', 'none'], at(3))).toEqual(['none']);
+  });
+
+  it('20,000 keys: marked and checked in one go', async () => {
+    const seen = make();
+    const keys = Array.from({ length: 20_000 }, (_, i) => `${'f'.repeat(24)}${String(i).padStart(8, '0')}`);
+    await seen.markSeen('T1608.003', keys.slice(0, 15_000), t0, HOUR);
+    const fresh = await seen.unseen('T1608.003', keys, at(0.5), t0);
+    expect(fresh).toEqual(keys.slice(15_000));
+  });
+});
+
+describe('seen hits in Table Storage: layout', () => {
+  const table = () => storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!.table(`seenlayout${Math.floor(Math.random() * 1e9)}`);
+
+  it('keeps a batch of marks in a few entities (30,000 characters of keys each), not one per key', async () => {
+    const client = table();
+    const keys = Array.from({ length: 10_000 }, (_, i) => `${'a'.repeat(24)}${String(i).padStart(8, '0')}`);
+    await new TableSeenHits(client, 'functions').markSeen('T1608.003', keys, t0, HOUR);
+    let entities = 0;
+    for await (const _ of client.listEntities()) entities++;
+    expect(entities).toBeGreaterThan(1);
+    expect(entities).toBeLessThanOrEqual(Math.ceil((keys.length * 35) / 30_000) + 1);
+  });
+
+  it('still reads marks of the earlier layout (one entity per key)', async () => {
+    const client = table();
+    const seen = new TableSeenHits(client, 'functions');
+    await seen.markSeen('T1608.003', ['new-layout'], t0, HOUR); // creates the table
+    const pk = Buffer.from('functions|T1608.003').toString('base64url');
+    await client.createEntity({ partitionKey: pk, rowKey: Buffer.from('old-layout').toString('base64url'), key: 'old-layout', seenAt: t0, expiresAt: at(1) });
+    expect(await seen.unseen('T1608.003', ['old-layout', 'new-layout', 'other'], at(0.5), t0)).toEqual(['other']);
+  });
 });

@@ -1,0 +1,166 @@
+import { kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList } from '../../kql/literals.js';
+import { timeFilter } from '../common.js';
+import { keyValueRegex, numberParam, paramValue, regexSource } from '../definition/params.js';
+import type { Branch, DetectionDefinition, Expr, Literal, Step } from '../definition/types.js';
+import type { QueryWindow } from '../types.js';
+
+/**
+ * A definition and its parameters → KQL. Without a window: the analytics-rule form that looks
+ * back the `lookback` parameter from now; with one: the hunt form over rows ingested in it.
+ * List parameters become `let` statements named after the parameter (tlsPorts → TlsPorts);
+ * scalars and regexes are inlined as literals, so a value can never break out of its literal.
+ */
+
+export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow): string {
+  const w = new KqlWriter(params);
+  const lookback = String(paramValue(params, def.lookback));
+  const body: string[] = [];
+  if (def.branches.length === 1) {
+    const b = def.branches[0] as Branch;
+    body.push(b.table, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps));
+  } else {
+    for (const b of def.branches) {
+      if (!b.project) throw new Error(`${def.meta.id}: branch ${b.name} of a union needs a projection`);
+      body.push(`let ${b.name} = ${b.table}`, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps));
+      body.push(`| project ${b.project.map((p) => (p.expr.op === 'col' && p.expr.name === p.name ? p.name : `${p.name} = ${w.expr(p.expr)}`)).join(', ')};`);
+    }
+    body.push(`union ${def.branches.map((b) => b.name).join(', ')}`);
+  }
+  body.push(...w.steps(def.steps));
+  const score = def.signals.map((s) => `iff(${w.expr(s.when)}, ${kqlReal(numberParam(params, s.weight))}, real(0))`);
+  body.push(`| extend ${def.scoreColumn} = ${score.length ? score.join('\n    + ') : 'real(0)'}`);
+  body.push(`| where ${def.scoreColumn} > ${kqlReal(numberParam(params, def.minScore))}`);
+  if (def.allow.length) body.push(`| where not(${def.allow.map((a) => w.expr(a)).join(' or ')})`);
+  body.push(`| project ${def.project.join(', ')}`);
+  if (def.sort.length) body.push(`| sort by ${def.sort.map((s) => `${s.column} ${s.order}`).join(', ')}`);
+  return [`// ${def.meta.id} ${def.meta.title}`, ...w.lets(), ...body].join('\n');
+}
+
+class KqlWriter {
+  private readonly letNames = new Map<string, string>();
+
+  constructor(private readonly params: Record<string, unknown>) {}
+
+  /** `let` statements for the list parameters the query refers to. */
+  lets(): string[] {
+    return [...this.letNames].map(([path, name]) => `let ${name} = ${listLiteral(paramValue(this.params, path) as Literal, path)};`);
+  }
+
+  steps(steps: Step[]): string[] {
+    return steps.map((s) => ('where' in s ? `| where ${this.expr(s.where)}` : `| extend ${s.extend} = ${this.expr(s.expr)}`));
+  }
+
+  private regex(r: Parameters<typeof regexSource>[0]): string {
+    return kqlString(regexSource(r, this.params));
+  }
+
+  private param(path: string): string {
+    const v = paramValue(this.params, path);
+    if (Array.isArray(v)) {
+      let name = this.letNames.get(path);
+      if (!name) {
+        name = path.split('.').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+        this.letNames.set(path, name);
+      }
+      return name;
+    }
+    return scalarLiteral(v as Literal, path);
+  }
+
+  /** Compound expressions are wrapped in parentheses so precedence never depends on context. */
+  private sub(e: Expr): string {
+    const text = this.expr(e);
+    return ['and', 'or', 'cmp', 'in', 'str', 'matches', 'arith'].includes(e.op) ? `(${text})` : text;
+  }
+
+  expr(e: Expr): string {
+    const list = (args: Expr[]) => args.map((a) => this.expr(a)).join(', ');
+    switch (e.op) {
+      case 'col':
+        return e.name;
+      case 'lit':
+        return Array.isArray(e.value) ? listLiteral(e.value, 'literal') : scalarLiteral(e.value as Literal, 'literal');
+      case 'param':
+        return this.param(e.path);
+      case 'and':
+        return e.args.map((a) => this.sub(a)).join(' and ');
+      case 'or':
+        return e.args.map((a) => this.sub(a)).join(' or ');
+      case 'not':
+        return `not(${this.expr(e.arg)})`;
+      case 'cmp':
+        return `${this.sub(e.left)} ${e.cmp} ${this.sub(e.right)}`;
+      case 'in':
+        return `${this.sub(e.value)} ${e.in} (${this.expr(e.list)})`;
+      case 'str':
+        return `${this.sub(e.value)} ${e.str} ${this.sub(e.term)}`;
+      case 'matches':
+        return `${this.sub(e.value)} matches regex ${this.regex(e.regex)}`;
+      case 'coalesce':
+        return `coalesce(${list(e.args)})`;
+      case 'extract':
+        return `extract(${this.regex(e.regex)}, ${e.group}, ${this.expr(e.value)})`;
+      case 'extract_kv':
+        return `extract(${this.regex(keyValueRegex(e.keys))}, 1, ${this.expr(e.value)})`;
+      case 'extract_all':
+        return `extract_all(${this.regex(e.regex)}, ${this.expr(e.value)})`;
+      case 'trim':
+        return `trim(${this.regex(e.regex)}, ${this.expr(e.value)})`;
+      case 'trim_end':
+        return `trim_end(${this.regex(e.regex)}, ${this.expr(e.value)})`;
+      case 'replace_regex':
+        return `replace_regex(${this.expr(e.value)}, ${this.regex(e.regex)}, ${kqlString(e.rewrite)})`;
+      case 'tolower':
+        return `tolower(${this.expr(e.value)})`;
+      case 'iff':
+        return `iff(${this.expr(e.cond)}, ${this.expr(e.then)}, ${this.expr(e.else)})`;
+      case 'case':
+        return `case(${e.cases.map((c) => `${this.expr(c.when)}, ${this.expr(c.then)}`).join(', ')}, ${this.expr(e.else)})`;
+      case 'isempty':
+        return `isempty(${this.expr(e.value)})`;
+      case 'isnotempty':
+        return `isnotempty(${this.expr(e.value)})`;
+      case 'strcat':
+        return `strcat(${list(e.args)})`;
+      case 'substring':
+        return `substring(${this.expr(e.value)}, ${this.expr(e.start)}${e.length ? `, ${this.expr(e.length)}` : ''})`;
+      case 'indexof':
+        return `indexof(${this.expr(e.value)}, ${this.expr(e.lookup)})`;
+      case 'strlen':
+        return `strlen(${this.expr(e.value)})`;
+      case 'array_concat':
+        return `array_concat(${list(e.args)})`;
+      case 'pack_array':
+        return `pack_array(${list(e.args)})`;
+      case 'array_length':
+        return `array_length(${this.expr(e.value)})`;
+      case 'set_has_element':
+        return `set_has_element(${this.expr(e.array)}, ${this.expr(e.value)})`;
+      case 'arith':
+        return `${this.sub(e.left)} ${e.arith} ${this.sub(e.right)}`;
+      case 'toreal':
+        return `toreal(${this.expr(e.value)})`;
+      case 'decode_utf16le_base64':
+        // base64_decode_tostring reads the bytes as UTF-8: UTF-16LE text of ASCII characters comes
+        // back with a NUL after each character; dropping the NULs leaves the text.
+        return `replace_string(base64_decode_tostring(${this.expr(e.value)}), "\\u0000", "")`;
+      case 'dns_names':
+      case 'iso_time':
+        throw new Error(`${e.op} is evaluated in process only and cannot appear in a query`);
+    }
+  }
+}
+
+function scalarLiteral(v: Literal, where: string): string {
+  if (typeof v === 'string') return kqlString(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return Number.isInteger(v) ? kqlInt(v) : kqlReal(v);
+  throw new Error(`${where}: a list where a scalar is expected`);
+}
+
+function listLiteral(v: Literal, where: string): string {
+  if (!Array.isArray(v)) throw new Error(`${where}: a scalar where a list is expected`);
+  if (v.every((x) => typeof x === 'number')) return kqlIntList(v as number[]);
+  if (v.every((x) => typeof x === 'string')) return kqlStringList(v as string[]);
+  throw new Error(`${where}: lists hold only strings or only numbers`);
+}
