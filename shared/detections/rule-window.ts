@@ -16,20 +16,3 @@ export function ruleTimeFilter(frequency: string, margin: string, timeColumn = '
   if (f === undefined || m === undefined || f <= 0 || m < 0) throw new RangeError(`rule window needs durations, got ${frequency} and ${margin}`);
   return [`| where ingestion_time() > ago(${kqlTimespan(f)})`, `| where ${timeColumn} > ago(${kqlTimespan(f + m)})`].join('\n');
 }
-
-/** The analytics-rule form's lookback filter as the KQL compiler writes it without a window. */
-const LOOKBACK_FILTER = /^\| where (\w+) > ago\([^)\n]+\)$/gm;
-
-/**
- * The compiler's analytics-rule form (a lookback filter per table) turned into the rules-mode
- * form: each table's lookback filter becomes ruleTimeFilter(). Fails when the query has none.
- */
-export function withRuleWindow(query: string, frequency: string, margin: string): string {
-  let replaced = 0;
-  const out = query.replace(LOOKBACK_FILTER, (_line, column: string) => {
-    replaced += 1;
-    return ruleTimeFilter(frequency, margin, column);
-  });
-  if (replaced === 0) throw new Error('the rule-form query has no lookback filter to turn into an ingestion window');
-  return out;
-}

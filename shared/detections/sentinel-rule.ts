@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ALERT_TITLE_MAX, FINDINGS_COLUMNS, FINDINGS_TABLE } from '../delivery/logs-ingestion-row.js';
 import { parseDuration } from '../duration.js';
-import { withRuleWindow } from './rule-window.js';
 import { sentinelTactic } from './sentinel-tactics.js';
 import type { Detection } from './types.js';
 
@@ -337,11 +336,11 @@ export function projectedOutputColumns(query: string): string[] {
 }
 
 /**
- * The rules-mode query: the compiler's rule form with one ingestion window per table (rule-window.ts),
- * then the columns entities and grouping need (ruleQuerySuffix).
+ * The rules-mode query: the KQL compiler's rule form (one ingestion window of the rule's frequency
+ * per table, rule-window.ts), then the columns entities and grouping need (ruleQuerySuffix).
  */
 export function detectionRuleQuery(detection: Detection, params: Record<string, unknown>): string {
-  const compiled = withRuleWindow(detection.buildQuery(params), detection.meta.queryFrequency, RULE_INGESTION_MARGIN);
+  const compiled = detection.buildQuery(params, { frequency: detection.meta.queryFrequency, margin: RULE_INGESTION_MARGIN });
   return `${compiled.trimEnd()}\n${ruleQuerySuffix(detection.meta.id, projectedOutputColumns(compiled))}`;
 }
 

@@ -2,7 +2,7 @@ import { kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList } from '../../kql
 import { timeFilter } from '../common.js';
 import { keyValueRegex, numberParam, paramValue, regexSource } from '../definition/params.js';
 import type { Branch, DetectionDefinition, Expr, Literal, Step } from '../definition/types.js';
-import type { QueryWindow } from '../types.js';
+import type { QueryWindow, RuleWindow } from '../types.js';
 
 /**
  * A definition and its parameters → KQL. Without a window: the analytics-rule form that looks
@@ -11,7 +11,7 @@ import type { QueryWindow } from '../types.js';
  * scalars and regexes are inlined as literals, so a value can never break out of its literal.
  */
 
-export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow): string {
+export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow | RuleWindow): string {
   const w = new KqlWriter(params);
   const lookback = String(paramValue(params, def.lookback));
   const body: string[] = [];

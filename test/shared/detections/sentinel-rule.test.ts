@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FINDINGS_COLUMNS, FINDINGS_TABLE } from '../../../shared/delivery/logs-ingestion-row.js';
 import { DETECTIONS, detectionParams } from '../../../shared/detections/index.js';
 import { kqlErrors, loadSchemas, type TableSchema } from '../../../shared/detections/kql-validator.js';
-import { withRuleWindow } from '../../../shared/detections/rule-window.js';
+import { ruleTimeFilter } from '../../../shared/detections/rule-window.js';
 import { MAX_CUSTOM_DETAILS, MAX_ENTITY_MAPPINGS, MAX_IDENTIFIERS_PER_MAPPING, RULE_INGESTION_MARGIN, type SentinelRule, detectionRule, findingsRule, projectedOutputColumns } from '../../../shared/detections/sentinel-rule.js';
 import { parseDuration } from '../../../shared/duration.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
@@ -117,8 +117,17 @@ describe('the detection rules (rules mode)', () => {
     expect(ids('T1587.003', 'File')).toEqual([['Name=FileName', 'Directory=FolderPath']]);
   });
 
-  it('the ingestion window replaces every table\'s lookback and refuses a query without one', () => {
-    expect(withRuleWindow('T\n| where TimeGenerated > ago(1d)\n| project a', '15m', '1h')).toBe('T\n| where ingestion_time() > ago(15m)\n| where TimeGenerated > ago(75m)\n| project a');
-    expect(() => withRuleWindow('T | project a', '15m', '1h')).toThrow(/no lookback filter/);
+  it('the compiler writes the rule window for every table the detection reads, and no lookback', () => {
+    expect(ruleTimeFilter('15m', '1h')).toBe('| where ingestion_time() > ago(15m)\n| where TimeGenerated > ago(75m)');
+    expect(() => ruleTimeFilter('soon', '1h')).toThrow(RangeError);
+    for (const d of DETECTIONS) {
+      const q = d.buildQuery(detectionParams(d, DEFAULT_TUNING), { frequency: d.meta.queryFrequency, margin: RULE_INGESTION_MARGIN });
+      const windows = q.split(`ingestion_time() > ago(${d.meta.queryFrequency})`).length - 1;
+      expect(windows, d.meta.id).toBeGreaterThanOrEqual(d.meta.tables.length);
+      // one window per table read: each table expression is followed by its window
+      const tableReads = [...q.matchAll(new RegExp(`^(?:let \\w+ = )?(?:${d.meta.tables.join('|')})$`, 'gm'))].length;
+      expect(windows, d.meta.id).toBe(tableReads);
+      expect(q, d.meta.id).not.toMatch(/ago\(1d\)/);
+    }
   });
 });
