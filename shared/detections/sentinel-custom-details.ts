@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Hit, Row } from '../model.js';
 import type { Tuning } from '../scoring/tuning.js';
 import { DETECTIONS, getDetection, hitFromRow } from './index.js';
+import { enrichmentColumns } from './sentinel-rule.js';
 
 /**
  * Rules mode: the alerts of an incident raised by certsoar's detection rules carry the row's
@@ -52,7 +53,7 @@ export function hitsFromAlertCustomDetails(body: unknown): AlertHit[] {
     const detection = DETECTIONS.find((d) => d.meta.id === detectionId);
     if (!details || !detection) return;
     const row: Row = {};
-    for (const column of detection.projectedColumns) if (details[column] !== undefined) row[column] = details[column];
+    for (const column of enrichmentColumns(detection)) if (details[column] !== undefined) row[column] = details[column];
     out.push({ detectionId: detection.meta.id, row, alert: index });
   });
   return out;

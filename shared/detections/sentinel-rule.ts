@@ -298,13 +298,28 @@ export function detectionEntityMappings(columns: readonly string[]): EntityMappi
   return out.slice(0, MAX_ENTITY_MAPPINGS);
 }
 
+/** Raw columns projected only for Sentinel's entities: no signal reads them, so no custom detail carries them. */
+export const ENTITY_ONLY_COLUMNS: ReadonlySet<string> = new Set([
+  'ProcessId',
+  'ProcessCreationTime',
+  'AccountSid',
+  'InitiatingProcessId',
+  'InitiatingProcessCreationTime',
+  'InitiatingProcessAccountSid',
+]);
+
+/** The raw columns /api/enrich needs to rebuild a hit from the alert's custom details. */
+export function enrichmentColumns(detection: Detection): string[] {
+  return detection.projectedColumns.filter((c) => !ENTITY_ONLY_COLUMNS.has(c));
+}
+
 /**
  * What /api/enrich needs to rebuild the hit: the raw columns the detection's evaluator reads
  * (custom detail key = column name) plus the detection id and the threat key; 20 at most.
  */
 export function detectionCustomDetails(detection: Detection): Record<string, string> {
   const details: Record<string, string> = { CertsoarDetectionId: 'CertsoarDetectionId', CertsoarThreatKey: 'CertsoarThreatKey' };
-  for (const column of detection.projectedColumns) details[column] = column;
+  for (const column of enrichmentColumns(detection)) details[column] = column;
   if (Object.keys(details).length > MAX_CUSTOM_DETAILS) {
     throw new Error(`${detection.meta.id}: ${Object.keys(details).length} custom details; Sentinel keeps at most ${MAX_CUSTOM_DETAILS}`);
   }

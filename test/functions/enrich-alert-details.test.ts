@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnrichDeps, makeEnrichHandler } from '../../functions/enrich.js';
 import { getDetection } from '../../shared/detections/index.js';
 import { hitsFromAlertCustomDetails } from '../../shared/detections/sentinel-custom-details.js';
-import { detectionCustomDetails } from '../../shared/detections/sentinel-rule.js';
+import { detectionCustomDetails, enrichmentColumns } from '../../shared/detections/sentinel-rule.js';
 import { createCrtshClient } from '../../shared/enrichment/crtsh-client.js';
 import { createEnricher } from '../../shared/enrichment/enricher.js';
 import type { Finding, Row } from '../../shared/model.js';
@@ -51,7 +51,7 @@ describe('POST /api/enrich with an incident from a rules-mode analytics rule', (
     const hits = hitsFromAlertCustomDetails(incidentWithAlert(customDetailsFor('T1588.004', ROW)));
     expect(hits).toHaveLength(1);
     expect(hits[0]!.detectionId).toBe('T1588.004');
-    for (const column of getDetection('T1588.004').projectedColumns) expect(hits[0]!.row[column], column).toBe(ROW[column] === undefined ? undefined : String(ROW[column]));
+    for (const column of enrichmentColumns(getDetection('T1588.004'))) expect(hits[0]!.row[column], column).toBe(ROW[column] === undefined ? undefined : String(ROW[column]));
     // an incident whose alerts have no certsoar details gives none
     expect(hitsFromAlertCustomDetails(INCIDENT_PAYLOAD)).toEqual([]);
   });

@@ -119,6 +119,12 @@ const PROCESS_COLUMNS = {
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
+  // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
+  ProcessId: 'long',
+  ProcessCreationTime: 'datetime',
+  AccountSid: 'string',
+  InitiatingProcessId: 'long',
+  InitiatingProcessCreationTime: 'datetime',
 } as const;
 const FILE_COLUMNS = {
   TimeGenerated: 'datetime',
@@ -134,6 +140,10 @@ const FILE_COLUMNS = {
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
+  // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
+  InitiatingProcessId: 'long',
+  InitiatingProcessCreationTime: 'datetime',
+  InitiatingProcessAccountSid: 'string',
 } as const;
 const RAW_COLUMNS = [...new Set([...Object.keys(PROCESS_COLUMNS), ...Object.keys(FILE_COLUMNS)])];
 

@@ -3,7 +3,7 @@ import { FINDINGS_COLUMNS, FINDINGS_TABLE } from '../../../shared/delivery/logs-
 import { DETECTIONS, detectionParams } from '../../../shared/detections/index.js';
 import { kqlErrors, loadSchemas, type TableSchema } from '../../../shared/detections/kql-validator.js';
 import { ruleTimeFilter } from '../../../shared/detections/rule-window.js';
-import { MAX_CUSTOM_DETAILS, MAX_ENTITY_MAPPINGS, MAX_IDENTIFIERS_PER_MAPPING, RULE_INGESTION_MARGIN, type SentinelRule, detectionRule, findingsRule, projectedOutputColumns } from '../../../shared/detections/sentinel-rule.js';
+import { enrichmentColumns, MAX_CUSTOM_DETAILS, MAX_ENTITY_MAPPINGS, MAX_IDENTIFIERS_PER_MAPPING, RULE_INGESTION_MARGIN, type SentinelRule, detectionRule, findingsRule, projectedOutputColumns } from '../../../shared/detections/sentinel-rule.js';
 import { parseDuration } from '../../../shared/duration.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 
@@ -100,7 +100,7 @@ describe('the detection rules (rules mode)', () => {
       expect(rule.entityMappings.map((m) => m.entityType)).toContain('Host');
       expect(rule.incidentConfiguration.groupingConfiguration.groupByCustomDetails).toEqual(['CertsoarThreatKey']);
       // every raw column the evaluator reads travels in the custom details, for POST /api/enrich
-      for (const c of detection.projectedColumns) expect(rule.customDetails[c], c).toBe(c);
+      for (const c of enrichmentColumns(detection)) expect(rule.customDetails[c], c).toBe(c);
       expect(rule.requiredDataConnectors.every((c) => c.dataTypes.join() === detection.meta.tables.join())).toBe(true);
     });
   }
@@ -115,6 +115,17 @@ describe('the detection rules (rules mode)', () => {
     expect(ids('T1588.004', 'FileHash')).toEqual([['Value=InitiatingProcessSHA1', 'Algorithm=CertsoarHashAlgorithm']]);
     for (const id of ['T1588.004', 'T1587.003']) expect(ids(id, 'Host')[0]).toEqual(['FullName=DeviceName', 'HostName=CertsoarHostName', 'DnsDomain=CertsoarHostDnsDomain']);
     expect(ids('T1587.003', 'File')).toEqual([['Name=FileName', 'Directory=FolderPath']]);
+    // Process with its id and creation time, Account with its SID (Defender XDR tables)
+    expect(ids('T1588.004', 'Process')).toEqual([['CommandLine=InitiatingProcessCommandLine', 'ProcessId=InitiatingProcessId', 'CreationTimeUtc=InitiatingProcessCreationTime']]);
+    expect(ids('T1588.004', 'Account')).toEqual([['Name=InitiatingProcessAccountName', 'NTDomain=InitiatingProcessAccountDomain', 'Sid=InitiatingProcessAccountSid']]);
+    expect(ids('T1587.003', 'Process')).toEqual([
+      ['CommandLine=ProcessCommandLine', 'ProcessId=ProcessId', 'CreationTimeUtc=ProcessCreationTime'],
+      ['CommandLine=InitiatingProcessCommandLine', 'ProcessId=InitiatingProcessId', 'CreationTimeUtc=InitiatingProcessCreationTime'],
+    ]);
+    expect(ids('T1587.003', 'Account')).toEqual([
+      ['Name=AccountName', 'NTDomain=AccountDomain', 'Sid=AccountSid'],
+      ['Name=InitiatingProcessAccountName', 'NTDomain=InitiatingProcessAccountDomain', 'Sid=InitiatingProcessAccountSid'],
+    ]);
   });
 
   it('the compiler writes the rule window for every table the detection reads, and no lookback', () => {
