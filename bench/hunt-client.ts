@@ -22,6 +22,7 @@ import { DEFAULT_TUNING } from '../shared/scoring/tuning.js';
 import type { HitSink } from '../shared/state/hit-queue.js';
 import { MemoryHuntState } from '../shared/state/hunt-state.js';
 import { MemorySeenHits } from '../shared/state/seen-hits.js';
+import { logAnalyticsSource } from '../shared/hunting/sources/hunt-source.js';
 
 const endpoint = process.env.BENCH_ENDPOINT as string;
 const workspaceId = '11111111-2222-3333-4444-555555555555';
@@ -94,8 +95,7 @@ async function main(): Promise<Record<string, number>> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   const result = await huntDetection(detection, {
-    logs,
-    workspaceId,
+    source: logAnalyticsSource(logs, workspaceId),
     state: new MemoryHuntState(),
     seen: new MemorySeenHits(),
     sink,

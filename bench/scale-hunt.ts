@@ -13,6 +13,7 @@ import { startAzurite } from '../test/helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../test/helpers/log-analytics-server.js';
 import { TEST_COLUMNS, fakeCredential, testDetection } from '../test/shared/hunting/test-detection.js';
 import type { BenchResult } from './types.js';
+import { logAnalyticsSource } from '../shared/hunting/sources/hunt-source.js';
 
 /**
  * The hunt-at-scale side of bench/scale.ts, in its own process (started with the test CA in
@@ -39,7 +40,7 @@ function countRequestsTo(ports: Set<string>): { readonly count: number; stop(): 
   return counter;
 }
 
-type Base = Pick<HuntDeps, 'logs' | 'workspaceId' | 'tuning' | 'settings' | 'now'>;
+type Base = Pick<HuntDeps, 'source' | 'tuning' | 'settings' | 'now'>;
 interface Measured {
   ms: number;
   calls: number;
@@ -112,7 +113,7 @@ export async function huntAtScale(): Promise<BenchResult[]> {
     seed(server);
     const config = loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString });
     const logs = createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 0 } });
-    const base: Base = { logs, workspaceId: '11111111-2222-3333-4444-555555555555', tuning: DEFAULT_TUNING, settings: huntSettings(config), now: () => NOW };
+    const base: Base = { source: logAnalyticsSource(logs, '11111111-2222-3333-4444-555555555555'), tuning: DEFAULT_TUNING, settings: huntSettings(config), now: () => NOW };
     const ports = new Set([new URL(azurite.tableEndpoint).port, new URL(azurite.queueEndpoint).port]);
     const clients = storageClients(config) as NonNullable<ReturnType<typeof storageClients>>;
     const floor = await medianOf(() => measure(server, { ...base, state: new MemoryHuntState(), seen: new MemorySeenHits(), sink: new MemoryHitSink() }, ports));

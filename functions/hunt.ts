@@ -44,11 +44,12 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
-  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
+  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { logAnalyticsSource }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
     await Promise.all([
       import('../shared/config.js'),
       import('../shared/hunting/hunt-detection.js'),
       import('../shared/hunting/log-analytics.js'),
+      import('../shared/hunting/sources/hunt-source.js'),
       import('../shared/scoring/tuning.js'),
       import('../shared/state/hit-queue.js'),
       import('../shared/state/hunt-state.js'),
@@ -61,8 +62,7 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
   const credential = await appCredential();
   const storage = requireStorage(config, credential);
   return {
-    logs: createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }),
-    workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
+    source: logAnalyticsSource(createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }), LOG_ANALYTICS_WORKSPACE_ID),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),

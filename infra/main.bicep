@@ -80,6 +80,31 @@ param tuningJson string = ''
 @description('Detections the timer hunts run: "all", "none" or a comma-separated list of ids.')
 param huntsEnabled string = 'all'
 
+@description('Which SIEM the timer hunts query: loganalytics (the Sentinel workspace), splunk or qradar.')
+@allowed(['loganalytics', 'splunk', 'qradar'])
+param huntSource string = 'loganalytics'
+
+@description('Splunk management endpoint (https://host:8089) for hunts and notable updates; empty when Splunk is not used.')
+param splunkUrl string = ''
+
+@description('Splunk authentication token with the search capability (and edit_notable_events under ES); stored in Key Vault.')
+@secure()
+param splunkToken string = ''
+
+@description('Splunk HTTP Event Collector base URL (https://host:8088) that receives findings; empty for none.')
+param splunkHecUrl string = ''
+
+@description('Splunk HEC token allowed to write to the certsoar index; stored in Key Vault.')
+@secure()
+param splunkHecToken string = ''
+
+@description('QRadar console URL for hunts, offenses and notes; empty when QRadar is not used.')
+param qradarUrl string = ''
+
+@description('QRadar authorized service token (Ariel search and offense notes); stored in Key Vault.')
+@secure()
+param qradarToken string = ''
+
 @description('Contact (e-mail or URL) sent to crt.sh in the User-Agent, as its operators ask.')
 param crtshContact string = ''
 
@@ -140,6 +165,9 @@ var secretNames = {
   incidentWebhook: 'incident-webhook-url'
   teamsWebhook: 'teams-webhook-url'
   tuningJson: 'tuning-json'
+  splunkToken: 'splunk-token'
+  splunkHecToken: 'splunk-hec-token'
+  qradarToken: 'qradar-token'
 }
 
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}
@@ -195,6 +223,11 @@ module keyVault 'modules/key-vault.bicep' = {
     teamsWorkflowsWebhookUrl: teamsWorkflowsWebhookUrl
     tuningJsonSecretName: secretNames.tuningJson
     tuningJson: tuningJson
+    siemSecrets: {
+      '${secretNames.splunkToken}': splunkToken
+      '${secretNames.splunkHecToken}': splunkHecToken
+      '${secretNames.qradarToken}': qradarToken
+    }
   }
 }
 
@@ -319,6 +352,13 @@ module functionAppSettings 'modules/function-app-settings.bicep' = {
     logAnalyticsWorkspaceId: sentinelWorkspace.properties.customerId
     sentinelWorkspaceResourceId: sentinelWorkspaceResourceId
     huntsEnabled: huntsEnabled
+    huntSource: huntSource
+    splunkUrl: splunkUrl
+    splunkTokenSecretName: empty(splunkToken) ? '' : secretNames.splunkToken
+    splunkHecUrl: splunkHecUrl
+    splunkHecTokenSecretName: empty(splunkHecToken) ? '' : secretNames.splunkHecToken
+    qradarUrl: qradarUrl
+    qradarTokenSecretName: empty(qradarToken) ? '' : secretNames.qradarToken
     crtshContact: crtshContact
     sentinelIncidentLabel: sentinelIncidentLabel
     detectionMode: detectionMode

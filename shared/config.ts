@@ -37,6 +37,24 @@ export const configSchema = z.object({
   LOG_ANALYTICS_WORKSPACE_ID: optionalText.pipe(z.string().regex(GUID, 'expected the workspace (customer) id, a GUID').optional()),
   LOG_ANALYTICS_ENDPOINT: urlWithDefault('https://api.loganalytics.io/v1'),
 
+  // Hunt source: which SIEM the hunts query (one hunting engine, one adapter per source)
+  HUNT_SOURCE: optionalText.transform((v) => v ?? 'loganalytics').pipe(z.enum(['loganalytics', 'splunk', 'qradar'], { error: 'expected loganalytics, splunk or qradar' })),
+
+  // Splunk (hunts through the REST export endpoint, intake of the webhook alert action, write-back)
+  SPLUNK_URL: optionalUrl(),
+  SPLUNK_TOKEN: optionalText,
+  SPLUNK_CA_PEM: optionalText,
+  SPLUNK_HEC_URL: optionalUrl(),
+  SPLUNK_HEC_TOKEN: optionalText,
+  SPLUNK_HEC_INDEX: optionalText.transform((v) => v ?? 'certsoar'),
+  SPLUNK_ES_ENABLED: bool(false),
+
+  // IBM QRadar (hunts through Ariel, intake of offenses, notes on offenses)
+  QRADAR_URL: optionalUrl(),
+  QRADAR_TOKEN: optionalText,
+  QRADAR_CA_PEM: optionalText,
+  QRADAR_API_VERSION: optionalText.transform((v) => v ?? '20.0').pipe(z.string().regex(/^\d+\.\d+$/, 'expected an API version such as 20.0')),
+
   // Hunts
   HUNTS_ENABLED: optionalText.transform((v) => v ?? 'all'),
   HUNT_SCHEDULE_T1608_003: optionalText,
@@ -119,6 +137,9 @@ export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set<SettingName>([
   'TEAMS_WEBHOOK_URL',
   'STATE_STORAGE_CONNECTION',
   'TUNING_JSON',
+  'SPLUNK_TOKEN',
+  'SPLUNK_HEC_TOKEN',
+  'QRADAR_TOKEN',
 ]);
 
 /**

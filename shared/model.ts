@@ -83,7 +83,14 @@ export interface IncidentRef {
   title?: string;
   severity?: string;
   url?: string;
+  /** Where the alert lives when it came from Splunk or QRadar, for the write-back there. */
+  siem?: SiemAlertRef;
 }
+
+/** A Splunk alert (search id, and the notable event id under Splunk ES) or a QRadar offense. */
+export type SiemAlertRef =
+  | { kind: 'splunk'; sid: string; searchName: string; resultsLink?: string; notableEventId?: string }
+  | { kind: 'qradar'; offenseId: number };
 
 /** Names of the enrichments; a missing one is reported so the finding can be re-enriched. */
 export type EnrichmentSource = 'crtsh' | 'certificate_age' | 'tls_probe';

@@ -38,6 +38,28 @@ param sentinelWorkspaceResourceId string
 @description('Detections the timer hunts run: "all", "none" or a comma-separated list of ids.')
 param huntsEnabled string = 'all'
 
+@description('Which SIEM the hunts query.')
+@allowed(['loganalytics', 'splunk', 'qradar'])
+param huntSource string = 'loganalytics'
+
+@description('Splunk management endpoint (https://host:8089); empty when Splunk is not used.')
+param splunkUrl string = ''
+
+@description('Key Vault secret holding the Splunk token; empty when Splunk is not used.')
+param splunkTokenSecretName string = ''
+
+@description('Splunk HTTP Event Collector base URL (https://host:8088); empty for no HEC write-back.')
+param splunkHecUrl string = ''
+
+@description('Key Vault secret holding the HEC token; empty for no HEC write-back.')
+param splunkHecTokenSecretName string = ''
+
+@description('QRadar console URL; empty when QRadar is not used.')
+param qradarUrl string = ''
+
+@description('Key Vault secret holding the QRadar authorized service token; empty when QRadar is not used.')
+param qradarTokenSecretName string = ''
+
 @description('Contact (e-mail or URL) put in the crt.sh User-Agent.')
 param crtshContact string = ''
 
@@ -91,6 +113,20 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       // Log Analytics (hunts)
       LOG_ANALYTICS_WORKSPACE_ID: logAnalyticsWorkspaceId
       LOG_ANALYTICS_ENDPOINT: 'https://api.loganalytics.io/v1'
+
+      // Hunt source and the other SIEMs (tokens as Key Vault references when their secret names are given)
+      HUNT_SOURCE: huntSource
+      SPLUNK_URL: splunkUrl
+      SPLUNK_TOKEN: empty(splunkTokenSecretName) ? '' : keyVaultReference(keyVaultUri, splunkTokenSecretName)
+      SPLUNK_CA_PEM: ''
+      SPLUNK_HEC_URL: splunkHecUrl
+      SPLUNK_HEC_TOKEN: empty(splunkHecTokenSecretName) ? '' : keyVaultReference(keyVaultUri, splunkHecTokenSecretName)
+      SPLUNK_HEC_INDEX: 'certsoar'
+      SPLUNK_ES_ENABLED: 'false'
+      QRADAR_URL: qradarUrl
+      QRADAR_TOKEN: empty(qradarTokenSecretName) ? '' : keyVaultReference(keyVaultUri, qradarTokenSecretName)
+      QRADAR_CA_PEM: ''
+      QRADAR_API_VERSION: '20.0'
 
       // Hunts (an empty schedule means the detection's own)
       HUNTS_ENABLED: huntsEnabled

@@ -34,6 +34,10 @@ param tuningJsonSecretName string
 @secure()
 param tuningJson string = ''
 
+@description('SIEM tokens to store, by secret name; empty values are not stored.')
+@secure()
+param siemSecrets object = {}
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -73,6 +77,17 @@ resource tuningJsonSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!
     contentType: 'application/json'
   }
 }
+
+resource siemSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
+  for secret in items(siemSecrets): if (!empty(secret.value)) {
+    parent: vault
+    name: secret.key
+    properties: {
+      value: secret.value
+      contentType: 'text/plain'
+    }
+  }
+]
 
 @description('Key Vault name.')
 output name string = vault.name

@@ -1,18 +1,17 @@
-import type { LogsQueryClient, LogsTable } from '@azure/monitor-query-logs';
 import type { Config } from '../config.js';
 import { detectionParams } from '../detections/index.js';
 import type { Detection, QueryWindow } from '../detections/types.js';
 import { parseDuration } from '../duration.js';
 import { ValidationError } from '../errors.js';
-import type { Hit } from '../model.js';
+import type { Hit, Row } from '../model.js';
 import { errorMessage } from '../redact.js';
 import type { Tuning } from '../scoring/tuning.js';
 import type { HitSink } from '../state/hit-queue.js';
 import { describeDeadLetter } from '../state/queue-message.js';
 import { type HuntStateStore, type Watermark, WatermarkConflictError } from '../state/hunt-state.js';
 import type { SeenHitStore } from '../state/seen-hits.js';
-import { PartialResultError, QueryRejectedError, QueryTimeoutError, ResultTooLargeError, queryPrimaryTable } from './log-analytics.js';
-import { rowsOf } from './rows.js';
+import { PartialResultError, QueryRejectedError, QueryTimeoutError, ResultTooLargeError } from './log-analytics.js';
+import type { HuntSource } from './sources/hunt-source.js';
 
 /**
  * One hunt run of one detection: the window from the watermark to now, queried slice by slice,
@@ -91,8 +90,8 @@ export interface HuntLogger {
 }
 
 export interface HuntDeps {
-  logs: LogsQueryClient;
-  workspaceId: string;
+  /** Where the rows come from: Log Analytics, Splunk or QRadar (shared/hunting/sources). */
+  source: HuntSource;
   state: HuntStateStore;
   seen: SeenHitStore;
   sink: HitSink;
@@ -216,9 +215,9 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
       return undefined;
     }
     const slice = pending.shift() as QueryWindow;
-    let table: LogsTable;
+    let rows: Iterable<Row>;
     try {
-      table = await querySlice(run, slice);
+      rows = await querySlice(run, slice);
     } catch (err) {
       const span = slice.end.getTime() - slice.start.getTime();
       if ((err instanceof ResultTooLargeError || err instanceof PartialResultError || err instanceof QueryTimeoutError) && span >= 2 * limits.minSliceMs) {
@@ -232,7 +231,7 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
       return fail(result, log, run.handledAny ? 'incomplete' : 'failed', `${id}: ${what}; watermark kept at ${result.watermark ?? 'none'}`);
     }
     try {
-      await handleAnswer(run, slice, table);
+      await handleAnswer(run, slice, rows);
     } catch (err) {
       if (err instanceof ValidationError) return markUnhealthy(run.detection, run.deps, result, log, run.now, errorMessage(err));
       const why = err instanceof WatermarkConflictError ? err.message : `${id}: cannot record hits: ${errorMessage(err)}`;
@@ -242,23 +241,20 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
   return undefined;
 }
 
-/** 1. query the slice (the typed errors of queryPrimaryTable tell the caller what to do). */
-async function querySlice(run: RunContext, slice: QueryWindow): Promise<LogsTable> {
-  const { limits, now } = run;
+/** 1. query the slice through the source (its typed errors tell the caller what to do). */
+async function querySlice(run: RunContext, slice: QueryWindow): Promise<Iterable<Row>> {
+  const { limits } = run;
   run.result.queries++;
-  const answer = await queryPrimaryTable(run.deps.logs, {
-    workspaceId: run.deps.workspaceId,
-    query: run.detection.buildQuery(run.params, slice),
-    window: slice,
-    timespan: {
-      startTime: new Date(slice.start.getTime() - run.guardMs - 3_600_000),
-      endTime: new Date(Math.max(slice.end.getTime(), now.getTime()) + 86_400_000),
-    },
+  return run.deps.source.rows({
+    detection: run.detection,
+    params: run.params,
+    slice,
+    lookbackMs: run.guardMs,
+    now: run.now,
     serverTimeoutInSeconds: limits.serverTimeoutInSeconds,
     // Never past the run budget plus two minutes (the function timeout is ten).
     deadlineMs: Math.max(10_000, Math.min(limits.queryDeadlineMs, limits.runBudgetMs + 120_000 - (Date.now() - run.startedAt))),
   });
-  return answer.table;
 }
 
 /**
@@ -266,10 +262,10 @@ async function querySlice(run: RunContext, slice: QueryWindow): Promise<LogsTabl
  * never asked for again), each batch recorded (unseen → send → mark) and let go, so memory holds
  * one batch of hits however large the answer; the watermark moves once the whole answer is recorded.
  */
-async function handleAnswer(run: RunContext, slice: QueryWindow, table: LogsTable): Promise<void> {
+async function handleAnswer(run: RunContext, slice: QueryWindow, rows: Iterable<Row>): Promise<void> {
   const keys = new Set<string>();
   let batch: Hit[] = [];
-  for (const hit of hitsOf(run, table, keys)) {
+  for (const hit of hitsOf(run, rows, keys)) {
     batch.push(hit);
     if (batch.length >= run.limits.maxHitsPerSlice) {
       await recordHits(run, slice, batch);
@@ -282,10 +278,10 @@ async function handleAnswer(run: RunContext, slice: QueryWindow, table: LogsTabl
 }
 
 /** The answer's rows → hits, one per key (a row can repeat in an answer), projected columns only. */
-function* hitsOf(run: RunContext, table: LogsTable, keys: Set<string>): Generator<Hit> {
+function* hitsOf(run: RunContext, rows: Iterable<Row>, keys: Set<string>): Generator<Hit> {
   const { detection, params, result } = run;
   const id = detection.meta.id;
-  for (const row of rowsOf(table, detection, { projectedOnly: true })) {
+  for (const row of rows) {
     result.rows++;
     // What hitFromRow does, with the parameters parsed once per run instead of once per row.
     const e = detection.evaluate(row, params);

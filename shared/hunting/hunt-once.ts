@@ -37,6 +37,7 @@ import { storageClients } from '../state/storage.js';
 import { type DetectionRunResult, type HuntLimits, type HuntLogger, huntDetection, huntSettings } from './hunt-detection.js';
 import { createLogsQueryClient } from './log-analytics.js';
 import { enabledDetections } from './schedule.js';
+import { logAnalyticsSource } from './sources/hunt-source.js';
 
 export interface HuntStateBundle {
   state: HuntStateStore;
@@ -82,8 +83,7 @@ export async function huntOnce(options: HuntOnceOptions): Promise<HuntOnceResult
     const run = await huntDetection(
       detection,
       {
-        logs,
-        workspaceId: LOG_ANALYTICS_WORKSPACE_ID,
+        source: logAnalyticsSource(logs, LOG_ANALYTICS_WORKSPACE_ID),
         state: stores.state,
         seen: stores.seen,
         sink,

@@ -32,6 +32,7 @@ import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { fakeCredential } from '../shared/delivery/fixtures.js';
+import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
 
 /**
  * hunt → "hits" → enrich-hits → "findings" → deliver → teams-digest timer, each stage's real handler called directly
@@ -116,8 +117,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
 
     // 1. hunt: Log Analytics stand-in → hits queue
     const hunt = makeHuntHandler(t1608003, () => ({
-      logs: createLogsQueryClient(fakeCredential, { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }),
-      workspaceId: WORKSPACE,
+      source: logAnalyticsSource(createLogsQueryClient(fakeCredential, { endpoint: la.endpoint, retry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }), WORKSPACE),
       state: new TableHuntState(table('huntstate'), 'e2e'),
       seen: new TableSeenHits(table('seenhits'), 'e2e'),
       sink: new QueueHitSink(hitsQueue),

@@ -14,6 +14,7 @@ import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type LaFault, type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
 import { TEST_COLUMNS, fakeCredential, prng, testDetection } from '../shared/hunting/test-detection.js';
 import type { QueueClient } from '@azure/storage-queue';
+import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
 
 const MIN = 60_000;
 let azurite: AzuriteInstance;
@@ -38,8 +39,7 @@ function baseDeps(suffix: string, now: () => Date): HuntDeps & { queue: QueueCli
   const queue = storage.queue(`hits-${suffix}`);
   return {
     queue,
-    logs: createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
-    workspaceId: '11111111-2222-3333-4444-555555555555',
+    source: logAnalyticsSource(createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }), '11111111-2222-3333-4444-555555555555'),
     state: new TableHuntState(storage.table(`huntstate${suffix}`), 'functions'),
     seen: new TableSeenHits(storage.table(`seenhits${suffix}`), 'functions'),
     sink: new QueueHitSink(queue),

@@ -111,9 +111,9 @@ describe('Bicep templates', () => {
   it('secrets are declared @secure() where they enter', () => {
     const main = files.find((f) => f.name === 'main.bicep') as BicepFile;
     const secure = paramsOf(main).filter((p) => p.secure).map((p) => p.name).sort();
-    expect(secure).toEqual(['teamsWorkflowsWebhookUrl', 'tuningJson']);
+    expect(secure).toEqual(['qradarToken', 'splunkHecToken', 'splunkToken', 'teamsWorkflowsWebhookUrl', 'tuningJson']);
     const vault = files.find((f) => f.name === 'modules/key-vault.bicep') as BicepFile;
-    expect(paramsOf(vault).filter((p) => p.secure).map((p) => p.name).sort()).toEqual(['teamsWorkflowsWebhookUrl', 'tuningJson']);
+    expect(paramsOf(vault).filter((p) => p.secure).map((p) => p.name).sort()).toEqual(['siemSecrets', 'teamsWorkflowsWebhookUrl', 'tuningJson']);
   });
 
   it('webhook callback URLs and function keys go only into Key Vault secrets or secure workflow parameters', () => {

@@ -8,6 +8,7 @@ import { MemoryHuntState } from '../../../shared/state/hunt-state.js';
 import { MemorySeenHits } from '../../../shared/state/seen-hits.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 import { TEST_COLUMNS, fakeCredential, testDetection } from './test-detection.js';
+import { logAnalyticsSource } from '../../../shared/hunting/sources/hunt-source.js';
 
 const MIN = 60_000;
 let server: LogAnalyticsServer;
@@ -37,8 +38,7 @@ beforeEach(() => {
     error: (message) => logged.push({ level: 'error', message }),
   };
   deps = {
-    logs: createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
-    workspaceId: '11111111-2222-3333-4444-555555555555',
+    source: logAnalyticsSource(createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }), '11111111-2222-3333-4444-555555555555'),
     state: new MemoryHuntState(),
     seen: new MemorySeenHits(),
     sink: new MemoryHitSink(),

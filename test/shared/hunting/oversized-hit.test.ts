@@ -17,6 +17,7 @@ import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 import { T1608_COLUMNS, projectedT1608Rows, sampleCefRows } from './t1608-rows.js';
 import { fakeCredential } from './test-detection.js';
+import { logAnalyticsSource } from '../../../shared/hunting/sources/hunt-source.js';
 
 /**
  * Issue 13's reproducers: a subject an adversary chose, long enough that the hit repeating it
@@ -71,8 +72,7 @@ describe('a hit repeating a huge adversary-chosen subject', () => {
     const hits = queue('oversized-hits');
     const state = new MemoryHuntState();
     const r = await huntDetection(t1608003 as unknown as Detection, {
-      logs: createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 0 } }),
-      workspaceId: '11111111-2222-3333-4444-555555555555',
+      source: logAnalyticsSource(createLogsQueryClient(fakeCredential(), { endpoint: server.endpoint, retry: { maxRetries: 0 } }), '11111111-2222-3333-4444-555555555555'),
       state,
       seen: new MemorySeenHits(),
       sink: new QueueHitSink(hits, queue('oversized-hits-deadletter')),
