@@ -35,6 +35,10 @@ export function startupSettings(env: Record<string, string | undefined>, report:
     for (const p of err.problems) delete usable[p.path];
     config = loadConfig(usable);
   }
+  if (config.LOGS_INGESTION_RULE_ID && config.INCIDENT_WEBHOOK_URL) {
+    // Not an error: the webhook may feed a non-Sentinel consumer. Into Sentinel it is a second incident per finding.
+    report('certsoar: both the findings table (LOGS_INGESTION_RULE_ID) and INCIDENT_WEBHOOK_URL are set: if the webhook creates Sentinel incidents, every finding raises two');
+  }
   if (problems.length > 0) {
     report(
       `certsoar: ${problems.length} setting(s) invalid at start-up; the functions that need them fail on every run until fixed, the others run: ` +

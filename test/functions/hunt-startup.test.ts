@@ -17,6 +17,17 @@ describe('start-up settings', () => {
     expect(config.INCIDENT_WEBHOOK_URL).toBeUndefined();
   });
 
+  it('warns when the findings table and the incident webhook are both configured', () => {
+    const messages: string[] = [];
+    startupSettings({ LOGS_INGESTION_RULE_ID: 'dcr-00112233445566778899aabbccddeeff', LOGS_INGESTION_ENDPOINT: 'https://dcr.example', INCIDENT_WEBHOOK_URL: 'https://hook.example/x?sig=secret' }, (m) => messages.push(m));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('raises two');
+    expect(messages[0]).not.toContain('secret');
+    const quiet: string[] = [];
+    startupSettings({ LOGS_INGESTION_RULE_ID: 'dcr-00112233445566778899aabbccddeeff' }, (m) => quiet.push(m));
+    expect(quiet).toEqual([]);
+  });
+
   it('registers the timers despite a bad setting, reported right after, and none in rules mode', async () => {
     const messages: string[] = [];
     const timers = registerHunts({ INCIDENT_WEBHOOK_URL: SECRET_REF, LOG_ANALYTICS_WORKSPACE_ID: 'not-a-guid' }, (m) => messages.push(m));
