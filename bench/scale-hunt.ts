@@ -11,7 +11,7 @@ import { MemorySeenHits, TableSeenHits } from '../shared/state/seen-hits.js';
 import { storageClients } from '../shared/state/storage.js';
 import { startAzurite } from '../test/helpers/azurite.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../test/helpers/log-analytics-server.js';
-import { TEST_COLUMNS, fakeCredential, testDetection } from '../test/shared/hunting/test-detection.js';
+import { TEST_SCHEMA, fakeCredential, testDetection, testEvents } from '../test/shared/hunting/test-detection.js';
 import type { BenchResult } from './types.js';
 import { logAnalyticsSource } from '../shared/hunting/sources/hunt-source.js';
 
@@ -55,7 +55,7 @@ function seed(server: LogAnalyticsServer): void {
   server.now = () => NOW;
   for (let i = 0; i < HITS; i++) {
     const ingestedAt = new Date(NOW.getTime() - 6 * MIN - Math.floor((i * 300 * MIN) / HITS));
-    server.records.push({ row: { TimeGenerated: ingestedAt.toISOString(), EventId: i, Host: `ws-${i % 500}.corp.contoso.com`, Extra: { port: 443, sni: `cdn${i % 97}.example.net` } }, ingestedAt });
+    testEvents(server).push({ row: { TimeGenerated: ingestedAt.toISOString(), EventId: i, Host: `ws-${i % 500}.corp.contoso.com`, Extra: { port: 443, sni: `cdn${i % 97}.example.net` } }, ingestedAt });
   }
 }
 
@@ -108,7 +108,7 @@ function report(floor: Measured, azure: Measured): BenchResult[] {
 }
 
 export async function huntAtScale(): Promise<BenchResult[]> {
-  const [server, azurite] = await Promise.all([startLogAnalyticsServer({ columns: TEST_COLUMNS }), startAzurite()]);
+  const [server, azurite] = await Promise.all([startLogAnalyticsServer({ schemas: [TEST_SCHEMA] }), startAzurite()]);
   try {
     seed(server);
     const config = loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString });

@@ -10,6 +10,8 @@ export interface CliIo {
   interactive: boolean;
   /** Tests inject a fake; otherwise commands build DefaultAzureCredential (az login, AZURE_TOKEN_CREDENTIALS). */
   credential?: TokenCredential;
+  /** Aborted on Ctrl-C: long commands finish with what they have. */
+  signal?: AbortSignal;
 }
 
 /** Bad usage: exit code 2 with a short usage message. */
@@ -24,3 +26,11 @@ export class UsageError extends Error {
 }
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/** A failure the user can act on: exit code 1 with this one line. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

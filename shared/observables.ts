@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { getDetection, hitFromRow } from './detections/index.js';
 import { ValidationError, problemsFromZod } from './errors.js';
-import type { Hit, IncidentRef } from './model.js';
+import type { Hit, IncidentRef, TlsProbeResult } from './model.js';
 import type { Tuning } from './scoring/tuning.js';
 
 /**
@@ -36,11 +37,13 @@ const HOSTNAME = /^(?=.{1,253}$)(\*\.)?([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.
 const hostname = z.string().trim().regex(HOSTNAME, 'expected a DNS name such as www.example.com').transform((s) => s.toLowerCase().replace(/\.$/, ''));
 const hex = (n: number) => z.string().trim().regex(new RegExp(`^(?:[0-9a-fA-F]{2}[:\\s-]?){${n - 1}}[0-9a-fA-F]{2}$`), `expected ${n * 2} hex digits`).transform((s) => s.replace(/[^0-9a-fA-F]/g, '').toLowerCase());
 const port = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a port number').transform(Number)]).pipe(z.number().int('expected a whole number').min(1).max(65535));
+/** A single-label host name (an intranet server, `intranet:443`): probed, never looked up in CT. */
+const SINGLE_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?$/i;
 const hostOrIp = z
   .string()
   .trim()
   .transform((s) => s.replace(/^\[|\]$/g, '').toLowerCase())
-  .refine((s) => isIP(s) !== 0 || HOSTNAME.test(s), 'expected a DNS name or an IP address');
+  .refine((s) => isIP(s) !== 0 || HOSTNAME.test(s) || (SINGLE_LABEL.test(s) && !/^\d+$/.test(s)), 'expected a DNS name or an IP address');
 
 const bareSchemas = {
   domain: z.object({ domain: hostname }).strict(),
@@ -209,24 +212,79 @@ export function observableHit(o: Observable, now: Date, incident?: IncidentRef):
       return { ...base, entities: { domains: [] }, certificate: { sha256: o.sha256 } };
     case 'hostport': {
       const ip = isIP(o.host) !== 0;
+      const ctName = !ip && o.host.includes('.');
       return {
         ...base,
-        entities: { ...(ip ? { destinationIp: o.host } : { destinationHost: o.host }), destinationPort: o.port, domains: ip ? [] : [o.host] },
+        entities: { ...(ip ? { destinationIp: o.host } : { destinationHost: o.host }), destinationPort: o.port, domains: ctName ? [o.host] : [] },
       };
     }
   }
 }
 
-/** `certsoar enrich` argument: domain, SHA-1, SHA-256 or host:port ([v6]:port). */
+/**
+ * `certsoar enrich` argument, as analysts paste it: a domain (Unicode look-alikes become
+ * punycode), a SHA-1 or SHA-256, host:port or [v6]:port (single-label hosts too: probe only),
+ * a bare IP address (probed on 443), or a URL (https: its host and port, probed; other schemes:
+ * the host name).
+ */
 export function parseObservableArgument(text: string): Observable {
   const arg = text.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) return fromUrl(arg);
+  if (isIP(arg.replace(/^\[|\]$/g, '')) !== 0) return parseObservable({ host: arg, port: 443 }, 'hostport');
   const hostPort = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(arg);
-  const attempt = hostPort
-    ? parseObservable({ host: hostPort[1], port: hostPort[2] }, 'hostport')
-    : /^[0-9a-f:]{40,}$/i.test(arg) && arg.replace(/:/g, '').length === 40
-      ? parseObservable({ sha1: arg }, 'sha1')
-      : /^[0-9a-f:]{64,}$/i.test(arg) && arg.replace(/:/g, '').length === 64
-        ? parseObservable({ sha256: arg }, 'sha256')
-        : parseObservable({ domain: arg }, 'domain');
-  return attempt;
+  if (hostPort) return parseObservable({ host: asciiHost(hostPort[1]!), port: hostPort[2] }, 'hostport');
+  if (/^[0-9a-f:]{40,}$/i.test(arg) && arg.replace(/:/g, '').length === 40) return parseObservable({ sha1: arg }, 'sha1');
+  if (/^[0-9a-f:]{64,}$/i.test(arg) && arg.replace(/:/g, '').length === 64) return parseObservable({ sha256: arg }, 'sha256');
+  return parseObservable({ domain: asciiHost(arg) }, 'domain');
+}
+
+function fromUrl(text: string): Observable {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError('invalid observable', [{ path: 'url', message: 'not a URL' }]);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'https:' || url.port !== '') return parseObservable({ host, port: url.port || 443 }, 'hostport');
+  return isIP(host) !== 0 ? parseObservable({ host, port: 443 }, 'hostport') : parseObservable({ domain: host }, 'domain');
+}
+
+/** Internationalised names as DNS and CT know them (xn--…); an unconvertible name is kept for the error. */
+function asciiHost(host: string): string {
+  if (host.startsWith('[') || !/[^\p{ASCII}]/u.test(host)) return host;
+  return domainToASCII(host) || host;
+}
+
+/**
+ * A probed host:port observable with the probe's verdicts about the leaf certificate as base
+ * signals, computed by the same T1608.003 twin a hunt uses (self-signed, names that do not
+ * cover the host, placeholder CN), so the certificate scores alike whether a firewall logged it
+ * or `certsoar enrich` probed it. Expiry is an enrichment signal (expired_certificate).
+ */
+export function withProbeVerdicts(hit: Hit, probe: TlsProbeResult | undefined, tuning: Tuning): Hit {
+  const leaf = probe?.chain[0];
+  if (hit.detectionId !== OBSERVABLE_DETECTION_ID || !probe || !leaf) return hit;
+  const detection = getDetection('T1608.003');
+  const row = {
+    TimeGenerated: hit.time,
+    DeviceVendor: 'certsoar',
+    DeviceProduct: 'tls-probe',
+    DeviceAction: 'allow',
+    ...(isIP(probe.host) === 0 ? { DestinationHostName: probe.host } : {}),
+    ...(probe.address ? { DestinationIP: probe.address } : {}),
+    DestinationPort: probe.port,
+    AdditionalExtensions: [`ssl_subject=${leaf.subject}`, `ssl_issuer=${leaf.issuer}`, ...(leaf.sans.length ? [`ssl_san=${leaf.sans.join(',')}`] : [])].map((kv) => kv.replace(/;/g, ',')).join(';'),
+  };
+  // The probed port is a TLS port by definition, whatever the hunt's tlsPorts list says.
+  const params = (tuning.detections['T1608.003'] ?? {}) as Record<string, unknown>;
+  const probeTuning: Tuning = { ...tuning, detections: { ...tuning.detections, 'T1608.003': { ...params, tlsPorts: [probe.port], minScore: 0 } } };
+  const twin = hitFromRow(detection, row, probeTuning);
+  if (!twin) return hit;
+  return {
+    ...hit,
+    signals: twin.signals.map((s) => ({ ...s, reason: `live probe: ${s.reason}` })),
+    indicators: { ...twin.indicators, ...hit.indicators },
+    ...(twin.certificate ? { certificate: { ...twin.certificate, ...hit.certificate, selfSigned: probe.selfSigned || twin.certificate.selfSigned === true } } : {}),
+  };
 }

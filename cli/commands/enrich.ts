@@ -1,17 +1,21 @@
 import { loadConfig } from '../../shared/config.js';
 import { type Enricher, enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { ValidationError } from '../../shared/errors.js';
-import type { Finding } from '../../shared/model.js';
-import { observableHit, parseObservableArgument } from '../../shared/observables.js';
+import type { Finding, Hit } from '../../shared/model.js';
+import { observableHit, parseObservableArgument, withProbeVerdicts } from '../../shared/observables.js';
 import { makeFinding } from '../../shared/scoring/finding.js';
 import { tuningFromConfig } from '../../shared/scoring/tuning.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
 
-export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port> [--json]
+export const USAGE = `usage: certsoar enrich <domain|sha1|sha256|host:port|IP|URL> [--json]
 
 Looks the observable up in certificate transparency (crt.sh), probes a host:port live for
 the certificate chain it presents (private and metadata addresses refused unless
-TLS_PROBE_ALLOW_PRIVATE=true), and prints the enrichment and the score.
+TLS_PROBE_ALLOW_PRIVATE=true), and prints the enrichment and the score. The probe's verdicts
+(self-signed, names that do not cover the host, placeholder CN, expired) score as they do in a
+hunt. Accepted: example.com, a Unicode look-alike (lookup as punycode), a SHA-1 or SHA-256,
+host:port or [2001:db8::1]:443, a single-label intranet:443 (probe only), a bare IP (probed on
+443), a URL (https://host:port/path: its host and port).
 
   --json   print the finding as JSON`;
 
@@ -30,14 +34,15 @@ export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Comman
     try {
       observable = parseObservableArgument(positional[0] as string);
     } catch (err) {
-      if (err instanceof ValidationError) throw new UsageError(`'${positional[0]}' is not a domain, SHA-1, SHA-256 or host:port`, USAGE);
+      if (err instanceof ValidationError) throw new UsageError(`'${positional[0]}' is not a domain, SHA-1, SHA-256, host:port, IP address or URL`, USAGE);
       throw err;
     }
     const config = loadConfig(io.env);
     const tuning = tuningFromConfig(config);
     const enricher = enricherFor ? enricherFor(io) : enricherFromConfig(config, io.credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers });
     const hit = observableHit(observable, new Date());
-    const finding = makeFinding(hit, await enricher.enrich(hit), tuning);
+    const enrichment = await withProgress(enricher.enrich(hit), io, describeLookups(hit, config.CRTSH_BASE_URL));
+    const finding = makeFinding(withProbeVerdicts(hit, enrichment.tlsProbe, tuning), enrichment, tuning);
     io.stdout(args.includes('--json') ? `${JSON.stringify(finding, null, 2)}\n` : formatFinding(finding));
     return 0;
   };
@@ -45,9 +50,32 @@ export function makeEnrichCommand(enricherFor?: (io: CliIo) => Enricher): Comman
 
 export const run: Command = makeEnrichCommand();
 
+/** What the enrichment waits for, for the progress line. */
+function describeLookups(hit: Hit, crtshUrl: string): string {
+  const parts: string[] = [];
+  if (hit.entities.domains.length > 0 || hit.certificate) parts.push(`crt.sh (${new URL(crtshUrl).host})`);
+  if (hit.entities.destinationPort !== undefined) parts.push(`a live TLS probe of ${hit.entities.destinationHost ?? hit.entities.destinationIp}:${hit.entities.destinationPort}`);
+  return parts.join(' and ') || 'the enrichment';
+}
+
+/** A line on stderr every few seconds while a slow lookup runs, so a silent minute never happens. */
+async function withProgress<T>(work: Promise<T>, io: CliIo, what: string, everyMs = 3_000): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => io.stderr(`certsoar enrich: still waiting for ${what} (${Math.round((Date.now() - started) / 1000)} s)\n`), everyMs);
+  timer.unref();
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function formatFinding(f: Finding): string {
   const e = f.enrichment;
-  const lines: string[] = [`${f.hit.row.Observable as string}: score ${f.score} (${f.level})${f.suppressedBy ? `, suppressed by ${f.suppressedBy.rule}` : ''}`];
+  const withoutCt = e.missing.some((m) => m.source === 'crtsh');
+  const lines: string[] = [
+    `${f.hit.row.Observable as string}: score ${f.score} (${f.level})${f.suppressedBy ? `, suppressed by ${f.suppressedBy.rule}` : ''}${withoutCt ? ' — without certificate transparency: crt.sh could not answer (see "missing" below)' : ''}`,
+  ];
   for (const r of f.reasons) lines.push(`  +${r.points} ${r.id}: ${r.reason}`);
   if (e.ct) {
     const c = e.ct;

@@ -1,29 +1,37 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import { type Config, loadConfig, requireSettings } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { buildFindingCard } from '../../shared/delivery/card.js';
 import { delivererFromConfig } from '../../shared/delivery/deliverer.js';
-import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
+import { DETECTIONS } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntOnce } from '../../shared/hunting/hunt-once.js';
+import { scopeForEndpoint } from '../../shared/hunting/log-analytics.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
-import { type Workspace, loadWorkspace, rowTime } from '../../shared/hunting/workspace.js';
+import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
-import { type Tuning, loadTuning } from '../../shared/scoring/tuning.js';
+import type { Tuning } from '../../shared/scoring/tuning.js';
+import { signedInCredential } from '../azure-sign-in.js';
 import { type CliIo, type Command, UsageError } from '../io.js';
+import { checkSettings, validSettings } from '../settings/check.js';
+import { evaluateWorkspace, summaryLines, WORKSPACE_TABLES } from '../workspace-input/evaluate.js';
 import { startCrtshReplay } from '../offline/crtsh-replay.js';
 import { loadOfflineSamples, SAMPLES } from '../offline/samples.js';
 import { renderReport } from '../report/html.js';
 import { progressBar } from '../report/progress.js';
 import { screenshot } from '../report/screenshot.js';
 import { findingsTable } from '../report/table.js';
+import { removeStaleCards } from '../report/cards-dir.js';
+import { LEVELS, parseLevel, selectFindings, type Selection } from '../report/select.js';
+import { interruptible } from '../interrupt.js';
+import { DeliveryDeadline, deliverWithinDeadline } from '../delivery/deadline.js';
 
 export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
 
@@ -38,6 +46,9 @@ export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [o
   --out DIR          write findings.ndjson, cards/<id>.json, report.html (offline default ./certsoar-out)
   --png              also screenshot report.html with headless Chromium (/usr/bin/chromium)
   --deliver          post the findings (INCIDENT_WEBHOOK_URL, TEAMS_WEBHOOK_URL), suppressed ones excepted
+  --deliver-timeout DURATION  give up waiting for the webhooks after this long (default 60s)
+  --min-level LEVEL  only findings at LEVEL or above (Informational, Low, Medium, High)
+  --limit N          only the N highest-scoring findings (after --min-level)
   --json             NDJSON on stdout instead of the table: one line per finding,
                      {detectionId, row, id, score, level, reasons, suppressedBy?, hit, enrichment, scoredAt}
   -h, --help         this text`;
@@ -47,11 +58,14 @@ interface HuntOptions {
   workspace?: string;
   detections: Detection[];
   sinceMs?: number;
+  sinceText?: string;
   now: Date;
   out?: string;
   png: boolean;
   deliver: boolean;
   json: boolean;
+  selection: Selection;
+  deliverTimeoutMs: number;
 }
 
 export const run: Command = async (args, io) => {
@@ -61,7 +75,9 @@ export const run: Command = async (args, io) => {
     return 0;
   }
   const say = options.json ? io.stderr : io.stdout;
-  const baseConfig = loadConfig(io.env);
+  // The same check as `certsoar validate`: a document validate rejects never hunts.
+  const settings = validSettings(checkSettings(io.env, io.cwd, options.offline ? { defaultTuningFile: SAMPLES.tuning } : {}));
+  const baseConfig = settings.config;
   if (options.deliver && !baseConfig.INCIDENT_WEBHOOK_URL && !baseConfig.TEAMS_WEBHOOK_URL) {
     throw new ConfigError(['INCIDENT_WEBHOOK_URL', 'TEAMS_WEBHOOK_URL'].map((path) => ({ path, message: 'set at least one to use --deliver' })));
   }
@@ -73,7 +89,7 @@ export const run: Command = async (args, io) => {
   let huntFailed = false;
   if (options.offline) {
     const samples = await loadOfflineSamples(options.now);
-    tuning = loadTuning({ file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) ?? SAMPLES.tuning, ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = settings.tuning;
     const replay = await startCrtshReplay({ dir: SAMPLES.crtsh, shiftMs: samples.shiftMs });
     try {
       // Offline: crt.sh is the local replay, no live TLS probe, no shared state (memory only).
@@ -85,16 +101,16 @@ export const run: Command = async (args, io) => {
     }
     source = `offline demo: bundled samples (${describeWorkspace(samples.workspace)}), recorded crt.sh answers`;
   } else {
-    tuning = loadTuning({ ...(baseConfig.TUNING_FILE ? { file: resolveFrom(io.cwd, baseConfig.TUNING_FILE) } : {}), ...(baseConfig.TUNING_JSON ? { json: baseConfig.TUNING_JSON } : {}) });
+    tuning = settings.tuning;
     if (options.workspace) {
       const dir = resolve(io.cwd, options.workspace);
-      const workspace = await loadWorkspace(dir);
+      const workspace = await loadWorkspace(dir, { tables: WORKSPACE_TABLES });
       hits = hitsFromWorkspace(workspace, options, tuning, io);
       source = `workspace ${dir} (${describeWorkspace(workspace)})`;
       findings = await score(hits, baseConfig, tuning, options, io, undefined);
     } else {
       requireSettings(baseConfig, 'certsoar hunt against Log Analytics (or use --offline / --workspace DIR)', ['LOG_ANALYTICS_WORKSPACE_ID']);
-      const credential = await credentialFor(io);
+      const credential = await signedInCredential(io, scopeForEndpoint(baseConfig.LOG_ANALYTICS_ENDPOINT), 'Log Analytics');
       const online = await huntOnce({
         config: baseConfig,
         credential,
@@ -112,21 +128,36 @@ export const run: Command = async (args, io) => {
     }
   }
 
+  const interrupted = io.signal?.aborted === true;
+  const all = findings;
+  const selected = selectFindings(all, options.selection);
+  findings = selected.shown;
   if (options.json) for (const f of findings) io.stdout(findingLine(f));
   else {
     io.stdout(findings.length ? findingsTable(findings) : 'no findings\n');
-    io.stdout(`${summaryLine(hits, findings)}\n`);
+    io.stdout(`${summaryLine(hits, all)}\n`);
   }
+  if (selected.left > 0) say(`${selected.left} finding(s) not shown (--min-level / --limit)\n`);
 
   const out = options.out ?? (options.offline ? 'certsoar-out' : undefined);
   if (out) await writeOutputs(resolve(io.cwd, out), findings, source, options, say);
 
+  if (interrupted) {
+    io.stderr('certsoar hunt: interrupted: findings not yet enriched were scored on base signals; nothing delivered\n');
+    return 130;
+  }
   let failed = huntFailed;
   if (options.deliver) {
-    const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await credentialFor(io) : undefined;
-    const deliverer = delivererFromConfig(baseConfig, credential, { log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
+    const credential = baseConfig.SENTINEL_WORKSPACE_RESOURCE_ID ? await signedInCredential(io, `${new URL(baseConfig.ARM_ENDPOINT).origin}/.default`, 'Sentinel') : undefined;
+    const deadline = new DeliveryDeadline(options.deliverTimeoutMs);
+    const deliverer = delivererFromConfig(baseConfig, credential, { post: deadline.postOptions(), log: (level, m) => level === 'warn' && io.stderr(`certsoar hunt: ${m}\n`) });
     // All findings: the Deliverer keeps suppressed ones from the webhooks, as in the function.
-    const report = await deliverer.deliver(findings);
+    const outcome = await deliverWithinDeadline(deliverer, findings, deadline, io.stderr);
+    if (!outcome.done) {
+      say(`delivery: stopped waiting after ${Math.round(deadline.timeoutMs / 1000)} s (--deliver-timeout): the webhooks did not answer in time; run --deliver again later, each finding is posted once\n`);
+      return 1;
+    }
+    const report = outcome.report;
     say(`delivery: ${report.posted} posted, ${report.skipped} already posted, ${report.failed} failed${report.digest ? ' (Teams: one digest card)' : ''}; ${report.suppressed.length} suppressed finding(s) not sent${report.notConfigured.length ? `; not configured: ${report.notConfigured.join(', ')}` : ''}\n`);
     failed ||= report.failed > 0;
   }
@@ -150,6 +181,9 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
         png: { type: 'boolean', default: false },
         deliver: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        'min-level': { type: 'string' },
+        limit: { type: 'string' },
+        'deliver-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -175,11 +209,15 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   if (values.png && !values.offline && values.out === undefined) {
     throw new UsageError('--png needs --out DIR (or --offline)', HUNT_USAGE);
   }
+  const deliverTimeoutMs = parseDuration(values['deliver-timeout'] ?? '60s');
+  if (deliverTimeoutMs === undefined || deliverTimeoutMs <= 0) throw new UsageError(`--deliver-timeout "${values['deliver-timeout']}" is not a duration like 30s or 2m`, HUNT_USAGE);
   return {
+    deliverTimeoutMs,
+    selection: parseSelection(values['min-level'], values.limit),
     offline: values.offline,
     ...(values.workspace !== undefined ? { workspace: values.workspace } : {}),
     detections,
-    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    ...(sinceMs !== undefined ? { sinceMs, sinceText: values.since! } : {}),
     now,
     ...(values.out !== undefined ? { out: values.out } : {}),
     png: values.png,
@@ -188,36 +226,34 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   };
 }
 
-/** Every row of every table a selected detection reads, through its TypeScript twin. */
+function parseSelection(minLevel: string | undefined, limit: string | undefined): Selection {
+  const level = minLevel === undefined ? undefined : parseLevel(minLevel);
+  if (minLevel !== undefined && !level) throw new UsageError(`--min-level "${minLevel}" is not one of ${LEVELS.join(', ')}`, HUNT_USAGE);
+  if (limit !== undefined && !/^\d+$/.test(limit.trim())) throw new UsageError(`--limit "${limit}" is not a whole number`, HUNT_USAGE);
+  return { ...(level ? { minLevel: level } : {}), ...(limit !== undefined ? { limit: Number(limit) } : {}) };
+}
+
+/** Every row of every table a selected detection reads, through its TypeScript twin; a summary per table. */
 function hitsFromWorkspace(workspace: Workspace, options: HuntOptions, tuning: Tuning, io: CliIo): Hit[] {
-  const oldest = options.sinceMs === undefined ? undefined : options.now.getTime() - options.sinceMs;
-  const work = options.detections.flatMap((d) => d.meta.tables.map((t) => ({ detection: d, rows: workspace.get(t)?.rows ?? [] })));
-  const total = work.reduce((n, w) => n + w.rows.length, 0);
+  const total = options.detections.reduce((n, d) => n + d.meta.tables.reduce((m, t) => m + (workspace.get(t)?.rows.length ?? 0), 0), 0);
   const progress = progressBar(io.stderr, 'evaluating rows', io.interactive && total >= 5_000);
-  const hits: Hit[] = [];
-  let done = 0;
-  for (const { detection, rows } of work) {
-    for (const row of rows) {
-      done += 1;
-      if (done % 1_000 === 0) progress.update(done, total);
-      if (oldest !== undefined) {
-        const t = rowTime(row);
-        if (t !== undefined && t < oldest) continue;
-      }
-      const hit = hitFromRow(detection, row, tuning);
-      if (hit) hits.push(hit);
-    }
-  }
+  const result = evaluateWorkspace(workspace, {
+    detections: options.detections,
+    tuning,
+    ...(options.sinceMs !== undefined ? { oldest: options.now.getTime() - options.sinceMs, sinceText: options.sinceText } : {}),
+    onProgress: (done, all) => progress.update(done, all),
+  });
   progress.done();
-  return hits;
+  io.stderr(summaryLines(result.tables));
+  return result.hits;
 }
 
 async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntOptions, io: CliIo, credential: TokenCredential | undefined): Promise<Finding[]> {
-  const enricher: HitEnricher = enricherFromConfig(config, credential, {
+  const enricher: HitEnricher = interruptible(enricherFromConfig(config, credential, {
     freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers,
     onCacheError: (m) => io.stderr(`certsoar hunt: crt.sh cache: ${m}\n`),
     ...(options.offline ? { now: () => options.now } : {}),
-  });
+  }), io.signal);
   const progress = progressBar(io.stderr, 'enriching hits', io.interactive && hits.length >= 20);
   try {
     return await findingsForHits(hits, {
@@ -233,6 +269,7 @@ async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntO
 
 async function writeOutputs(dir: string, findings: Finding[], source: string, options: HuntOptions, say: (t: string) => void): Promise<void> {
   await mkdir(join(dir, 'cards'), { recursive: true });
+  await removeStaleCards(join(dir, 'cards'), new Set(findings.map((f) => f.id)));
   const cards = new Map<string, unknown>();
   for (const f of findings) {
     const card = buildFindingCard(f);
@@ -245,7 +282,7 @@ async function writeOutputs(dir: string, findings: Finding[], source: string, op
   await writeFile(reportFile, html);
   say(`wrote ${findings.length} finding(s), ${cards.size} card(s) and ${reportFile}\n`);
   if (options.png) {
-    const shot = await screenshot(reportFile, join(dir, 'report.png'), { height: Math.max(1000, 200 + Math.ceil(findings.length / 2) * 700) });
+    const shot = await screenshot(reportFile, join(dir, 'report.png'), { fullPage: true });
     say(shot.ok ? `wrote ${shot.file}\n` : `no screenshot: ${shot.reason}\n`);
   }
 }
@@ -269,16 +306,3 @@ function describeWorkspace(workspace: Workspace): string {
   const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   return `${workspace.size} table(s), ${rows} row(s)`;
 }
-
-function resolveFrom(cwd: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  return isAbsolute(file) ? file : resolve(cwd, file);
-}
-
-/** Built only on the paths that talk to Azure, so tests and the offline demo never construct it. */
-async function credentialFor(io: CliIo): Promise<TokenCredential> {
-  if (io.credential) return io.credential;
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new DefaultAzureCredential();
-}
-

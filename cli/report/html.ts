@@ -119,6 +119,8 @@ const RENDER_SCRIPT = `
     }
   }
   document.body.setAttribute('data-cards-rendered', String(nodes.length));
+  // The whole page's height once the cards are drawn, for a full-page screenshot (--png).
+  document.body.setAttribute('data-page-height', String(Math.ceil(document.documentElement.scrollHeight)));
 })();
 `;
 

@@ -3,6 +3,8 @@ import type { Finding, Level } from '../model.js';
 import { ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION, type AdaptiveCard, type CardElement, LEVEL_COLOR, messageBytes, TEAMS_MAX_MESSAGE_BYTES, teamsMessage, text } from './card.js';
 import { detectionInfo } from './detection-info.js';
 import { primaryEntity } from './incident.js';
+import { findingLinks } from './links.js';
+import { redact } from '../redact.js';
 
 /** One card for a run with many findings: a table (level, detection, entity, score), highest first. */
 
@@ -18,10 +20,15 @@ export interface DigestRow {
   detectionId: string;
   entity: string;
   suppressed: boolean;
+  /** Where the analyst goes from this row: the Sentinel incident, else crt.sh, else the ATT&CK page. */
+  link?: string;
 }
 
 export function digestRow(finding: Finding): DigestRow {
+  const links = findingLinks(finding);
+  const link = links.sentinelIncident ?? links.crtsh ?? links.attack;
   return {
+    ...(link ? { link: redact(link) } : {}),
     id: finding.id,
     level: finding.level,
     score: finding.score,
@@ -74,7 +81,7 @@ function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
       cells: [
         cell(f.level + (f.suppressed ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
         cell(text(f.detectionId, 40)),
-        cell(text(f.entity, 80)),
+        f.link && /^https:\/\//i.test(f.link) ? { ...cell(text(f.entity, 80), { color: 'Accent' }), selectAction: { type: 'Action.OpenUrl', title: 'Open', url: f.link } } : cell(text(f.entity, 80)),
         cell(String(f.score)),
       ],
     })),

@@ -1,5 +1,6 @@
 import { ValidationError, problemsFromZod } from '../errors.js';
 import type { Hit, Row } from '../model.js';
+import { mergeTuning } from '../scoring/list-edit.js';
 import type { Tuning } from '../scoring/tuning.js';
 import { t1587003 } from './definitions/t1587-003.js';
 import { t1588004 } from './definitions/t1588-004.js';
@@ -28,7 +29,8 @@ export function detectionParams(detection: Detection, tuning: Tuning): Record<st
   paramsCache.set(tuning, perTuning);
   const cached = perTuning.get(detection.meta.id);
   if (cached) return cached;
-  const parsed = detection.paramsSchema.safeParse(tuning.detections[detection.meta.id] ?? {});
+  // Over the detection's defaults, so `{add, remove}` can edit a default list (shared/scoring/list-edit.ts).
+  const parsed = detection.paramsSchema.safeParse(mergeTuning(detection.paramsSchema.parse({}), tuning.detections[detection.meta.id] ?? {}));
   if (!parsed.success) {
     throw new ValidationError('invalid detection parameters', problemsFromZod(parsed.error.issues, `tuning.detections.${detection.meta.id}`));
   }

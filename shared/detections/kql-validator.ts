@@ -68,7 +68,8 @@ export function loadSchemas(dir: string = SCHEMA_DIR): TableSchema[] {
 // The language service is a Bridge.NET build that installs globals (Bridge, System, Kusto).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 let kusto: any;
-function language(): any {
+/** The Kusto.Language namespace of the language service (loaded once). */
+export function language(): any {
   if (!kusto) {
     const require = createRequire(import.meta.url);
     require('@kusto/language-service-next/bridge.min.js');
@@ -79,7 +80,8 @@ function language(): any {
 }
 
 const globalsCache = new Map<string, unknown>();
-function globalsFor(schemas: readonly TableSchema[]): unknown {
+/** The language service's global state with one database holding the given tables. */
+export function globalsFor(schemas: readonly TableSchema[]): unknown {
   const cacheKey = JSON.stringify(schemas);
   let globals = globalsCache.get(cacheKey);
   if (!globals) {

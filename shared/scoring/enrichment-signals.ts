@@ -25,6 +25,11 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
     add('recent_certificate', `certificate issued ${formatDays(age.ageDays)} ago (notBefore ${age.notBefore}, from ${age.from})`);
   }
 
+  const presented = enrichment.tlsProbe?.chain[0];
+  if (presented?.notAfter && Date.parse(presented.notAfter) < now) {
+    add('expired_certificate', `the certificate ${enrichment.tlsProbe!.host}:${enrichment.tlsProbe!.port} presented live expired ${formatDays((now - Date.parse(presented.notAfter)) / 86_400_000)} ago (notAfter ${presented.notAfter})`);
+  }
+
   const ct = enrichment.ct;
   if (ct?.firstSeen && !ct.truncated) {
     const days = (now - Date.parse(ct.firstSeen)) / 86_400_000;

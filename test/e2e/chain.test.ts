@@ -21,7 +21,7 @@ import { t1608003 } from '../../shared/detections/definitions/t1608-003.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
 import { huntSettings } from '../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../shared/hunting/log-analytics.js';
-import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
+import { parseTuning } from '../../shared/scoring/tuning.js';
 import { type DeliveryLedger, type PendingLedger, tableLedger } from '../../shared/state/delivery-ledger.js';
 import { QueueHitSink } from '../../shared/state/hit-queue.js';
 import { TableHuntState } from '../../shared/state/hunt-state.js';
@@ -44,7 +44,6 @@ import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js'
  */
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
-const RAW_STRING_COLUMNS = ['DeviceVendor', 'DeviceProduct', 'DeviceAction', 'SourceIP', 'SourceHostName', 'SourceUserName', 'DestinationIP', 'DestinationHostName', 'AdditionalExtensions', 'DeviceCustomString3', 'DeviceCustomString3Label', 'DeviceCustomString4', 'DeviceCustomString4Label'];
 
 describe('the whole chain delivers every finding exactly once under faults', () => {
   let azurite: AzuriteInstance;
@@ -55,14 +54,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
   beforeAll(async () => {
     [azurite, la, crtsh, receiver] = await Promise.all([
       startAzurite(),
-      startLogAnalyticsServer({
-        columns: [
-          { name: 'TimeGenerated', type: 'datetime' },
-          { name: 'SourcePort', type: 'int' },
-          { name: 'DestinationPort', type: 'int' },
-          ...RAW_STRING_COLUMNS.map((name) => ({ name, type: 'string' as const })),
-        ],
-      }),
+      startLogAnalyticsServer(),
       startCrtshStandIn(),
       startWebhookReceiver({ tls: true }),
     ]);
@@ -86,14 +78,17 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       DestinationHostName: host,
       AdditionalExtensions: `ssl_subject=CN=${cn};ssl_issuer=CN=${cn}`,
     });
+    const TUNING = parseTuning({ organisation: { tlsInspectionAppliances: ['203.0.113.24'] } });
     const rows = [
       tlsRow(1, 'update-check.example-cdn.net', 'localhost'),
       tlsRow(2, 'login.contoso-support.net', 'login.contoso-support.net'),
       tlsRow(3, 'files.fabrikam-share.org', 'test'),
-      // Re-signed by a TLS-inspection appliance: a hit that the default tuning suppresses.
+      // Through the organisation's TLS-inspection appliance (its address, 203.0.113.24, is in the
+      // tuning): a hit the default tls-inspection-appliance rule suppresses.
       { ...tlsRow(4, 'portal.northwind-traders.com', 'localhost'), AdditionalExtensions: 'ssl_subject=CN=localhost;ssl_issuer=CN=Zscaler Intermediate Root CA' },
     ];
-    la.records.push(...rows.map((row, i) => ({ row, ingestedAt: minutesAgo(55 + i) })));
+    // Raw rows: the server executes the hunt's KQL over them.
+    la.tables = { CommonSecurityLog: rows.map((row, i) => ({ row, ingestedAt: minutesAgo(55 + i) })) };
 
     const config = loadConfig({
       CRTSH_BASE_URL: crtsh.url,
@@ -121,7 +116,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       state: new TableHuntState(table('huntstate'), 'e2e'),
       seen: new TableSeenHits(table('seenhits'), 'e2e'),
       sink: new QueueHitSink(hitsQueue),
-      tuning: DEFAULT_TUNING,
+      tuning: TUNING,
       settings: huntSettings(config),
       now: () => now,
     }));
@@ -131,7 +126,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     // 2. enrich-hits: hits → findings. Every hit message is delivered twice (redelivery).
     const enrich = makeEnrichHitsHandler(() => ({
       enricher: enricherFromConfig(config, undefined, { now: () => now }),
-      tuning: DEFAULT_TUNING,
+      tuning: TUNING,
       findings: findingsQueue,
       ledger: table('enrichledger'),
       now: () => now,

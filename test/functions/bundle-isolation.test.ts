@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -49,7 +49,9 @@ export function runtimeImportProblems(root: string, entries: string[], runtime: 
       const here = [...chain, relative(root, file)];
       if (specifier.startsWith('.')) {
         const target = resolveLocal(file, specifier);
-        if (target) walk(target, here);
+        // devtools/ (the KQL evaluator and other test tooling) never ships in the function app.
+        if (target && relative(root, target).split(sep)[0] === 'devtools') problems.push({ chain: here, specifier, why: 'development tooling (devtools/)' });
+        else if (target) walk(target, here);
         else problems.push({ chain: here, specifier, why: 'unresolved relative import' });
         continue;
       }
@@ -103,6 +105,13 @@ describe('functions/ bundle isolation', () => {
         { chain: ['functions/hunt.ts', 'shared/a.ts', 'shared/b.ts'], specifier: '@kusto/language-service-next/bridge.min.js', why: 'development-only module' },
         { chain: ['functions/hunt.ts', 'shared/a.ts', 'shared/b.ts'], specifier: 'vitest', why: 'development-only module' },
       ]);
+    });
+
+    it('reports an import of devtools/ (test tooling) from the function app', () => {
+      write('functions/exec.ts', "import { executeKql } from '../devtools/kusto/execute.js';\nexport const e = executeKql;\n");
+      write('devtools/kusto/execute.ts', 'export const executeKql = 1;\n');
+      const problems = runtimeImportProblems(dir, [join(dir, 'functions/exec.ts')], runtime, forbidden);
+      expect(problems).toEqual([{ chain: ['functions/exec.ts'], specifier: '../devtools/kusto/execute.js', why: 'development tooling (devtools/)' }]);
     });
 
     it('reports packages missing from dependencies', () => {

@@ -12,7 +12,7 @@ import { type SeenHitStore, TableSeenHits } from '../../shared/state/seen-hits.j
 import { type StorageClients, decodeQueueMessage, storageClients } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { type LaFault, type LogAnalyticsServer, startLogAnalyticsServer } from '../helpers/log-analytics-server.js';
-import { TEST_COLUMNS, fakeCredential, prng, testDetection } from '../shared/hunting/test-detection.js';
+import { TEST_SCHEMA, testEvents, fakeCredential, prng, testDetection } from '../shared/hunting/test-detection.js';
 import type { QueueClient } from '@azure/storage-queue';
 import { logAnalyticsSource } from '../../shared/hunting/sources/hunt-source.js';
 
@@ -22,7 +22,7 @@ let server: LogAnalyticsServer;
 let storage: StorageClients;
 
 beforeAll(async () => {
-  [azurite, server] = await Promise.all([startAzurite(), startLogAnalyticsServer({ columns: TEST_COLUMNS })]);
+  [azurite, server] = await Promise.all([startAzurite(), startLogAnalyticsServer({ schemas: [TEST_SCHEMA] })]);
   storage = storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!;
 });
 afterAll(async () => {
@@ -60,7 +60,8 @@ async function drain(queue: QueueClient): Promise<Hit[]> {
 }
 
 function resetServer(now: () => Date) {
-  server.records = [];
+  server.tables = { TestEvents: [] };
+  server.evaluationErrors = [];
   server.faults = [];
   server.requests = [];
   server.rowLimit = 500_000;
@@ -73,7 +74,7 @@ describe('hunt timer function', () => {
     let clock = new Date('2026-02-01T12:00:00Z');
     resetServer(() => clock);
     const deps = baseDeps('basic', () => clock);
-    server.records.push(
+    testEvents(server).push(
       { row: { TimeGenerated: '2026-02-01T11:00:00Z', EventId: 1, Host: 'a', Extra: null }, ingestedAt: new Date('2026-02-01T11:01:00Z') },
       { row: { TimeGenerated: '2026-02-01T11:50:00Z', EventId: 2, Host: 'b', Extra: null }, ingestedAt: new Date('2026-02-01T11:52:00Z') },
     );
@@ -177,14 +178,14 @@ describe('simulation: consecutive timer runs with random faults and late rows', 
       const generated = t0 - 115 * MIN + random() * (simEnd - 60 * MIN - (t0 - 115 * MIN));
       const ingestedAt = generated + random() * 20 * MIN;
       const visibleAt = ingestedAt + random() * 9 * MIN;
-      server.records.push({ row: { TimeGenerated: new Date(generated).toISOString(), EventId: ++id, Host: `h${id}`, Extra: { i } }, ingestedAt: new Date(ingestedAt), visibleAt: new Date(visibleAt) });
+      testEvents(server).push({ row: { TimeGenerated: new Date(generated).toISOString(), EventId: ++id, Host: `h${id}`, Extra: { i } }, ingestedAt: new Date(ingestedAt), visibleAt: new Date(visibleAt) });
       expected.add(`test-${id}`);
     }
     // Outside the lookback: arrived two days after it happened, or ingested before the first window.
     for (let i = 0; i < 5; i++) {
       const ingestedAt = t0 + random() * (simEnd - t0 - 60 * MIN);
-      server.records.push({ row: { TimeGenerated: new Date(ingestedAt - 2 * 86_400_000).toISOString(), EventId: ++id, Host: 'late', Extra: null }, ingestedAt: new Date(ingestedAt) });
-      server.records.push({ row: { TimeGenerated: new Date(t0 - 200 * MIN).toISOString(), EventId: ++id, Host: 'old', Extra: null }, ingestedAt: new Date(t0 - 190 * MIN) });
+      testEvents(server).push({ row: { TimeGenerated: new Date(ingestedAt - 2 * 86_400_000).toISOString(), EventId: ++id, Host: 'late', Extra: null }, ingestedAt: new Date(ingestedAt) });
+      testEvents(server).push({ row: { TimeGenerated: new Date(t0 - 200 * MIN).toISOString(), EventId: ++id, Host: 'old', Extra: null }, ingestedAt: new Date(t0 - 190 * MIN) });
     }
 
     const faultKinds: LaFault[] = [

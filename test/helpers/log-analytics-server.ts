@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { executeKql, type KqlResult } from '../../devtools/kusto/execute.js';
+import { KqlDateTime, KqlTimespan, toKqlString } from '../../devtools/kusto/values.js';
+import { loadSchemas, type TableSchema } from '../../shared/detections/kql-validator.js';
 import { loopbackTls } from './loopback-tls.js';
 
 /**
@@ -9,13 +12,14 @@ import { loopbackTls } from './loopback-tls.js';
  * with the service's response shapes, so the real LogsQueryClient can be pointed at it
  * (endpoint option / LOG_ANALYTICS_ENDPOINT = server.endpoint).
  *
- * It keeps one table of records; each record has the projected row plus the time it was ingested
- * (ingestion_time()) and the time it became queryable (visibleAt, default = ingestedAt), so late
- * arrivals and ingestion lag can be played. A query's window is read from the KQL: the
- * `ingestion_time() >= datetime(…) and ingestion_time() < datetime(…)` bounds and the
- * `TimeGenerated >= datetime(…)` guard, plus the request's timespan (on TimeGenerated), as the
- * service applies it. The query text is otherwise not evaluated: records are the rows the query
- * would project.
+ * It holds TABLES of raw rows (CommonSecurityLog, DeviceRegistryEvents, … typed by
+ * shared/detections/schemas, plus any test schemas given) and EXECUTES the KQL text it receives
+ * over them with devtools/kusto (Microsoft's parser, RE2 regexes): the hunt runs the exact query
+ * Sentinel runs. Each record has the time it was ingested (what ingestion_time() returns) and the
+ * time it became queryable (visibleAt, default = ingestedAt), so late arrivals and ingestion lag
+ * can be played; the request's timespan is applied on TimeGenerated first, as the service does.
+ * A query the evaluator refuses (the language service reports an error, or a construct it does not
+ * implement) is answered 400 BadArgumentError with the reason, and kept in `evaluationErrors`.
  *
  * Shapes (learn.microsoft.com "Azure Monitor Log Analytics API response format" and "errors"):
  * - 200 {tables:[{name:'PrimaryResult', columns:[{name,type}], rows:[[…]]}]}; datetime cells as
@@ -65,8 +69,10 @@ export interface LaRequest {
 export interface LogAnalyticsServer {
   /** Base URL including /v1, as LOG_ANALYTICS_ENDPOINT takes it. */
   endpoint: string;
-  columns: LaColumn[];
-  records: LaRecord[];
+  /** Raw rows per table name; the query is executed over them. */
+  tables: Record<string, LaRecord[]>;
+  /** Why the evaluator refused a query (each answered 400); a test that expects rows should expect none here. */
+  evaluationErrors: string[];
   /** The service's caps; a matching set over either is cut and reported as a partial error. */
   rowLimit: number;
   byteLimit: number;
@@ -82,19 +88,27 @@ export interface LogAnalyticsServer {
 }
 
 export interface LogAnalyticsServerOptions {
-  columns?: LaColumn[];
+  /** Schemas of test-only tables, besides the shipped ones in shared/detections/schemas. */
+  schemas?: TableSchema[];
   tls?: { cert: string; key: string };
 }
 
 const INGESTION_WINDOW = /ingestion_time\(\)\s*>=\s*datetime\(([^)]+)\)\s*and\s*ingestion_time\(\)\s*<\s*datetime\(([^)]+)\)/;
-const TIME_GUARD = /\|\s*where\s+TimeGenerated\s*>=\s*datetime\(([^)]+)\)/;
 const ROUTE = /^\/v1\/workspaces\/([^/]+)\/query$/;
+/** The hidden per-row field ingestion_time() reads. */
+const INGESTION_FIELD = '_IngestionTime';
+
+type State = Omit<LogAnalyticsServer, 'endpoint' | 'close'> & { schemas: TableSchema[] };
 
 export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions = {}): Promise<LogAnalyticsServer> {
   const tls = options.tls ?? loopbackTls();
-  const state: Omit<LogAnalyticsServer, 'endpoint' | 'close'> = {
-    columns: options.columns ?? [],
-    records: [],
+  const schemas = [...loadSchemas(), ...(options.schemas ?? [])];
+  // Load the language service now (seconds, once per process), not inside the first timed request.
+  executeKql('print ready = 1', { tables: {}, schemas });
+  const state: State = {
+    schemas,
+    tables: {},
+    evaluationErrors: [],
     rowLimit: 500_000,
     byteLimit: 64_000_000,
     now: () => new Date(),
@@ -108,7 +122,7 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const result = state as LogAnalyticsServer;
+  const result = state as unknown as LogAnalyticsServer;
   result.endpoint = `https://localhost:${port}/v1`;
   result.close = () =>
     new Promise<void>((resolve) => {
@@ -118,7 +132,7 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
   return result;
 }
 
-async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = ROUTE.exec(new URL(req.url ?? '/', 'https://x').pathname);
   if (req.method !== 'POST' || !route) return send(res, 404, oneApiError('PathNotFoundError', `The requested path does not exist: ${req.url}`));
   const chunks: Buffer[] = [];
@@ -184,8 +198,19 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
     return;
   }
 
-  const matching = select(state, query, window, body.timespan);
-  const rows = matching.map((r) => state.columns.map((c) => serialiseCell(r.row[c.name], c.type)));
+  let result: KqlResult;
+  try {
+    result = execute(state, query, body.timespan);
+  } catch (err) {
+    const message = (err as Error).message;
+    state.evaluationErrors.push(message);
+    log.status = 400;
+    return send(res, 400, {
+      error: { message: 'The request had some invalid properties', code: 'BadArgumentError', correlationId: randomUUID(), innererror: { code: 'SemanticError', message } },
+    });
+  }
+  const columns: LaColumn[] = result.columns.map((c) => ({ name: c.name, type: laType(c.type) }));
+  const rows = result.rows.map((r) => columns.map((c) => serialiseCell(r[c.name], c.type)));
   let served = rows;
   let error: unknown;
   const tooManyRows = rows.length > state.rowLimit || fault?.kind === 'truncate';
@@ -207,32 +232,39 @@ async function handle(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, req
     }
   }
   log.rows = served.length;
-  const answer: Record<string, unknown> = { tables: [{ name: 'PrimaryResult', columns: state.columns, rows: served }] };
+  const answer: Record<string, unknown> = { tables: [{ name: 'PrimaryResult', columns, rows: served }] };
   if (error) answer.error = error;
   send(res, 200, answer);
 }
 
-function select(state: Omit<LogAnalyticsServer, 'endpoint' | 'close'>, query: string, window: { start: Date; end: Date } | undefined, timespan: string | undefined): LaRecord[] {
-  const now = state.now().getTime();
-  const g = TIME_GUARD.exec(query);
-  const guard = g ? new Date(g[1] as string).getTime() : undefined;
+/** Runs the query over the rows visible now, inside the request's timespan (on TimeGenerated). */
+function execute(state: State, query: string, timespan: string | undefined): KqlResult {
+  const now = state.now();
   const [tsStart, tsEnd] = (timespan ?? '').split('/').map((t) => (t && !t.startsWith('P') ? new Date(t).getTime() : undefined));
-  return state.records.filter((r) => {
-    if ((r.visibleAt ?? r.ingestedAt).getTime() > now) return false;
-    const ingested = r.ingestedAt.getTime();
-    if (window && !(ingested >= window.start.getTime() && ingested < window.end.getTime())) return false;
-    const generated = r.row.TimeGenerated === undefined ? undefined : new Date(String(r.row.TimeGenerated)).getTime();
-    if (generated !== undefined) {
-      if (guard !== undefined && generated < guard) return false;
-      if (tsStart !== undefined && generated < tsStart) return false;
-      if (tsEnd !== undefined && generated > tsEnd) return false;
-    }
-    return true;
-  });
+  const tables: Record<string, Array<Record<string, unknown>>> = {};
+  for (const schema of state.schemas) tables[schema.name] = [];
+  for (const [name, records] of Object.entries(state.tables)) {
+    tables[name] = records
+      .filter((r) => {
+        if ((r.visibleAt ?? r.ingestedAt).getTime() > now.getTime()) return false;
+        const generated = r.row.TimeGenerated === undefined ? undefined : new Date(String(r.row.TimeGenerated)).getTime();
+        if (generated === undefined) return true;
+        return !(tsStart !== undefined && generated < tsStart) && !(tsEnd !== undefined && generated > tsEnd);
+      })
+      .map((r) => ({ ...r.row, [INGESTION_FIELD]: r.ingestedAt.toISOString() }));
+  }
+  return executeKql(query, { tables, now, schemas: state.schemas, ingestionTimeField: INGESTION_FIELD });
+}
+
+const LA_TYPES = new Set<LaColumnType>(['string', 'datetime', 'int', 'long', 'real', 'bool', 'dynamic', 'guid', 'timespan', 'decimal']);
+function laType(type: string): LaColumnType {
+  return LA_TYPES.has(type as LaColumnType) ? (type as LaColumnType) : 'dynamic';
 }
 
 function serialiseCell(value: unknown, type: LaColumnType): unknown {
   if (value === undefined || value === null) return null;
+  if (value instanceof KqlDateTime) return value.toISOString();
+  if (value instanceof KqlTimespan || type === 'timespan') return toKqlString(value as KqlTimespan);
   if (type === 'datetime') return value instanceof Date ? value.toISOString() : String(value);
   if (type === 'dynamic') return typeof value === 'string' ? value : JSON.stringify(value);
   return value;

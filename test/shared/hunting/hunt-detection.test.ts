@@ -6,14 +6,14 @@ import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
 import { MemoryHitSink } from '../../../shared/state/hit-queue.js';
 import { MemoryHuntState } from '../../../shared/state/hunt-state.js';
 import { MemorySeenHits } from '../../../shared/state/seen-hits.js';
-import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
-import { TEST_COLUMNS, fakeCredential, testDetection } from './test-detection.js';
+import { type LaRecord, type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
+import { TEST_SCHEMA, testEvents, fakeCredential, testDetection } from './test-detection.js';
 import { logAnalyticsSource } from '../../../shared/hunting/sources/hunt-source.js';
 
 const MIN = 60_000;
 let server: LogAnalyticsServer;
 beforeAll(async () => {
-  server = await startLogAnalyticsServer({ columns: TEST_COLUMNS });
+  server = await startLogAnalyticsServer({ schemas: [TEST_SCHEMA] });
 });
 afterAll(async () => {
   await server.close();
@@ -24,7 +24,8 @@ let deps: HuntDeps & { state: MemoryHuntState; sink: MemoryHitSink };
 let logged: { level: string; message: string }[];
 
 beforeEach(() => {
-  server.records = [];
+  server.tables = { TestEvents: [] };
+  server.evaluationErrors = [];
   server.faults = [];
   server.requests = [];
   server.rowLimit = 500_000;
@@ -56,7 +57,7 @@ function event(generated: string, lagMin = 0, visibleMin = 0): number {
   const id = nextId++;
   const t = new Date(generated);
   const ingestedAt = new Date(t.getTime() + lagMin * MIN);
-  server.records.push({ row: { TimeGenerated: t.toISOString(), EventId: id, Host: `h${id}`, Extra: null }, ingestedAt, visibleAt: new Date(ingestedAt.getTime() + visibleMin * MIN) });
+  testEvents(server).push({ row: { TimeGenerated: t.toISOString(), EventId: id, Host: `h${id}`, Extra: null }, ingestedAt, visibleAt: new Date(ingestedAt.getTime() + visibleMin * MIN) });
   return id;
 }
 const sentIds = () => deps.sink.hits.map((h) => Number(h.indicators.EventId));
@@ -205,7 +206,7 @@ describe('huntDetection', () => {
 
   it('a row that repeats in one answer is one hit', async () => {
     const id = event('2026-03-01T11:00:00Z');
-    server.records.push({ ...(server.records[0] as (typeof server.records)[number]) });
+    testEvents(server).push({ ...(testEvents(server)[0] as LaRecord) });
     const r = await huntDetection(testDetection, deps);
     expect(r.rows).toBe(2);
     expect(sentIds()).toEqual([id]);

@@ -10,19 +10,20 @@ import {
 } from '../../../shared/hunting/log-analytics.js';
 import { rowsFromTable } from '../../../shared/hunting/rows.js';
 import { type LogAnalyticsServer, startLogAnalyticsServer } from '../../helpers/log-analytics-server.js';
-import { TEST_COLUMNS, fakeCredential, testDetection } from './test-detection.js';
+import { TEST_SCHEMA, testEvents, fakeCredential, testDetection } from './test-detection.js';
 
 const WORKSPACE = '11111111-2222-3333-4444-555555555555';
 let server: LogAnalyticsServer;
 
 beforeAll(async () => {
-  server = await startLogAnalyticsServer({ columns: TEST_COLUMNS });
+  server = await startLogAnalyticsServer({ schemas: [TEST_SCHEMA] });
 });
 afterAll(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.records = [];
+  server.tables = { TestEvents: [] };
+  server.evaluationErrors = [];
   server.faults = [];
   server.requests = [];
   server.rowLimit = 500_000;
@@ -44,7 +45,7 @@ function request(overrides: Partial<Parameters<typeof queryPrimaryTable>[1]> = {
 }
 
 function add(id: number, ingested: string, generated = ingested) {
-  server.records.push({ row: { TimeGenerated: generated, EventId: id, Host: `h${id}`, Extra: { n: id } }, ingestedAt: new Date(ingested) });
+  testEvents(server).push({ row: { TimeGenerated: generated, EventId: id, Host: `h${id}`, Extra: { n: id } }, ingestedAt: new Date(ingested) });
 }
 
 function client(retry = { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 }) {
@@ -98,6 +99,20 @@ describe('queryPrimaryTable through the real LogsQueryClient', () => {
     expect(err.code).toBe('BadArgumentError');
     expect(err.message).toContain("Failed to resolve column or scalar expression named 'NoSuchColumn'");
     expect(server.requests).toHaveLength(1); // not retried
+  });
+
+  it('executes the query it receives: a query the language service rejects is a 400 naming the problem, not rows', async () => {
+    add(1, '2026-01-01T10:10:00Z');
+    const { logs } = client();
+    const err = (await queryPrimaryTable(logs, request({ query: 'TestEvents | where NoSuchColumn == 1' })).catch((e: unknown) => e)) as QueryRejectedError;
+    expect(err).toBeInstanceOf(QueryRejectedError);
+    expect(err.message).toContain('NoSuchColumn');
+    expect(server.evaluationErrors).toHaveLength(1);
+    // The same rows, asked for by a query that filters them out, come back empty: the text is run.
+    const none = await queryPrimaryTable(logs, request({ query: `${testDetection.buildQuery({ lookback: '1d' }, window)}\n| where Host == "nobody"` }));
+    expect(none.table.rows).toHaveLength(0);
+    const one = await queryPrimaryTable(logs, request());
+    expect(one.table.rows).toHaveLength(1);
   });
 
   it('429 with Retry-After is waited out and retried by the SDK', async () => {
@@ -163,12 +178,12 @@ describe('rowsFromTable', () => {
   });
 
   it('checks each cell against its column type, naming the row and the column', () => {
-    const table = { name: 'PrimaryResult', columnDescriptors: TEST_COLUMNS, rows: [[new Date(0), 1, 'h', null], [new Date(0), 'two', 'h', null]] as never };
+    const table = { name: 'PrimaryResult', columnDescriptors: TEST_SCHEMA.columns as never, rows: [[new Date(0), 1, 'h', null], [new Date(0), 'two', 'h', null]] as never };
     expect(() => rowsFromTable(table, testDetection)).toThrow(/row 1 of the answer: row\.EventId/);
   });
 
   it('turns datetime cells back into ISO text and releases the SDK rows as it goes', () => {
-    const table = { name: 'PrimaryResult', columnDescriptors: TEST_COLUMNS, rows: [[new Date('2026-01-01T00:00:00Z'), 1, 'h', { a: [1] }]] };
+    const table = { name: 'PrimaryResult', columnDescriptors: TEST_SCHEMA.columns as never, rows: [[new Date('2026-01-01T00:00:00Z'), 1, 'h', { a: [1] }]] };
     expect(rowsFromTable(table, testDetection)).toEqual([{ TimeGenerated: '2026-01-01T00:00:00.000Z', EventId: 1, Host: 'h', Extra: { a: [1] } }]);
     expect(table.rows[0]).toBeUndefined();
   });

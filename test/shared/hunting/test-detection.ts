@@ -2,7 +2,8 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { timeFilter } from '../../../shared/detections/common.js';
 import type { Detection } from '../../../shared/detections/types.js';
-import type { LaColumn } from '../../helpers/log-analytics-server.js';
+import type { TableSchema } from '../../../shared/detections/kql-validator.js';
+import type { LaRecord, LogAnalyticsServer } from '../../helpers/log-analytics-server.js';
 
 /**
  * A tiny test-only detection: every row of TestEvents is a hit keyed by its EventId. Its query
@@ -38,12 +39,21 @@ export const testDetection: Detection<{ lookback: string }> = {
   scheduleSetting: 'HUNT_SCHEDULE_TEST_001',
 };
 
-export const TEST_COLUMNS: LaColumn[] = [
-  { name: 'TimeGenerated', type: 'datetime' },
-  { name: 'EventId', type: 'long' },
-  { name: 'Host', type: 'string' },
-  { name: 'Extra', type: 'dynamic' },
-];
+/** The TestEvents table, for the local Log Analytics server that executes the query over it. */
+export const TEST_SCHEMA: TableSchema = {
+  name: 'TestEvents',
+  columns: [
+    { name: 'TimeGenerated', type: 'datetime' },
+    { name: 'EventId', type: 'long' },
+    { name: 'Host', type: 'string' },
+    { name: 'Extra', type: 'dynamic' },
+  ],
+};
+
+/** The server's TestEvents rows (created empty on first use). */
+export function testEvents(server: LogAnalyticsServer): LaRecord[] {
+  return (server.tables.TestEvents ??= []);
+}
 
 /** A credential that hands out a fixed token and counts the calls; never touches the network. */
 export function fakeCredential(): TokenCredential & { calls: string[][] } {

@@ -117,7 +117,6 @@ describe('loadWorkspace', () => {
     await copyFile(akamaiCsv, join(dir, 'CommonSecurityLog.akamai.csv'));
     await writeFile(join(dir, 'CommonSecurityLog.ndjson'), '{"DeviceVendor":"Contoso"}\n');
     await writeFile(join(dir, 'DeviceRegistryEvents.json'), '[{"DeviceName":"ws-01","TableName":"PrimaryResult"}]');
-    await writeFile(join(dir, 'notes.txt'), 'not a table');
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -130,6 +129,16 @@ describe('loadWorkspace', () => {
     expect(csl.rows).toHaveLength(30);
     expect(csl.files.sort()).toEqual(['CommonSecurityLog.akamai.csv', 'CommonSecurityLog.ndjson']);
     expect(ws.get('DeviceRegistryEvents')!.rows).toEqual([{ DeviceName: 'ws-01' }]);
+  });
+
+  it('a file that is not a table, or a table the detections do not read, is an error naming the expected tables', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'not a table');
+    try {
+      await expect(loadWorkspace(dir)).rejects.toThrow(/notes\.txt: not a table file/);
+      await expect(loadWorkspace(dir, { tables: ['CommonSecurityLog'] })).rejects.toThrow(/"DeviceRegistryEvents" is not a table the detections read \(expected: CommonSecurityLog\)/);
+    } finally {
+      await rm(join(dir, 'notes.txt'));
+    }
   });
 
   it('fails with a ValidationError for a directory that does not exist', async () => {

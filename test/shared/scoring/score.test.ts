@@ -58,8 +58,9 @@ describe('score', () => {
   });
 
   it('a suppressed finding keeps its score and says what suppressed it', () => {
-    const h = hit([selfSigned, mismatch], { certificate: { issuer: 'CN=Zscaler Intermediate Root CA (zscaler.net)' } });
-    const result = score(h, noEnrichment, DEFAULT_TUNING);
+    const tuning = parseTuning({ organisation: { tlsInspectionAppliances: ['10.1.1.5'] } });
+    const h = hit([selfSigned, mismatch], { certificate: { issuer: 'CN=Zscaler Intermediate Root CA (zscaler.net)' }, entities: { domains: [], destinationIp: '10.1.1.5' } });
+    const result = score(h, noEnrichment, tuning);
     expect(result.score).toBe(5);
     expect(result.level).toBe('High');
     expect(result.suppressedBy).toEqual({ rule: 'tls-inspection-appliance', reason: expect.stringContaining('TLS-inspection') });
@@ -72,7 +73,7 @@ describe('score', () => {
   });
 
   it('rules apply only to the detections they name', () => {
-    const writer = { entities: { domains: [], processName: 'msiexec.exe' } };
+    const writer = { entities: { domains: [], processName: 'msiexec.exe' }, row: { InitiatingProcessFileName: 'msiexec.exe', InitiatingProcessFolderPath: 'C:\\Windows\\System32\\msiexec.exe' } };
     expect(findSuppression(hit([selfSigned], { ...writer, detectionId: 'T1588.004' }), DEFAULT_TUNING)?.rule).toBe('approved-cert-store-writer');
     expect(findSuppression(hit([selfSigned], { ...writer, detectionId: 'T1608.003' }), DEFAULT_TUNING)).toBeUndefined();
   });
