@@ -4,7 +4,8 @@ import type { Deliverer, DeliveryReport } from '../shared/delivery/deliverer.js'
 import { problemsFromZod } from '../shared/errors.js';
 import type { Finding } from '../shared/model.js';
 import { errorMessage, redact } from '../shared/redact.js';
-import { decodeQueueMessage, encodeQueueMessage } from '../shared/state/queue-encoding.js';
+import { FINDINGS_POISON_QUEUE, type PoisonMessage, sendToPoison } from '../shared/state/poison-queue.js';
+import { decodeQueueMessage } from '../shared/state/queue-encoding.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
 
@@ -21,7 +22,7 @@ import { buildOnce } from './lib/once.js';
  */
 
 export const FINDINGS_QUEUE = 'findings';
-export const FINDINGS_POISON_QUEUE = 'findings-poison';
+export { FINDINGS_POISON_QUEUE, type PoisonMessage };
 
 export interface DeliverDeps {
   deliverer: Deliverer;
@@ -30,23 +31,13 @@ export interface DeliverDeps {
   maxAttempts: number;
 }
 
-export interface PoisonMessage {
-  reason: string;
-  failedAt: string;
-  dequeueCount: number;
-  failures: Array<{ destination: string; error: string; permanent: boolean }>;
-  finding?: unknown;
-}
 
 export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverDeps>) {
   return async function deliverFinding(message: unknown, context: InvocationContext): Promise<void> {
     const deps = await getDeps();
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const poison = async (p: Omit<PoisonMessage, 'failedAt' | 'dequeueCount'>) => {
-      const { ensureQueue } = await import('../shared/state/storage.js');
-      await ensureQueue(deps.poisonQueue);
-      const body: PoisonMessage = { ...p, reason: redact(p.reason), failedAt: new Date().toISOString(), dequeueCount };
-      await deps.poisonQueue.sendMessage(encodeQueueMessage(body));
+      const body = await sendToPoison(deps.poisonQueue, { ...p, dequeueCount });
       context.warn(`deliver: moved to ${FINDINGS_POISON_QUEUE}: ${body.reason}`);
     };
 
@@ -82,7 +73,7 @@ export function makeDeliverHandler(getDeps: () => DeliverDeps | Promise<DeliverD
     if (failed.length > 0) {
       await poison({
         reason: failed.map((f) => `${f.destination}: ${f.error ?? 'failed'}`).join('; '),
-        failures: failed.map((f) => ({ destination: f.destination, error: redact(f.error ?? 'failed'), permanent: Boolean(f.permanent) })),
+        failures: failed.map((f) => ({ destination: f.destination, error: f.error ?? 'failed', permanent: Boolean(f.permanent) })),
         finding,
       });
     }

@@ -1,7 +1,7 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Enricher } from '../shared/enrichment/enricher.js';
-import { PayloadTooLargeError, ValidationError } from '../shared/errors.js';
+import { PayloadTooLargeError } from '../shared/errors.js';
 import type { Finding } from '../shared/model.js';
 import type { Tuning } from '../shared/scoring/tuning.js';
 import { errorMessage } from '../shared/redact.js';
@@ -12,13 +12,18 @@ import { buildOnce } from './lib/once.js';
 
 /**
  * POST /api/enrich: a Sentinel incident-trigger payload, a hunt hit {detectionId, row}, or a bare
- * observable → {findings, skipped}. crt.sh being down never fails the request: each finding
- * lists what is missing and is scored without it.
+ * observable → {findings, skipped, partial?}. crt.sh being down never fails the request: each finding
+ * lists what is missing and is scored without it. The body is bounded in bytes and nesting before
+ * it is parsed; the whole request in time (ENRICH_DEADLINE, below the 230 s Azure allows).
  */
 export interface EnrichDeps {
   enricher: Enricher;
   tuning: Tuning;
   maxBodyBytes: number;
+  /** ENRICH_MAX_JSON_DEPTH */
+  maxJsonDepth: number;
+  /** ENRICH_DEADLINE */
+  deadlineMs: number;
   /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
   findings?: QueueClient;
   now?: () => Date;
@@ -28,23 +33,14 @@ export function makeEnrichHandler(getDeps: () => EnrichDeps | Promise<EnrichDeps
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
       const deps = await getDeps();
-      const now = deps.now ?? (() => new Date());
       const text = await readBody(request, deps.maxBodyBytes);
-      const body = parseJson(text);
-      const [{ parseEnrichRequest }, { makeFinding }, { withAlertHits }] = await Promise.all([
-        import('../shared/observables.js'),
-        import('../shared/scoring/finding.js'),
-        import('../shared/detections/sentinel-custom-details.js'),
-      ]);
-      // Rules mode: the alerts' custom details become the detection's own hits (sentinel-custom-details.ts).
-      const { hits, skipped } = withAlertHits(body, parseEnrichRequest(body, deps.tuning, now()), deps.tuning);
-      const findings: Finding[] = await Promise.all(
-        hits.map(async (hit) => makeFinding(hit, await deps.enricher.enrich(hit), deps.tuning, now())),
-      );
+      const { enrichRequest } = await import('../shared/enrich-request.js');
+      const { findings, skipped, partial } = await enrichRequest(text, deps);
+      if (partial) context.warn(`enrich: the ${deps.deadlineMs} ms deadline passed; answering partial findings`);
       const missing = findings.flatMap((f) => f.enrichment.missing.filter((m) => m.retryable));
       if (missing.length > 0) context.warn(`enrich: ${missing.length} enrichment(s) missing, retryable: ${[...new Set(missing.map((m) => m.source))].join(', ')}`);
       const writeBack = await queueForWriteBack(findings, deps.findings, context);
-      return json(200, { findings, skipped, ...(writeBack ? { writeBack } : {}) });
+      return json(200, { findings, skipped, ...(partial ? { partial: true } : {}), ...(writeBack ? { writeBack } : {}) });
     } catch (err) {
       return errorResponse(err, context);
     }
@@ -94,15 +90,6 @@ export async function readBody(request: HttpRequest, limit: number): Promise<str
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseJson(text: string): unknown {
-  if (text.trim() === '') throw new ValidationError('invalid request body', [{ path: '', message: 'the body is empty; expected JSON' }]);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError('invalid request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
   const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
     import('../shared/config.js'),
@@ -118,6 +105,8 @@ const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
     tuning,
     maxBodyBytes: config.ENRICH_MAX_BODY_BYTES,
+    maxJsonDepth: config.ENRICH_MAX_JSON_DEPTH,
+    deadlineMs: config.ENRICH_DEADLINE,
     ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
   };
 });

@@ -72,6 +72,10 @@ export const configSchema = z.object({
   CRTSH_TIMEOUT: duration('30s'),
   CRTSH_CACHE_TTL: duration('24h'),
   CRTSH_CONTACT: optionalText,
+  // Caps on one crt.sh answer (hostile or broken answers must not exhaust memory).
+  CRTSH_MAX_WIRE_BYTES: int(16_777_216, 65_536, 1_073_741_824),
+  CRTSH_MAX_RESPONSE_BYTES: int(67_108_864, 65_536, 1_073_741_824),
+  CRTSH_MAX_RECORDS: int(10_000, 100, 1_000_000),
 
   // Live TLS probe
   TLS_PROBE_ENABLED: bool(false),
@@ -89,6 +93,10 @@ export const configSchema = z.object({
 
   // HTTP enrichment
   ENRICH_MAX_BODY_BYTES: int(1_048_576, 1_024, 104_857_600),
+  // Nesting depth a request body may have; checked on the raw text before JSON.parse.
+  ENRICH_MAX_JSON_DEPTH: int(64, 4, 1_000),
+  // The whole request, crt.sh included: an HTTP-triggered function is cut at 230 s by the Azure load balancer.
+  ENRICH_DEADLINE: optionalText.transform((v) => v ?? '200s').pipe(durationSchema).pipe(z.number().max(220_000, 'must stay below the 230 s an HTTP function can hold')),
 
   // Delivery
   INCIDENT_WEBHOOK_URL: optionalUrl(),

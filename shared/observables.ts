@@ -5,6 +5,7 @@ import { getDetection, hitFromRow } from './detections/index.js';
 import { ValidationError, problemsFromZod } from './errors.js';
 import type { Hit, IncidentRef, TlsProbeResult } from './model.js';
 import type { Tuning } from './scoring/tuning.js';
+import { fromSplunkAlert, isSplunkAlert } from './siem/splunk-alert.js';
 
 /**
  * Parses what POST /api/enrich (and `certsoar enrich`) accept into hits:
@@ -52,7 +53,14 @@ const bareSchemas = {
   hostport: z.object({ host: hostOrIp, port }).strict(),
 };
 
-const huntHitSchema = z.object({ detectionId: z.string().min(1), row: z.record(z.string(), z.unknown()) }).strict();
+/**
+ * A row cell as Log Analytics returns it: a scalar, or a dynamic column as its JSON text (the
+ * query API sends dynamic values as strings). An object or array cell in a posted row becomes
+ * that text here, so nothing downstream meets an object whose toString is not a function.
+ */
+const rowCell = z.union([z.string(), z.number(), z.boolean(), z.null()]).or(z.unknown().transform((v) => JSON.stringify(v) ?? null));
+const columnName = z.string().refine((k) => k !== '__proto__', 'not a column name');
+const huntHitSchema = z.object({ detectionId: z.string().min(1), row: z.record(columnName, rowCell) }).strict();
 
 const entitySchema = z.object({ kind: z.string(), properties: z.record(z.string(), z.unknown()).default({}) }).loose();
 const incidentSchema = z
@@ -80,11 +88,12 @@ export function parseEnrichRequest(body: unknown, tuning: Tuning, now: Date = ne
   }
   const b = body as Record<string, unknown>;
   if ('object' in b) return fromIncident(b, now);
+  if (isSplunkAlert(b)) return fromSplunk(b, tuning);
   if ('detectionId' in b || 'row' in b) return fromHuntHit(b, tuning);
   const kind = (['domain', 'sha1', 'sha256', 'host'] as const).find((k) => k in b);
   if (!kind) {
     throw new ValidationError('invalid request body', [
-      { path: '', message: 'expected a Sentinel incident-trigger payload, {detectionId, row}, or one of {domain}, {sha1}, {sha256}, {host, port}' },
+      { path: '', message: 'expected a Sentinel incident-trigger payload, a Splunk alert payload {sid, search_name, result, …}, {detectionId, row}, or one of {domain}, {sha1}, {sha256}, {host, port}' },
     ]);
   }
   const observable = parseObservable(b, kind === 'host' ? 'hostport' : kind);
@@ -103,6 +112,17 @@ function fromHuntHit(b: Record<string, unknown>, tuning: Tuning): ParsedRequest 
   const detection = getDetection(parsed.data.detectionId);
   const hit = hitFromRow(detection, parsed.data.row, tuning);
   return hit ? { hits: [hit], skipped: [] } : { hits: [], skipped: [{ path: 'row', reason: `the row is not a ${detection.meta.id} hit` }] };
+}
+
+/** A Splunk alert: the saved search names the detection, whose own signals judge the result row again. */
+function fromSplunk(b: Record<string, unknown>, tuning: Tuning): ParsedRequest {
+  const alert = fromSplunkAlert(b);
+  const detection = getDetection(alert.detectionId);
+  const hit = hitFromRow(detection, alert.row, tuning);
+  if (!hit) return { hits: [], skipped: [{ path: 'result', reason: `the alert's result is not a ${detection.meta.id} hit` }] };
+  const origin = alert.origin.kind === 'splunk' ? alert.origin : undefined;
+  hit.incident = { siem: alert.origin, ...(origin ? { title: origin.searchName } : {}), ...(origin?.resultsLink ? { url: origin.resultsLink } : {}) };
+  return { hits: [hit], skipped: [] };
 }
 
 function fromIncident(b: Record<string, unknown>, now: Date): ParsedRequest {

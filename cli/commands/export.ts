@@ -1,16 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { exportKql } from '../../shared/detections/export.js';
-import { exportSentinelYaml } from '../../shared/detections/sentinel-yaml.js';
+import { dirname, resolve } from 'node:path';
+import { EXPORT_FORMATS, exportFiles } from '../../shared/detections/backends/export-files.js';
 import { loadTuning } from '../../shared/scoring/tuning.js';
 import { type Command, UsageError } from '../io.js';
 
-export const USAGE = `usage: certsoar export --format kql|sentinel --out DIR
+const FORMATS = Object.keys(EXPORT_FORMATS);
 
-kql: one analytics-rule query per detection to DIR (e.g. DIR/T1608.003.kql).
-sentinel: one analytics rule per detection plus the findings rule, in the Azure-Sentinel
-repository's YAML schema (e.g. DIR/certsoar-T1608.003.yaml).
-Both with the parameters of the tuning document in force (TUNING_FILE, TUNING_JSON).`;
+export const USAGE = `usage: certsoar export --format ${FORMATS.join('|')} --out DIR
+
+Writes every detection in the chosen format to DIR, with the parameters of the tuning document
+in force (TUNING_FILE, TUNING_JSON):
+  kql         one analytics-rule query per detection (DIR/T1608.003.kql)
+  sentinel    Azure-Sentinel analytics rules (YAML)
+  spl         Splunk searches, per detection and source (DIR/T1608.003-sourcetypes.spl)
+  splunk-app  a Splunk app folder (DIR/certsoar_detections/: saved searches, macros, alert action)
+  aql         IBM QRadar AQL with the custom event properties it reads (DIR/T1608.003.aql)
+  sigma       Sigma rules, one per signal (DIR/T1608.003-self-signed.yml)`;
 
 export const run: Command = async (args, io) => {
   const options = parseArgs(args);
@@ -25,21 +30,21 @@ export const run: Command = async (args, io) => {
   });
   const dir = resolve(io.cwd, options.out);
   mkdirSync(dir, { recursive: true });
-  const files = options.format === 'sentinel' ? exportSentinelYaml(tuning).map((f) => ({ id: f.key, fileName: f.fileName, text: f.yaml })) : exportKql(tuning).map((q) => ({ id: q.id, fileName: q.fileName, text: q.kql }));
-  for (const file of files) {
-    const path = resolve(dir, file.fileName);
-    writeFileSync(path, file.text);
-    io.stdout(`${file.id} → ${path}\n`);
+  for (const [file, text] of Object.entries(exportFiles(options.format, tuning))) {
+    const path = resolve(dir, file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    io.stdout(`${/^T\d{4}\.\d{3}/.exec(file)?.[0] ?? options.format} → ${path}\n`);
   }
   return 0;
 };
 
-function parseArgs(args: string[]): { help: boolean; out: string; format: 'kql' | 'sentinel' } {
+function parseArgs(args: string[]): { help: boolean; format: string; out: string } {
   let format: string | undefined;
   let out: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--help' || arg === '-h') return { help: true, out: '', format: 'kql' };
+    if (arg === '--help' || arg === '-h') return { help: true, format: '', out: '' };
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (name !== '--format' && name !== '--out') throw new UsageError(`unknown argument '${arg}'`, USAGE);
     const value = inline ?? args[++i];
@@ -47,8 +52,10 @@ function parseArgs(args: string[]): { help: boolean; out: string; format: 'kql' 
     if (name === '--format') format = value;
     else out = value;
   }
-  if (format === undefined) throw new UsageError('--format is required (kql, sentinel)', USAGE);
-  if (format !== 'kql' && format !== 'sentinel') throw new UsageError(`unsupported format '${format}' (kql, sentinel)`, USAGE);
+  if (format === undefined) throw new UsageError(`--format is required (${FORMATS.join(', ')})`, USAGE);
+  if (!(format in EXPORT_FORMATS)) throw new UsageError(`unknown format '${format}': use one of ${FORMATS.join(', ')}`, USAGE);
+  // Hook: the sentinel exporter (Azure-Sentinel analytics-rule YAML) registers itself in EXPORT_FORMATS.
+  if (!EXPORT_FORMATS[format]) throw new UsageError(`format '${format}' is not available in this build`, USAGE);
   if (out === undefined) throw new UsageError('--out DIR is required', USAGE);
-  return { help: false, out, format };
+  return { help: false, format, out };
 }

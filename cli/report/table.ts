@@ -1,16 +1,18 @@
 import type { Finding } from '../../shared/model.js';
+import { terminalSafe } from '../../shared/text/escape.js';
 import { entityLabel, topReasons } from './summary.js';
 
 /** The summary table for people: one line per finding; suppressed ones say which rule. */
 export function findingsTable(findings: Finding[]): string {
   const header = ['DETECTION', 'ENTITY', 'SCORE', 'LEVEL', 'TOP REASONS'];
   const rows = findings.map((f) => [
+    // Cells carry log text: terminalSafe keeps ANSI escapes from acting on the terminal.
     f.hit.detectionId,
     entityLabel(f.hit),
     String(f.score),
     f.suppressedBy ? `${f.level}*` : f.level,
     f.suppressedBy ? `suppressed by ${f.suppressedBy.rule}; ${topReasons(f)}` : topReasons(f),
-  ]);
+  ].map(terminalSafe));
   const widths = header.map((h, c) => Math.min(c === 1 ? 48 : 24, Math.max(h.length, ...rows.map((r) => r[c]!.length))));
   const line = (cells: string[]) =>
     cells

@@ -16,7 +16,8 @@ export function errorResponse(err: unknown, context: InvocationContext): HttpRes
         context.error(errorMessage(err));
         return json(500, { error: 'configuration', message: 'the function app is misconfigured; see the function logs' });
       case 'too_large':
-        return json(413, { error: 'too_large', message: err.message });
+        // The field is the body as a whole: the limit is ENRICH_MAX_BODY_BYTES.
+        return json(413, { error: 'too_large', field: 'body', message: err.message });
       case 'rate_limited':
         return json(429, { error: 'rate_limited', message: errorMessage(err) }, retryAfterHeader(err));
       case 'upstream_unavailable':

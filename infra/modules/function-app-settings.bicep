@@ -145,6 +145,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       CRTSH_TIMEOUT: '30s'
       CRTSH_CACHE_TTL: '24h'
       CRTSH_CONTACT: crtshContact
+      CRTSH_MAX_WIRE_BYTES: '16777216'
+      CRTSH_MAX_RESPONSE_BYTES: '67108864'
+      CRTSH_MAX_RECORDS: '10000'
 
       // Live TLS probe
       TLS_PROBE_ENABLED: 'false'
@@ -162,6 +165,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
       // HTTP enrichment
       ENRICH_MAX_BODY_BYTES: '1048576'
+      ENRICH_MAX_JSON_DEPTH: '64'
+      ENRICH_DEADLINE: '200s'
 
       // Delivery
       INCIDENT_WEBHOOK_URL: empty(incidentWebhookSecretName) ? '' : keyVaultReference(keyVaultUri, incidentWebhookSecretName)

@@ -1,6 +1,7 @@
 import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeCardMarkdown } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 import type { IncidentLinks } from './incident-schema.js';
 import { findingTitle } from './incident.js';
@@ -77,7 +78,34 @@ export function buildFindingCard(finding: Finding, links: IncidentLinks = findin
 }
 
 function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardLimits): AdaptiveCard {
+  const body: CardElement[] = [...headerBlocks(finding, limits), { type: 'FactSet', facts: findingFacts(finding, limits) }, ...reasonBlocks(finding, limits)];
+  return {
+    type: 'AdaptiveCard',
+    $schema: ADAPTIVE_CARD_SCHEMA,
+    version: ADAPTIVE_CARD_VERSION,
+    body,
+    actions: linkActions(links),
+    msteams: { width: 'Full' },
+  };
+}
+
+/** Title (what, to which entity), level and technique, and the suppression when there is one. */
+function headerBlocks(finding: Finding, limits: CardLimits): CardElement[] {
   const detection = detectionInfo(finding.hit.detectionId);
+  const technique = detection.technique ? `${detection.technique.id} ${detection.technique.name}` : detection.id;
+  const blocks: CardElement[] = [
+    { type: 'TextBlock', text: text(findingTitle(finding, detection.title), 200), size: 'Large', weight: 'Bolder', color: LEVEL_COLOR[finding.level], wrap: true },
+    { type: 'TextBlock', text: text(`${finding.level} · score ${finding.score} · ${technique}`, 200), isSubtle: true, spacing: 'None', wrap: true },
+  ];
+  if (finding.suppressedBy) {
+    const suppressed = text(`Suppressed by ${finding.suppressedBy.rule}: ${finding.suppressedBy.reason}`, limits.maxText);
+    blocks.push({ type: 'TextBlock', text: suppressed, color: 'warning', weight: 'Bolder', wrap: true });
+  }
+  return blocks;
+}
+
+/** The facts an analyst reads first: entities, certificate, CT and age; empty ones left out. */
+function findingFacts(finding: Finding, limits: CardLimits): Array<{ title: string; value: string }> {
   const t = (s: string | undefined) => (s === undefined ? undefined : text(s, limits.maxText));
   const e = finding.hit.entities;
   const cert = finding.hit.certificate;
@@ -85,36 +113,8 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
   const age = finding.enrichment.certificateAge;
   const presence = ctPresence(finding.hit, finding.enrichment);
   const otherCt = finding.enrichment.ctOtherDomains ?? [];
-
-  const body: CardElement[] = [
-    {
-      type: 'TextBlock',
-      text: text(findingTitle(finding, detection.title), 200),
-      size: 'Large',
-      weight: 'Bolder',
-      color: LEVEL_COLOR[finding.level],
-      wrap: true,
-    },
-    {
-      type: 'TextBlock',
-      text: text(`${finding.level} · score ${finding.score} · ${detection.technique ? `${detection.technique.id} ${detection.technique.name}` : detection.id}`, 200),
-      isSubtle: true,
-      spacing: 'None',
-      wrap: true,
-    },
-  ];
-
-  if (finding.suppressedBy) {
-    body.push({
-      type: 'TextBlock',
-      text: text(`Suppressed by ${finding.suppressedBy.rule}: ${finding.suppressedBy.reason}`, limits.maxText),
-      color: 'warning',
-      weight: 'Bolder',
-      wrap: true,
-    });
-  }
-
   const ip = [e.sourceIp, e.destinationIp].filter(Boolean).join(' → ');
+  const inCt = presence.inCt === true ? t(`yes (${presence.foundIn.map((w) => (w === 'fingerprint' ? 'fingerprint' : `${w} history`)).join(', ')})`) : presence.inCt === false ? 'no' : cert ? 'unknown' : undefined;
   const facts: Array<[string, string | undefined]> = [
     ['Host', t(e.host)],
     ['Account', t(e.account)],
@@ -129,36 +129,25 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
     ['CT first seen', ct ? (ct.firstSeen ? `${ct.firstSeen.slice(0, 10)} (${text(ct.domain, 100)})` : `never (${text(ct.domain, 100)})`) : 'unknown'],
     ['Recent issuance', ct ? `${ct.issuedLast7Days} in 7 days, ${ct.issuedLast30Days} in 30 days${ct.truncated ? ' (lower bound)' : ''}` : undefined],
     ['CT first seen, other names', otherCt.length > 0 ? t(otherCt.map((h) => `${h.domain} first seen ${h.firstSeen ? h.firstSeen.slice(0, 10) : 'never'}`).join('; ')) : undefined],
-    ['Certificate in CT', presence.inCt === true ? t(`yes (${presence.foundIn.map((w) => (w === 'fingerprint' ? 'fingerprint' : `${w} history`)).join(', ')})`) : presence.inCt === false ? 'no' : cert ? 'unknown' : undefined],
+    ['Certificate in CT', inCt],
     ['Domains', listWithMore(e.domains, limits.maxDomains, limits.maxText)],
     ['Event time', t(finding.hit.time)],
   ];
   const missing = finding.enrichment.missing;
   if (missing.length > 0) facts.push(['Missing enrichment', t(missing.map((m) => `${m.source} (${m.reason})`).join('; '))]);
-  body.push({
-    type: 'FactSet',
-    facts: facts.filter(([, v]) => v !== undefined && v !== '').map(([title, value]) => ({ title, value })),
-  });
+  return facts.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '').map(([title, value]) => ({ title, value }));
+}
 
-  if (finding.reasons.length > 0) {
-    const shown = finding.reasons.slice(0, limits.maxReasons);
-    const rest = finding.reasons.length - shown.length;
-    body.push({ type: 'TextBlock', text: 'Why', weight: 'Bolder', spacing: 'Medium' });
-    body.push({
-      type: 'FactSet',
-      facts: shown.map((r) => ({ title: `${r.points >= 0 ? '+' : ''}${r.points}`, value: text(r.reason, limits.maxText) })),
-    });
-    if (rest > 0) body.push({ type: 'TextBlock', text: `+${rest} more`, isSubtle: true, spacing: 'None' });
-  }
-
-  return {
-    type: 'AdaptiveCard',
-    $schema: ADAPTIVE_CARD_SCHEMA,
-    version: ADAPTIVE_CARD_VERSION,
-    body,
-    actions: linkActions(links),
-    msteams: { width: 'Full' },
-  };
+/** "Why": the reasons with their points, the first maxReasons of them. */
+function reasonBlocks(finding: Finding, limits: CardLimits): CardElement[] {
+  if (finding.reasons.length === 0) return [];
+  const shown = finding.reasons.slice(0, limits.maxReasons);
+  const rest = finding.reasons.length - shown.length;
+  return [
+    { type: 'TextBlock', text: 'Why', weight: 'Bolder', spacing: 'Medium' },
+    { type: 'FactSet', facts: shown.map((r) => ({ title: `${r.points >= 0 ? '+' : ''}${r.points}`, value: text(r.reason, limits.maxText) })) },
+    ...(rest > 0 ? [{ type: 'TextBlock', text: `+${rest} more`, isSubtle: true, spacing: 'None' }] : []),
+  ];
 }
 
 export function linkActions(links: IncidentLinks): CardElement[] {
@@ -177,7 +166,7 @@ export function linkActions(links: IncidentLinks): CardElement[] {
 export function text(raw: string, max: number): string {
   const redacted = redact(raw).replace(/[\r\n\t]+/g, ' ');
   const cut = redacted.length > max ? `${redacted.slice(0, Math.max(1, max - 1))}…` : redacted;
-  return cut.replace(/([[\]])/g, '\\$1');
+  return escapeCardMarkdown(cut);
 }
 
 export function listWithMore(items: string[], max: number, maxText: number): string | undefined {

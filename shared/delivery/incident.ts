@@ -1,6 +1,7 @@
 import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Entities, Finding } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeHtml, escapeMarkdownAndHtml } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 import { INCIDENT_SCHEMA_VERSION, type IncidentLinks, type IncidentPayload, incidentPayloadSchema } from './incident-schema.js';
 import { findingLinks } from './links.js';
@@ -34,7 +35,8 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
     schemaVersion: INCIDENT_SCHEMA_VERSION,
     source: 'certsoar',
     findingId: finding.id,
-    title: clean(findingTitle(finding, detection.title)),
+    // The title is plain text in Sentinel; reasons become the incident description (markdown and HTML).
+    title: escapeHtml(clean(findingTitle(finding, detection.title))),
     severity: finding.level,
     level: finding.level,
     score: finding.score,
@@ -57,9 +59,9 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
           }),
         }
       : {}),
-    reasons: finding.reasons.slice(0, MAX_PAYLOAD_REASONS).map((r) => ({ id: r.id, points: r.points, reason: clean(r.reason) })),
+    reasons: finding.reasons.slice(0, MAX_PAYLOAD_REASONS).map((r) => ({ id: r.id, points: r.points, reason: escapeMarkdownAndHtml(clean(r.reason)) })),
     reasonsOmitted: Math.max(0, finding.reasons.length - MAX_PAYLOAD_REASONS),
-    suppression: finding.suppressedBy ? { rule: finding.suppressedBy.rule, reason: clean(finding.suppressedBy.reason) } : null,
+    suppression: finding.suppressedBy ? { rule: finding.suppressedBy.rule, reason: escapeMarkdownAndHtml(clean(finding.suppressedBy.reason)) } : null,
     enrichment: dropUndefined({
       ctDomain: ct?.domain,
       ctFirstSeen: ct?.firstSeen,

@@ -72,32 +72,34 @@ export interface TableDeliveryResult {
 }
 
 /**
- * One call for every finding of a delivery not yet in the table, through the delivery ledger:
- * 'posting' before the call, 'posted' for each row accepted. A redelivered message skips rows
- * already posted; a row the service accepted but whose 'posted' mark was lost is sent again with
- * the same FindingId (the rule groups by ThreatId, so it joins the same incident).
+ * One call for every finding of a delivery not yet in the table, through the delivery ledger: a
+ * claim ('posting', a conditional write with a lease) before the call, 'posted' for each row
+ * accepted, the claim released for each row refused. A row already posted, or claimed by another
+ * worker holding the same finding, is skipped. A row the service accepted but whose 'posted' mark
+ * was lost is sent again with the same FindingId (the rule groups by ThreatId: same incident).
  */
 export async function deliverToFindingsTable(
   findings: readonly Finding[],
   table: FindingsTable,
   ledger: DeliveryLedger,
   log: (level: 'info' | 'warn', message: string) => void,
+  leaseMs?: number,
 ): Promise<TableDeliveryResult[]> {
   const results: TableDeliveryResult[] = [];
   const toSend: Finding[] = [];
   for (const f of findings) {
-    const previous = await ledger.get(f.id, FINDINGS_TABLE_DESTINATION);
-    if (previous?.status === 'posted') results.push({ deliveryId: f.id, status: 'skipped' });
-    else toSend.push(f);
+    const claim = await ledger.markPosting(f.id, FINDINGS_TABLE_DESTINATION, tableKey(f.id), leaseMs);
+    if (claim.claimed) toSend.push(f);
+    else results.push({ deliveryId: f.id, status: 'skipped' });
   }
   if (toSend.length === 0) return results;
-  for (const f of toSend) await ledger.markPosting(f.id, FINDINGS_TABLE_DESTINATION, tableKey(f.id));
   const outcome = await table.send(toSend);
   for (const id of outcome.sent) {
     await ledger.markPosted(id, FINDINGS_TABLE_DESTINATION, tableKey(id), 204);
     results.push({ deliveryId: id, status: 'posted' });
   }
   for (const { findingId, error } of outcome.failed) {
+    await ledger.release(findingId, FINDINGS_TABLE_DESTINATION);
     log('warn', `${FINDINGS_TABLE_DESTINATION} ${findingId}: failed: ${error}`);
     results.push({ deliveryId: findingId, status: 'failed', error });
   }

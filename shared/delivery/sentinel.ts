@@ -4,6 +4,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { UpstreamUnavailableError, ValidationError } from '../errors.js';
 import type { Finding, Level } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeHtml } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 
 /**
@@ -80,7 +81,8 @@ export function commentText(finding: Finding): string {
     ...(finding.enrichment.missing.length > 0 ? [`Missing enrichment: ${finding.enrichment.missing.map((m) => `${m.source} (${m.reason})`).join('; ')}`] : []),
     `Finding id: ${finding.id}`,
   ];
-  const text = redact(lines.join('\n'));
+  // The portal renders comments as HTML: a CN like <img src=x onerror=…> must stay text.
+  const text = escapeHtml(redact(lines.join('\n')));
   return text.length > MAX_COMMENT_CHARS ? `${text.slice(0, MAX_COMMENT_CHARS - 1)}…` : text;
 }
 
@@ -90,13 +92,14 @@ interface IncidentResource {
   [k: string]: unknown;
 }
 
-export function sentinelWriteBack(options: SentinelWriteBackOptions): SentinelWriteBack {
+type ArmCall = (method: 'GET' | 'PUT', path: string, body?: unknown, headers?: Record<string, string>) => Promise<AxiosResponse>;
+
+/** One ARM request with a fresh token; network failures become UpstreamUnavailableError without the URL. */
+function armCaller(options: SentinelWriteBackOptions): ArmCall {
   const endpoint = options.armEndpoint.replace(/\/+$/, '');
   const scope = `${new URL(endpoint).origin}/.default`;
   const timeout = options.timeoutMs ?? 30_000;
-  const maxEtagAttempts = options.maxEtagAttempts ?? 5;
-
-  const call = async (method: 'GET' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> => {
+  return async (method, path, body, headers = {}) => {
     const token = await options.credential.getToken(scope);
     if (!token) throw new UpstreamUnavailableError('Azure Resource Manager', 'no access token');
     try {
@@ -114,11 +117,16 @@ export function sentinelWriteBack(options: SentinelWriteBackOptions): SentinelWr
       throw new UpstreamUnavailableError('Azure Resource Manager', `${method} incident failed: ${code ?? 'network error'}`);
     }
   };
-  const fail = (what: string, r: AxiosResponse): never => {
-    const detail = typeof r.data === 'object' && r.data && 'error' in r.data ? redact(String((r.data as { error?: { code?: string } }).error?.code ?? '')) : '';
-    throw new UpstreamUnavailableError('Azure Resource Manager', `${what}: HTTP ${r.status}${detail ? ` ${detail}` : ''}`, r.status);
-  };
+}
 
+function fail(what: string, r: AxiosResponse): never {
+  const detail = typeof r.data === 'object' && r.data && 'error' in r.data ? redact(String((r.data as { error?: { code?: string } }).error?.code ?? '')) : '';
+  throw new UpstreamUnavailableError('Azure Resource Manager', `${what}: HTTP ${r.status}${detail ? ` ${detail}` : ''}`, r.status);
+}
+
+export function sentinelWriteBack(options: SentinelWriteBackOptions): SentinelWriteBack {
+  const call = armCaller(options);
+  const maxEtagAttempts = options.maxEtagAttempts ?? 5;
   return {
     async writeBack(finding) {
       const armId = finding.hit.incident?.armId;
@@ -129,33 +137,37 @@ export function sentinelWriteBack(options: SentinelWriteBackOptions): SentinelWr
       const commentId = commentIdFor(finding.id);
       const comment = await call('PUT', `${armId}/comments/${commentId}`, { properties: { message: commentText(finding) } });
       if (comment.status !== 200 && comment.status !== 201) fail('add comment', comment);
-
       const wantedLabels = [options.label, finding.hit.detectionId].filter((l, i, all) => l && all.indexOf(l) === i);
       for (let attempt = 1; attempt <= maxEtagAttempts; attempt++) {
-        const got = await call('GET', armId);
-        if (got.status !== 200) fail('read incident', got);
-        const incident = got.data as IncidentResource;
-        const before = incident.properties.severity;
-        const after = finding.suppressedBy ? before : raisedSeverity(before, finding.level);
-        const existing = incident.properties.labels ?? [];
-        const missing = wantedLabels.filter((l) => !existing.some((e) => e.labelName.toLowerCase() === l.toLowerCase()));
-        if (after === before && missing.length === 0) {
-          return { commentId, severityBefore: before, severityAfter: before, labelsAdded: [], updateAttempts: attempt - 1 };
-        }
-        const etag = incident.etag ?? (got.headers.etag as string | undefined);
-        const body: IncidentResource = {
-          ...(etag ? { etag } : {}),
-          properties: { ...writableProperties(incident.properties), severity: after, labels: [...existing, ...missing.map((labelName) => ({ labelName, labelType: 'User' }))] },
-        };
-        const put = await call('PUT', armId, body, etag ? { 'If-Match': etag } : {});
-        if (put.status === 200 || put.status === 201) {
-          return { commentId, severityBefore: before, severityAfter: after, labelsAdded: missing, updateAttempts: attempt };
-        }
-        if (put.status !== 412 && put.status !== 409) fail('update incident', put);
+        const outcome = await updateIncidentOnce(call, armId, finding, wantedLabels);
+        if (!outcome) continue;
+        const { changed, ...severityAndLabels } = outcome;
+        return { commentId, ...severityAndLabels, updateAttempts: changed ? attempt : attempt - 1 };
       }
       throw new UpstreamUnavailableError('Azure Resource Manager', `update incident: the incident kept changing (${maxEtagAttempts} etag conflicts)`, 412);
     },
   };
+}
+
+/** Raises the severity (never lowers it) and adds missing labels with If-Match; undefined when the etag lost a race. */
+async function updateIncidentOnce(call: ArmCall, armId: string, finding: Finding, wantedLabels: string[]) {
+  const got = await call('GET', armId);
+  if (got.status !== 200) fail('read incident', got);
+  const incident = got.data as IncidentResource;
+  const before = incident.properties.severity;
+  const after = finding.suppressedBy ? before : raisedSeverity(before, finding.level);
+  const existing = incident.properties.labels ?? [];
+  const missing = wantedLabels.filter((l) => !existing.some((e) => e.labelName.toLowerCase() === l.toLowerCase()));
+  if (after === before && missing.length === 0) return { severityBefore: before, severityAfter: before, labelsAdded: [], changed: false };
+  const etag = incident.etag ?? (got.headers.etag as string | undefined);
+  const body: IncidentResource = {
+    ...(etag ? { etag } : {}),
+    properties: { ...writableProperties(incident.properties), severity: after, labels: [...existing, ...missing.map((labelName) => ({ labelName, labelType: 'User' }))] },
+  };
+  const put = await call('PUT', armId, body, etag ? { 'If-Match': etag } : {});
+  if (put.status === 200 || put.status === 201) return { severityBefore: before, severityAfter: after, labelsAdded: missing, changed: true };
+  if (put.status !== 412 && put.status !== 409) fail('update incident', put);
+  return undefined;
 }
 
 /** Properties ARM computes; sent back they are at best ignored, so they stay out of the PUT. */

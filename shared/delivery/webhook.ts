@@ -1,5 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { RateLimitedError, UpstreamUnavailableError } from '../errors.js';
+import { userAgent } from '../enrichment/user-agent.js';
+import { parseRetryAfter } from '../http/retry-after.js';
 import { safeUrl } from '../redact.js';
 
 /**
@@ -36,12 +38,15 @@ export class WebhookRejectedError extends UpstreamUnavailableError {
   readonly permanent = true;
 }
 
-export const USER_AGENT = 'certsoar/0.1 (+delivery)';
+export const DEFAULT_POST_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_DELAY_MS = 30_000;
+
+export const USER_AGENT = userAgent();
 
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<PostResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const base = options.baseDelayMs ?? 1_000;
-  const cap = options.maxDelayMs ?? 30_000;
+  const cap = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const maxRetryAfter = options.maxRetryAfterMs ?? 120_000;
   const where = `${options.destination} (${safeUrl(url)})`;
   let lastError: Error = new UpstreamUnavailableError(where, 'no attempt made');
@@ -50,7 +55,7 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     let failure: string;
     try {
       response = await axios.post(url, body, {
-        timeout: options.timeoutMs ?? 15_000,
+        timeout: options.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS,
         headers: { 'Content-Type': 'application/json', 'Idempotency-Key': options.idempotencyKey, 'User-Agent': USER_AGENT },
         validateStatus: () => true,
         maxRedirects: 0,
@@ -91,11 +96,4 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
   throw lastError;
 }
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: unknown, now: Date = new Date()): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
-}
+export { parseRetryAfter };

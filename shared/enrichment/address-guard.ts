@@ -5,6 +5,10 @@ import { BlockList, isIP } from 'node:net';
  * metadata 169.254.169.254 and fd00:ec2::254 included), unspecified, CGNAT, unique-local,
  * documentation, benchmarking, multicast and reserved ranges, and IPv6 forms that embed an IPv4
  * address (IPv4-mapped, NAT64, 6to4, IPv4-compatible), which are checked as that IPv4 address.
+ * The list follows the "not globally reachable" rows of the IANA IPv4 and IPv6 Special-Purpose
+ * Address Registries, plus Azure's platform address 168.63.129.16 (the wire server every VM and
+ * App Service instance reaches: DHCP, DNS, health probes; learn.microsoft.com
+ * "What is IP address 168.63.129.16?").
  */
 const BLOCKED_V4: Array<[string, number]> = [
   ['0.0.0.0', 8], // "this network", unspecified
@@ -22,6 +26,7 @@ const BLOCKED_V4: Array<[string, number]> = [
   ['203.0.113.0', 24],
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
+  ['168.63.129.16', 32], // Azure platform (wire server)
 ];
 
 const BLOCKED_V6: Array<[string, number]> = [
@@ -29,7 +34,10 @@ const BLOCKED_V6: Array<[string, number]> = [
   ['::1', 128], // loopback
   ['100::', 64], // discard
   ['2001::', 23], // IETF protocol assignments (Teredo, ORCHID, …)
+  ['100:0:0:1::', 64], // dummy prefix (RFC 9780)
   ['2001:db8::', 32], // documentation
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // SRv6 SIDs (RFC 9602)
   ['fc00::', 7], // unique-local (fd00:ec2::254 lives here)
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)

@@ -1,7 +1,7 @@
 import type { CacheKind, CtCacheStore } from '../state/crtsh-cache.js';
 import type { CrtshClient, CtCertificate } from './crtsh-client.js';
 import type { CompactHistory } from './ct-history.js';
-import { LruCache } from './lru.js';
+import { LRUCache } from 'lru-cache';
 import { SingleFlight } from './resilience.js';
 
 /**
@@ -10,8 +10,9 @@ import { SingleFlight } from './resilience.js';
  * request per cache lifetime however many hits name it. Failures are not cached.
  */
 export interface CtLookups {
-  history(domain: string): Promise<{ history: CompactHistory; source: 'crtsh' | 'cache' }>;
-  certificate(kind: 'sha256' | 'sha1', fingerprint: string): Promise<{ certificate: CtCertificate; source: 'crtsh' | 'cache' }>;
+  /** signal: the caller's deadline (a crt.sh lookup stops at it). */
+  history(domain: string, signal?: AbortSignal): Promise<{ history: CompactHistory; source: 'crtsh' | 'cache' }>;
+  certificate(kind: 'sha256' | 'sha1', fingerprint: string, signal?: AbortSignal): Promise<{ certificate: CtCertificate; source: 'crtsh' | 'cache' }>;
 }
 
 export interface CtLookupsOptions {
@@ -23,7 +24,8 @@ export interface CtLookupsOptions {
 }
 
 export function createCtLookups(options: CtLookupsOptions): CtLookups {
-  const lru = new LruCache<unknown>(options.lruEntries ?? 2_000, options.now);
+  // perf: the injected clock drives entry expiry (tests, and one "now" for the whole enricher).
+  const lru = new LRUCache<string, NonNullable<unknown>>({ max: options.lruEntries ?? 2_000, ttl: options.ttlMs, perf: { now: options.now ?? Date.now } });
   const flights = new SingleFlight<{ value: unknown; source: 'crtsh' | 'cache' }>();
 
   function cached<T>(kind: CacheKind, key: string, isValid: (v: unknown) => v is T, fetch: () => Promise<T>): Promise<{ value: T; source: 'crtsh' | 'cache' }> {
@@ -33,24 +35,26 @@ export function createCtLookups(options: CtLookupsOptions): CtLookups {
     return flights.run(lruKey, async () => {
       const stored = options.store ? await options.store.get(kind, key) : undefined;
       if (stored !== undefined && isValid(stored)) {
-        lru.set(lruKey, stored, options.ttlMs);
+        lru.set(lruKey, stored as NonNullable<unknown>);
         return { value: stored, source: 'cache' as const };
       }
       const value = await fetch();
-      lru.set(lruKey, value, options.ttlMs);
+      lru.set(lruKey, value as NonNullable<unknown>);
       if (options.store) await options.store.set(kind, key, value, options.ttlMs);
       return { value, source: 'crtsh' as const };
     }) as Promise<{ value: T; source: 'crtsh' | 'cache' }>;
   }
 
   return {
-    async history(domain) {
-      const { value, source } = await cached('history', domain, isCompactHistory, () => options.client.history(domain));
+    async history(domain, signal) {
+      const lookup = signal ? { signal } : {};
+      const { value, source } = await cached('history', domain, isCompactHistory, () => options.client.history(domain, lookup));
       return { history: value, source };
     },
-    async certificate(kind, fingerprint) {
+    async certificate(kind, fingerprint, signal) {
       const hex = fingerprint.toLowerCase();
-      const fetch = kind === 'sha256' ? () => options.client.bySha256(hex) : () => options.client.bySha1(hex);
+      const lookup = signal ? { signal } : {};
+      const fetch = kind === 'sha256' ? () => options.client.bySha256(hex, lookup) : () => options.client.bySha1(hex, lookup);
       const { value, source } = await cached(kind, hex, isCtCertificate, fetch);
       return { certificate: value, source };
     },

@@ -23,7 +23,8 @@ import { ProbeRefusedError, type TlsProbe, createTlsProbe } from './tls-probe.js
  * later run could succeed) and the rest of the enrichment stands.
  */
 export interface Enricher {
-  enrich(hit: Hit): Promise<Enrichment>;
+  /** signal: the request's deadline; crt.sh lookups still running then stop, and the enrichment lists them as missing. */
+  enrich(hit: Hit, options?: { signal?: AbortSignal }): Promise<Enrichment>;
 }
 
 export interface EnricherDeps {
@@ -58,91 +59,22 @@ export function createEnricher(deps: EnricherDeps): Enricher {
       })
     : undefined;
   const freeAcme = deps.freeAcmeIssuers ?? DEFAULT_TUNING.enrichment.freeAcmeIssuers;
-
   return {
-    async enrich(hit) {
+    async enrich(hit, options = {}) {
       const at = now();
-      const missing: MissingEnrichment[] = [];
-      const domain = domainOf(hit);
-      const { others: otherDomains, skipped: skippedDomains } = otherCertificateDomains(hit, domain);
-      const fingerprint = hit.certificate?.sha256 ? ({ kind: 'sha256', hex: hit.certificate.sha256 } as const) : hit.certificate?.sha1 ? ({ kind: 'sha1', hex: hit.certificate.sha1 } as const) : undefined;
-      const target = probeTarget(hit);
-      const probeAllowed = deps.probeHuntHits === true || isRequestedHostPort(hit);
-
-      const [historyResult, otherResults, certResult, probeResult] = await Promise.all([
-        lookups && domain ? settle(lookups.history(domain)) : undefined,
-        lookups ? Promise.all(otherDomains.map((d) => settle(lookups.history(d)))) : [],
-        lookups && fingerprint ? settle(lookups.certificate(fingerprint.kind, fingerprint.hex)) : undefined,
-        deps.probe && target && probeAllowed ? settle(deps.probe(target.host, target.port)) : undefined,
-      ]);
-
-      if (!lookups) {
-        if (domain || fingerprint) missing.push({ source: 'crtsh', reason: 'crt.sh lookups are not configured', retryable: false });
-      } else if (!domain && !fingerprint) {
-        missing.push({ source: 'crtsh', reason: 'the hit names no registrable domain and no certificate fingerprint', retryable: false });
-      }
-      if (historyResult && !historyResult.ok) missing.push(crtshMissing(historyResult.error));
-      otherResults.forEach((r, i) => {
-        if (!r.ok) missing.push(crtshMissing(r.error, otherDomains[i]));
-      });
-      if (certResult && !certResult.ok) missing.push(crtshMissing(certResult.error));
-      if (lookups && skippedDomains.length > 0) {
-        missing.push({
-          source: 'crtsh',
-          reason: `the certificate names ${skippedDomains.length} more registrable domain(s) than the ${MAX_CT_DOMAINS_PER_HIT} looked up per hit (${skippedDomains.slice(0, 3).join(', ')}${skippedDomains.length > 3 ? ', …' : ''})`,
-          retryable: false,
-        });
-      }
-
-      const features = (history: CompactHistory, source: CtHistory['source']) =>
-        ctHistoryFeatures(history, { now: at, freeAcmeIssuers: freeAcme, ...(hit.certificate ? { certificate: hit.certificate } : {}), source });
-      let ct: CtHistory | undefined;
-      const ctOtherDomains: CtHistory[] = [];
-      let match: CtMatch | null | undefined;
-      const considerMatch = (history: CompactHistory) => {
-        if (!hit.certificate || match) return;
-        const m = matchCertificate(history, hit.certificate);
-        if (m !== undefined) match = m;
-      };
-      if (historyResult?.ok) {
-        ct = features(historyResult.value.history, historyResult.value.source);
-        considerMatch(historyResult.value.history);
-      }
-      for (const r of otherResults) {
-        if (!r.ok) continue;
-        ctOtherDomains.push(features(r.value.history, r.value.source));
-        considerMatch(r.value.history);
-      }
-      const ctCertificate: CtCertificate | undefined = certResult?.ok ? certResult.value.certificate : undefined;
-      const presence = ctPresence(hit, { ...(ct ? { ct } : {}), ctOtherDomains, ...(ctCertificate ? { ctCertificate } : {}), missing });
-
-      let tlsProbe: TlsProbeResult | undefined;
-      if (probeResult?.ok) tlsProbe = probeResult.value;
-      else if (probeResult && !probeResult.ok) {
-        missing.push({ source: 'tls_probe', reason: errorMessage(probeResult.error), retryable: !(probeResult.error instanceof ProbeRefusedError) });
-      }
-
-      const age = certificateAge(at, {
-        ...(hit.certificate ? { log: hit.certificate } : {}),
-        ...(match !== undefined ? { ct: match } : {}),
-        ...(ctCertificate ? { ctCertificate } : {}),
-        ...(tlsProbe ? { probe: tlsProbe } : {}),
-      });
-      if (!age && (hit.certificate || target || fingerprint)) {
-        const failedRetryably = missing.some((m) => m.retryable);
-        missing.push({
-          source: 'certificate_age',
-          reason: failedRetryably ? 'no source could date the certificate: a source that might have is missing' : 'neither the log, CT nor a probe dated the certificate',
-          retryable: failedRetryably,
-        });
-      }
-
+      const plan = planLookups(hit, deps);
+      const results = await runLookups(plan, lookups, deps.probe, options.signal);
+      const missing = lookupFailures(plan, results, lookups !== undefined);
+      const ct = ctFromResults(hit, results, { now: at, freeAcmeIssuers: freeAcme });
+      const presence = ctPresence(hit, { ...(ct.ct ? { ct: ct.ct } : {}), ctOtherDomains: ct.others, ...(ct.certificate ? { ctCertificate: ct.certificate } : {}), missing });
+      const tlsProbe = probeOutcome(results.probe, missing);
+      const age = dateCertificate(hit, plan, { match: ct.match, ctCertificate: ct.certificate, tlsProbe }, at, missing);
       return {
-        ...(ct ? { ct } : {}),
-        ...(ctOtherDomains.length > 0 ? { ctOtherDomains } : {}),
+        ...(ct.ct ? { ct: ct.ct } : {}),
+        ...(ct.others.length > 0 ? { ctOtherDomains: ct.others } : {}),
         ...(presence.inCt !== undefined ? { certificateInCt: presence.inCt } : {}),
         ...(presence.foundIn.length > 0 ? { certificateFoundIn: presence.foundIn } : {}),
-        ...(ctCertificate ? { ctCertificate } : {}),
+        ...(ct.certificate ? { ctCertificate: ct.certificate } : {}),
         ...(age ? { certificateAge: age } : {}),
         ...(tlsProbe ? { tlsProbe } : {}),
         missing,
@@ -150,6 +82,116 @@ export function createEnricher(deps: EnricherDeps): Enricher {
       };
     },
   };
+}
+
+type Lookups = NonNullable<ReturnType<typeof createCtLookups>>;
+
+interface LookupPlan {
+  domain: string | undefined;
+  otherDomains: string[];
+  skippedDomains: string[];
+  fingerprint: { kind: 'sha256' | 'sha1'; hex: string } | undefined;
+  probe: { host: string; port: number } | undefined;
+}
+
+/** What to look up for a hit: its domain, the other domains its certificate names, its fingerprint, and a probe where allowed. */
+function planLookups(hit: Hit, deps: EnricherDeps): LookupPlan {
+  const domain = domainOf(hit);
+  const { others, skipped } = otherCertificateDomains(hit, domain);
+  const c = hit.certificate;
+  const fingerprint = c?.sha256 ? ({ kind: 'sha256', hex: c.sha256 } as const) : c?.sha1 ? ({ kind: 'sha1', hex: c.sha1 } as const) : undefined;
+  const target = probeTarget(hit);
+  const probeAllowed = deps.probeHuntHits === true || isRequestedHostPort(hit);
+  return { domain, otherDomains: others, skippedDomains: skipped, fingerprint, probe: target && probeAllowed ? target : undefined };
+}
+
+async function runLookups(plan: LookupPlan, lookups: Lookups | undefined, probe: TlsProbe | undefined, signal: AbortSignal | undefined) {
+  const [history, others, certificate, probed] = await Promise.all([
+    lookups && plan.domain ? settle(lookups.history(plan.domain, signal)) : undefined,
+    lookups ? Promise.all(plan.otherDomains.map((d) => settle(lookups.history(d, signal)))) : [],
+    lookups && plan.fingerprint ? settle(lookups.certificate(plan.fingerprint.kind, plan.fingerprint.hex, signal)) : undefined,
+    probe && plan.probe ? settle(probe(plan.probe.host, plan.probe.port)) : undefined,
+  ]);
+  return { history, others, certificate, probe: probed };
+}
+
+type LookupResults = Awaited<ReturnType<typeof runLookups>>;
+
+/** Every crt.sh lookup that could not be made or failed, as missing enrichment. */
+function lookupFailures(plan: LookupPlan, r: LookupResults, configured: boolean): MissingEnrichment[] {
+  const missing: MissingEnrichment[] = [];
+  if (!configured) {
+    if (plan.domain || plan.fingerprint) missing.push({ source: 'crtsh', reason: 'crt.sh lookups are not configured', retryable: false });
+  } else if (!plan.domain && !plan.fingerprint) {
+    missing.push({ source: 'crtsh', reason: 'the hit names no registrable domain and no certificate fingerprint', retryable: false });
+  }
+  if (r.history && !r.history.ok) missing.push(crtshMissing(r.history.error));
+  r.others.forEach((o, i) => {
+    if (!o.ok) missing.push(crtshMissing(o.error, plan.otherDomains[i]));
+  });
+  if (r.certificate && !r.certificate.ok) missing.push(crtshMissing(r.certificate.error));
+  if (configured && plan.skippedDomains.length > 0) {
+    const shown = plan.skippedDomains.slice(0, 3).join(', ') + (plan.skippedDomains.length > 3 ? ', …' : '');
+    const reason = `the certificate names ${plan.skippedDomains.length} more registrable domain(s) than the ${MAX_CT_DOMAINS_PER_HIT} looked up per hit (${shown})`;
+    missing.push({ source: 'crtsh', reason, retryable: false });
+  }
+  return missing;
+}
+
+/** CT features of every history found, the first history that holds the hit's certificate, and the fingerprint lookup's certificate. */
+function ctFromResults(hit: Hit, r: LookupResults, options: { now: Date; freeAcmeIssuers: readonly string[] }) {
+  const features = (history: CompactHistory, source: CtHistory['source']) =>
+    ctHistoryFeatures(history, { now: options.now, freeAcmeIssuers: options.freeAcmeIssuers, ...(hit.certificate ? { certificate: hit.certificate } : {}), source });
+  let match: CtMatch | null | undefined;
+  const considerMatch = (history: CompactHistory) => {
+    if (!hit.certificate || match) return;
+    const m = matchCertificate(history, hit.certificate);
+    if (m !== undefined) match = m;
+  };
+  let ct: CtHistory | undefined;
+  if (r.history?.ok) {
+    ct = features(r.history.value.history, r.history.value.source);
+    considerMatch(r.history.value.history);
+  }
+  const others: CtHistory[] = [];
+  for (const o of r.others) {
+    if (!o.ok) continue;
+    others.push(features(o.value.history, o.value.source));
+    considerMatch(o.value.history);
+  }
+  const certificate: CtCertificate | undefined = r.certificate?.ok ? r.certificate.value.certificate : undefined;
+  return { ct, others, match, certificate };
+}
+
+function probeOutcome(probed: LookupResults['probe'], missing: MissingEnrichment[]): TlsProbeResult | undefined {
+  if (probed?.ok) return probed.value;
+  if (probed && !probed.ok) missing.push({ source: 'tls_probe', reason: errorMessage(probed.error), retryable: !(probed.error instanceof ProbeRefusedError) });
+  return undefined;
+}
+
+/** The certificate's age from the best source; when none dated it, why (retryable when a source that might have is missing). */
+function dateCertificate(
+  hit: Hit,
+  plan: LookupPlan,
+  found: { match: CtMatch | null | undefined; ctCertificate: CtCertificate | undefined; tlsProbe: TlsProbeResult | undefined },
+  at: Date,
+  missing: MissingEnrichment[],
+) {
+  const age = certificateAge(at, {
+    ...(hit.certificate ? { log: hit.certificate } : {}),
+    ...(found.match !== undefined ? { ct: found.match } : {}),
+    ...(found.ctCertificate ? { ctCertificate: found.ctCertificate } : {}),
+    ...(found.tlsProbe ? { probe: found.tlsProbe } : {}),
+  });
+  if (!age && (hit.certificate || probeTarget(hit) || plan.fingerprint)) {
+    const failedRetryably = missing.some((m) => m.retryable);
+    missing.push({
+      source: 'certificate_age',
+      reason: failedRetryably ? 'no source could date the certificate: a source that might have is missing' : 'neither the log, CT nor a probe dated the certificate',
+      retryable: failedRetryably,
+    });
+  }
+  return age;
 }
 
 /** The registrable domain a hit is about: destination host, then the certificate's names, then other domains. */
@@ -239,6 +281,9 @@ export function enricherFromConfig(
     timeoutMs: config.CRTSH_TIMEOUT,
     concurrency: config.CRTSH_CONCURRENCY,
     ...(config.CRTSH_CONTACT ? { contact: config.CRTSH_CONTACT } : {}),
+    maxWireBytes: config.CRTSH_MAX_WIRE_BYTES,
+    maxResponseBytes: config.CRTSH_MAX_RESPONSE_BYTES,
+    maxRecords: config.CRTSH_MAX_RECORDS,
     now,
   });
   const storage = storageClients(config, credential);

@@ -1,33 +1,10 @@
 /**
- * Small resilience parts for calling a shared public service (crt.sh): a concurrency cap,
- * single-flight coalescing, a circuit breaker and backoff with jitter. Each is independent and
- * clock-injectable so tests can drive it.
+ * Small resilience parts for calling a shared public service (crt.sh): single-flight coalescing,
+ * a circuit breaker and backoff with jitter (the concurrency cap is p-limit). Kept by hand rather
+ * than cockatiel's: both take an injected clock, so the tests drive breaker pauses and backoff
+ * without waiting, and the retry loop they serve also bounds every wait by the caller's deadline
+ * and by Retry-After, which cockatiel's retry policy does not read.
  */
-
-/** Limits how many tasks run at once; the rest wait in FIFO order. */
-export class ConcurrencyLimit {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError('concurrency must be a whole number ≥ 1');
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-
-  get inFlight(): number {
-    return this.active;
-  }
-}
 
 /** Identical calls in flight share one promise; the key is forgotten once it settles. */
 export class SingleFlight<T> {
@@ -103,11 +80,4 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+export { parseRetryAfter } from '../http/retry-after.js';

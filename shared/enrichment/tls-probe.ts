@@ -5,7 +5,8 @@ import * as tls from 'node:tls';
 import type { TlsProbeResult } from '../model.js';
 import { errorMessage } from '../redact.js';
 import { blockedReason } from './address-guard.js';
-import { ConcurrencyLimit, SingleFlight } from './resilience.js';
+import pLimit from 'p-limit';
+import { SingleFlight } from './resilience.js';
 import { isSelfSigned, oneLineDn } from './x509.js';
 
 /**
@@ -43,9 +44,9 @@ const defaultResolve: Resolver = (host) => dnsLookup(host, { all: true, verbatim
 export function createTlsProbe(options: TlsProbeOptions): TlsProbe {
   const resolve = options.resolve ?? defaultResolve;
   const connect = options.connect ?? tls.connect;
-  const limit = new ConcurrencyLimit(options.concurrency ?? 8);
+  const limit = pLimit(options.concurrency ?? 8);
   const flights = new SingleFlight<TlsProbeResult>();
-  return (rawHost, port) => flights.run(`${rawHost.toLowerCase()}:${port}`, () => limit.run(() => probeOnce(rawHost, port)));
+  return (rawHost, port) => flights.run(`${rawHost.toLowerCase()}:${port}`, () => limit(() => probeOnce(rawHost, port)));
 
   async function probeOnce(rawHost: string, port: number): Promise<TlsProbeResult> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ProbeRefusedError(`port ${port} is out of range`);

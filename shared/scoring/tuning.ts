@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
+import { jsonSyntaxOffset } from '../text/json-syntax.js';
 import { mergeTuning } from './list-edit.js';
 import { tuningProblemsFromZod, tuningValueProblems } from './tuning-check.js';
 
@@ -311,8 +312,9 @@ function readJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    // The position only: the text may be a secret-bearing setting (issue 13).
-    const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ValidationError('invalid tuning document', [{ path: where, message: `not JSON${position ? ` (syntax error at character ${position})` : ''}` }]);
+    // The position only: the text may be a secret-bearing setting (issue 13), and V8's message
+    // quotes it ("Unexpected token …, "…" is not valid JSON" gives no position; jsonSyntaxOffset finds it).
+    const position = jsonSyntaxOffset(err, text);
+    throw new ValidationError('invalid tuning document', [{ path: where, message: `not JSON${position !== undefined ? ` (syntax error at character ${position})` : ''}` }]);
   }
 }

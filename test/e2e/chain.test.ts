@@ -168,6 +168,8 @@ describe('the whole chain delivers every finding exactly once under faults', () 
       digestThreshold: config.DIGEST_THRESHOLD,
       maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
       post: { timeoutMs: 500, sleep: async (ms) => void sleeps.push(ms) },
+      // The drain redelivers a crashed message at once; a real redelivery comes after the crashed worker's lease.
+      claimLeaseMs: 1,
     });
     const deliver = makeDeliverHandler(() => ({ deliverer, poisonQueue, maxAttempts: config.DELIVERY_MAX_ATTEMPTS }));
     let thrown = 0;
@@ -189,7 +191,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
 
     // 4. teams-digest, after the queues drained: 3 pending (at most DIGEST_THRESHOLD), so one card
     // each. The first run crashes after its first post; the next minute's run finishes the job.
-    const teamsDigest = makeTeamsDigestHandler(() => ({ deliverer }));
+    const teamsDigest = makeTeamsDigestHandler(() => ({ deliverer, poisonQueue }));
     const timer = { isPastDue: false } as unknown as Timer;
     await expect(teamsDigest(timer, context('teamsDigest'))).rejects.toThrow('worker process killed');
     const secondRun = await teamsDigest(timer, context('teamsDigest'));
@@ -251,7 +253,7 @@ describe('the whole chain delivers every finding exactly once under faults', () 
     const got = await poison.receiveMessages({ numberOfMessages: 10 });
     expect(got.receivedMessageItems).toHaveLength(1);
     const message = decodeQueueMessage(got.receivedMessageItems[0]!.messageText) as PoisonMessage;
-    expect(message.reason).toMatch(/incident: incident webhook \(https:\/\/127\.0\.0\.1:\d+\/incident-p\) unavailable: HTTP 500/);
+    expect(message.reason).toMatch(/incident: incident webhook \(https:\/\/127\.0\.0\.1:\d+\) unavailable: HTTP 500/);
     expect(JSON.stringify(message)).not.toContain(TEST_SIGNATURE);
     expect(receiver.requests).toHaveLength(3);
     expect(receiver.acceptedAt('/incident-p')).toHaveLength(0);

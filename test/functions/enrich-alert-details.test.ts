@@ -62,6 +62,8 @@ describe('POST /api/enrich with an incident from a rules-mode analytics rule', (
       enricher: createEnricher({ crtsh: createCrtshClient({ baseUrl: crtsh.url, timeoutMs: 1_000, concurrency: 1, maxAttempts: 1, sleep: async () => {}, now: () => NOW }), now: () => NOW }),
       tuning: parseTuning({}),
       maxBodyBytes: 65_536,
+      maxJsonDepth: 64,
+      deadlineMs: 20_000,
       now: () => NOW,
     };
     const context = new InvocationContext({ functionName: 'enrich', invocationId: 't', logHandler: () => {} });

@@ -31,6 +31,8 @@ function handler(findings: QueueClient) {
     }),
     tuning: parseTuning({}),
     maxBodyBytes: 65_536,
+    maxJsonDepth: 64,
+    deadlineMs: 20_000,
     findings,
     now: () => NOW,
   }));

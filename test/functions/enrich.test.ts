@@ -20,7 +20,7 @@ beforeEach(() => crtsh.reset());
 const NOW = new Date('2023-01-20T00:00:00Z');
 const tuning = parseTuning({ organisation: { domains: ['contoso.com'] } });
 
-function handler(maxBodyBytes = 4_096) {
+function handler(maxBodyBytes = 4_096, over: Partial<EnrichDeps> = {}) {
   const deps: EnrichDeps = {
     enricher: createEnricher({
       crtsh: createCrtshClient({ baseUrl: crtsh.url, timeoutMs: 1_000, concurrency: 3, maxAttempts: 2, sleep: async () => {}, now: () => NOW }),
@@ -28,7 +28,10 @@ function handler(maxBodyBytes = 4_096) {
     }),
     tuning,
     maxBodyBytes,
+    maxJsonDepth: 64,
+    deadlineMs: 20_000,
     now: () => NOW,
+    ...over,
   };
   return makeEnrichHandler(() => deps);
 }
@@ -93,6 +96,7 @@ describe('POST /api/enrich', () => {
   it('answers 413 when content-length is over the limit, without reading the body', async () => {
     const res = await handler(1_024)(post('{}', { 'content-length': '5000000' }), context());
     expect(res.status).toBe(413);
+    expect(res.jsonBody).toMatchObject({ error: 'too_large', field: 'body' });
   });
 
   it('answers 413 when the bytes actually sent are over the limit, whatever content-length says', async () => {
@@ -100,5 +104,40 @@ describe('POST /api/enrich', () => {
     expect((await handler(1_024)(post(big), context())).status).toBe(413);
     expect((await handler(1_024)(post(big, { 'content-length': '20' }), context())).status).toBe(413);
     expect(crtsh.requestCount).toBe(0);
+  });
+
+  it('a cell like {"toString":0} is read as its JSON text (dynamic column), never a 500', async () => {
+    const body = { detectionId: 'T1608.003', row: { DeviceAction: { toString: 0 }, DestinationPort: 443, DestinationHostName: 'c2.evil.example' } };
+    const res = await handler()(post(JSON.stringify(body)), context());
+    expect(res.status).toBe(200);
+    expect(() => JSON.stringify(res.jsonBody)).not.toThrow();
+  });
+
+  it('4,200-deep nesting answers 400 naming where, before anything is parsed into hits', async () => {
+    const deep = `{"detectionId":"T1608.003","row":{"DeviceAction":${'{"a":'.repeat(4_200)}1${'}'.repeat(4_200)}}}`;
+    const res = await handler(1_048_576)(post(deep), context());
+    expect(res.status).toBe(400);
+    const problem = (res.jsonBody as { problems: Array<{ path: string; message: string }> }).problems[0]!;
+    expect(problem.path).toMatch(/^row\.DeviceAction\.a\.a/);
+    expect(problem.message).toBe('nested deeper than 64 levels');
+  });
+
+  it('a syntax error names the position, never the body', async () => {
+    const res = await handler()(post('{"domain":"TOPSECRET.example" ]'), context());
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.jsonBody)).toMatch(/line 1, column \d+/);
+    expect(JSON.stringify(res.jsonBody)).not.toContain('TOPSECRET');
+  });
+
+  it('past ENRICH_DEADLINE it answers 200 with the findings so far, marked partial (crt.sh slower than the deadline)', async () => {
+    crtsh.latencyMs = 5_000;
+    const started = Date.now();
+    const res = await handler(4_096, { deadlineMs: 300 })(post(JSON.stringify({ domain: 'www.example.com' })), context());
+    expect(res.status).toBe(200);
+    const body = res.jsonBody as Answer & { partial?: boolean };
+    expect(body.partial).toBe(true);
+    expect(body.findings).toHaveLength(1);
+    expect(body.findings[0]!.enrichment.missing.map((m) => m.reason).join(' ')).toMatch(/deadline/);
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 });

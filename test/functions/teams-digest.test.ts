@@ -8,13 +8,13 @@ vi.mock('@azure/functions', async (importOriginal) => {
   return { ...actual, app: { ...actual.app, storageQueue: vi.fn(), timer: vi.fn() } };
 });
 
-import { makeDeliverHandler } from '../../functions/deliver.js';
+import { makeDeliverHandler, type PoisonMessage } from '../../functions/deliver.js';
 import { makeTeamsDigestHandler } from '../../functions/teams-digest.js';
 import { createDeliverer, idempotencyKey } from '../../shared/delivery/deliverer.js';
 import { digestId } from '../../shared/delivery/digest.js';
 import type { Finding } from '../../shared/model.js';
 import { type DeliveryLedger, memoryLedger, type PendingLedger, tableLedger } from '../../shared/state/delivery-ledger.js';
-import { encodeQueueMessage } from '../../shared/state/storage.js';
+import { decodeQueueMessage, encodeQueueMessage } from '../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../helpers/azurite.js';
 import { startWebhookReceiver, TEST_SIGNATURE, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { sampleFinding } from '../shared/delivery/fixtures.js';
@@ -54,6 +54,8 @@ describe('functions/teams-digest (deliver leaves Teams cards pending; the timer 
       digestThreshold: 10,
       maxAttempts: 2,
       post: { sleep: async () => {}, timeoutMs: 400 },
+      // The crash tests run the timer again at once; a real run comes a minute later, past the crashed run's lease.
+      claimLeaseMs: 1,
     });
     const logs: string[] = [];
     const context = (name: string, dequeueCount = 1) =>
@@ -63,11 +65,17 @@ describe('functions/teams-digest (deliver leaves Teams cards pending; the timer 
         triggerMetadata: { dequeueCount },
         logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
       });
-    const deliverHandler = makeDeliverHandler(() => ({ deliverer, poisonQueue: new QueueClient(azurite.connectionString, `teamsdigest-poison-${n}`), maxAttempts: 2 }));
-    const digestHandler = makeTeamsDigestHandler(() => ({ deliverer }));
+    const poisonQueue = new QueueClient(azurite.connectionString, `teamsdigest-poison-${n}`);
+    const deliverHandler = makeDeliverHandler(() => ({ deliverer, poisonQueue, maxAttempts: 2 }));
+    const digestHandler = makeTeamsDigestHandler(() => ({ deliverer, poisonQueue }));
+    const poisoned = async (): Promise<PoisonMessage[]> => {
+      if (!(await poisonQueue.exists())) return [];
+      const got = await poisonQueue.receiveMessages({ numberOfMessages: 32 });
+      return got.receivedMessageItems.map((m) => decodeQueueMessage(m.messageText) as PoisonMessage);
+    };
     const deliver = (f: Finding, dequeueCount = 1) => deliverHandler(encodeQueueMessage(f), context('deliver', dequeueCount));
     const runTimer = () => digestHandler({ isPastDue: false } as unknown as Timer, context('teamsDigest'));
-    return { inner, deliver, runTimer, logs, n, teams: `/teams${n}`, incident: `/incident${n}` };
+    return { inner, deliver, runTimer, poisoned, logs, n, teams: `/teams${n}`, incident: `/incident${n}` };
   }
 
   it('25 findings: 25 incident posts from deliver, then ONE digest card listing all 25 from one timer run', async () => {
@@ -193,6 +201,54 @@ describe('functions/teams-digest (deliver leaves Teams cards pending; the timer 
     expect(receiver.acceptedAt(t.teams).map((r) => r.idempotencyKey).sort()).toEqual(findings.map((f) => idempotencyKey(f.id, 'teams')));
     expect(await t.inner.listPending('teams')).toEqual([]);
     expect(t.logs.join('\n')).not.toContain(TEST_SIGNATURE);
+  });
+
+  it('a card Teams rejects (400) goes to findings-poison with its reason at once, leaves the pending list, and the next run posts nothing', async () => {
+    const t = setup();
+    const [f] = many(1, 'rejected');
+    await t.deliver(f!);
+    receiver.inject({ kind: 'status', status: 400 });
+    const first = await t.runTimer();
+    expect(first.failed).toBe(1);
+    const poison = await t.poisoned();
+    expect(poison).toHaveLength(1);
+    expect(poison[0]).toMatchObject({ deliveryId: f!.id, findingIds: [f!.id], failures: [{ destination: 'teams', permanent: true }] });
+    expect(poison[0]!.reason).toMatch(/teams: Teams webhook \(https:\/\/127\.0\.0\.1:\d+\) .*rejected with HTTP 400/);
+    expect(await t.inner.listPending('teams')).toEqual([]);
+    expect(await t.inner.get(f!.id, 'teams')).toMatchObject({ status: 'poisoned' });
+    await t.runTimer();
+    await t.deliver(f!, 2); // a redelivered message does not bring the card back
+    await t.runTimer();
+    expect(receiver.requests.filter((r) => r.path === t.teams)).toHaveLength(1);
+    expect(`${t.logs.join('\n')}${JSON.stringify(poison)}`).not.toContain(TEST_SIGNATURE);
+  });
+
+  it('a Teams webhook failing transiently is given up after DELIVERY_MAX_ATTEMPTS timer runs (2 here), into findings-poison', async () => {
+    const t = setup();
+    const [f] = many(1, 'flaky');
+    await t.deliver(f!);
+    receiver.inject(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 503 })));
+    await expect(t.runTimer()).rejects.toThrow(/left pending for the next run/);
+    expect(await t.poisoned()).toEqual([]);
+    expect(await t.runTimer()).toMatchObject({ failed: 1 });
+    const poison = await t.poisoned();
+    expect(poison).toHaveLength(1);
+    expect(poison[0]).toMatchObject({ dequeueCount: 2, findingIds: [f!.id], failures: [{ destination: 'teams', permanent: false }] });
+    expect(await t.inner.listPending('teams')).toEqual([]);
+  });
+
+  it('the digest never downgrades posted to pending: a duplicate message that read the ledger before the timer settled leaves no second card', async () => {
+    const t = setup();
+    const [f] = many(1, 'dup');
+    await t.deliver(f!);
+    await t.runTimer();
+    expect(await t.inner.get(f!.id, 'teams')).toMatchObject({ status: 'posted' });
+    // The duplicate read "nothing yet" before the timer ran, and writes its card only now.
+    await t.inner.markPending(f!.id, 'teams', idempotencyKey(f!.id, 'teams'), { message: '{}', summary: '{}' });
+    expect(await t.inner.get(f!.id, 'teams')).toMatchObject({ status: 'posted' });
+    await t.runTimer();
+    expect(receiver.requests.filter((r) => r.path === t.teams)).toHaveLength(1);
+    expect(await t.inner.listPending('teams')).toEqual([]);
   });
 
   it('the memory ledger keeps the same pending contract (11 findings over a threshold of 10: one digest; a redelivery adds nothing)', async () => {

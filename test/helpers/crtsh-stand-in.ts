@@ -34,6 +34,8 @@ export interface CrtshStandIn {
   readonly peakConcurrent: number;
   /** Answer for q=%.<domain> (a body, or a function making one). */
   setHistory(domain: string, body: string | (() => string)): void;
+  /** Answer q=%.<domain> with a hand-made response (hostile answers: redirects, bombs, endless streams). */
+  setResponder(domain: string, respond: (res: ServerResponse) => void): void;
   /** Answer for q=%.<domain> for any domain not set explicitly (default: an empty array). */
   setDefaultHistory(make: (domain: string) => string): void;
   addCertificate(cert: { id: number; sha256: string; sha1: string; pem: string }): void;
@@ -48,6 +50,7 @@ export interface CrtshStandIn {
 
 export async function startCrtshStandIn(options: { latencyMs?: number } = {}): Promise<CrtshStandIn> {
   const histories = new Map<string, string | (() => string)>();
+  const responders = new Map<string, (res: ServerResponse) => void>();
   let defaultHistory: (domain: string) => string = () => '[]';
   const certs: Array<{ id: number; sha256: string; sha1: string; pem: string }> = [];
   const faults: Fault[] = [];
@@ -106,6 +109,8 @@ export async function startCrtshStandIn(options: { latencyMs?: number } = {}): P
   function answer(query: Record<string, string>, res: ServerResponse): void {
     if (query.q !== undefined) {
       const domain = query.q.replace(/^%\./, '');
+      const responder = responders.get(domain);
+      if (responder) return responder(res);
       const body = histories.get(domain);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(typeof body === 'function' ? body() : (body ?? defaultHistory(domain)));
@@ -159,11 +164,13 @@ export async function startCrtshStandIn(options: { latencyMs?: number } = {}): P
     },
     setHistory: (domain, body) => void histories.set(domain, body),
     setDefaultHistory: (make) => void (defaultHistory = make),
+    setResponder: (domain, respond) => void responders.set(domain, respond),
     addCertificate: (cert) => void certs.push(cert),
     queueFaults: (...f) => void faults.push(...f),
     setPersistentFault: (f) => void (persistent = f),
     reset() {
       generation++;
+      responders.clear();
       active = 0;
       state.requests = [];
       state.peak = 0;
@@ -200,6 +207,68 @@ export function syntheticHistory(domain: string, rows: number, options: { notBef
     );
   }
   return `[${out.join(',')}]`;
+}
+
+/** 302 to wherever: the client must not follow it (loopback, cloud metadata). */
+export function redirectTo(location: string): (res: ServerResponse) => void {
+  return (res) => {
+    res.writeHead(302, { location, 'content-type': 'text/html' });
+    res.end(`<a href="${location}">moved</a>`);
+  };
+}
+
+/**
+ * A JSON array of `rows` records written as the client reads (backpressure), never built in
+ * memory: 1,000,000 records is ~300 MB on the wire. Stops when the client goes away.
+ * `written` counts the records sent.
+ */
+export function streamedRecords(domain: string, rows: number): { respond: (res: ServerResponse) => void; readonly written: number } {
+  const state = { written: 0 };
+  const respond = (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    let closed = false;
+    res.on('close', () => (closed = true));
+    const more = () => {
+      while (!closed && state.written < rows) {
+        const i = state.written++;
+        const row = JSON.stringify({ issuer_ca_id: 16418, issuer_name: "C=US, O=Let's Encrypt, CN=R3", common_name: `h${i}.${domain}`, name_value: `h${i}.${domain}`, id: 1_000_000 + i, entry_timestamp: '2024-01-01T00:00:00.000', not_before: '2024-01-01T00:00:00', not_after: '2024-03-31T00:00:00', serial_number: (0x10000 + i).toString(16) });
+        if (!res.write(`${i > 0 ? ',' : ''}${row}`)) return void res.once('drain', more);
+      }
+      if (!closed) res.end(']');
+    };
+    more();
+  };
+  return {
+    respond,
+    get written() {
+      return state.written;
+    },
+  };
+}
+
+/** gzip of `[` + whitespace + `]`: ~0.4 MB on the wire for ~400 MB of JSON. Built once, by streaming, at test time. */
+export async function gzipBomb(inflatedBytes = 400 * 1024 * 1024): Promise<Buffer> {
+  const { createGzip, constants } = await import('node:zlib');
+  const gzip = createGzip({ level: constants.Z_BEST_COMPRESSION });
+  const out: Buffer[] = [];
+  gzip.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => gzip.on('end', resolve).on('error', reject));
+  const block = Buffer.alloc(1024 * 1024, ' ');
+  gzip.write('[');
+  for (let sent = 0; sent < inflatedBytes; sent += block.length) {
+    if (!gzip.write(block)) await new Promise<void>((r) => gzip.once('drain', r));
+  }
+  gzip.end(']');
+  await done;
+  return Buffer.concat(out);
+}
+
+export function gzipped(body: Buffer): (res: ServerResponse) => void {
+  return (res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) });
+    res.end(body);
+  };
 }
 
 function delay(ms: number): Promise<void> {

@@ -70,7 +70,7 @@ describe('buildFindingCard', () => {
     const text = json(buildFindingCard(finding));
     expect(text).not.toContain('SECRETSIG123');
     expect(text).not.toContain('eyJSECRETTOKEN');
-    expect(text).toContain('sig=REDACTED');
+    expect(text).toContain('logic.azure.com/REDACTED');
     expect(text).not.toContain('[click here](');
     expect(text).toContain('\\\\[click here\\\\]');
   });

@@ -30,6 +30,8 @@ describe('Deliverer', () => {
       digestThreshold: threshold,
       maxAttempts: 3,
       post: { sleep: async () => {}, timeoutMs: 400 },
+      // The crash tests redeliver at once; a real redelivery comes after the crashed worker's lease.
+      claimLeaseMs: 1,
     });
 
   it('posts a valid incident payload and a Teams card per finding', async () => {
@@ -86,7 +88,8 @@ describe('Deliverer', () => {
     let crash = true;
     const crashing: DeliveryLedger = {
       get: (d, dest) => inner.get(d, dest),
-      markPosting: (d, dest, k) => inner.markPosting(d, dest, k),
+      markPosting: (d, dest, k, lease) => inner.markPosting(d, dest, k, lease),
+      release: (d, dest) => inner.release(d, dest),
       markSuppressed: (d, dest, k, rule) => inner.markSuppressed(d, dest, k, rule),
       markPosted: async (d, dest, k, s) => {
         if (crash && dest === 'teams') {

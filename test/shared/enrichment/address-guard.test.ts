@@ -14,6 +14,20 @@ describe('SSRF address guard', () => {
     expect(blockedReason(address)).toBeUndefined();
   });
 
+  // Not globally reachable per the IANA IPv4/IPv6 Special-Purpose Address Registries (RFC 9637
+  // 3fff::/20 documentation, RFC 9602 5f00::/16 SRv6 SIDs, RFC 9780 100:0:0:1::/64 dummy prefix) and Azure's platform address
+  // 168.63.129.16 (wire server: DHCP, DNS, health probes; learn.microsoft.com "What is IP address 168.63.129.16").
+  it.each(['168.63.129.16', '3fff::1', '3fff:fff:ffff::1', '5f00::1', '5f00:ffff::1', '100:0:0:1::1', '::ffff:168.63.129.16', '64:ff9b::a83f:8110'])(
+    'refuses the special-purpose address %s',
+    (address) => {
+      expect(blockedReason(address)).toBeDefined();
+    },
+  );
+
+  it.each(['168.63.129.17', '3fff:1000::1', '5f01::1'])('allows the neighbouring public address %s', (address) => {
+    expect(blockedReason(address)).toBeUndefined();
+  });
+
   it('refuses anything that is not an IP address', () => {
     expect(blockedReason('localhost')).toMatch(/not an IP address/);
   });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamUnavailableError } from '../../../shared/errors.js';
 import { normaliseSerial } from '../../../shared/enrichment/crtsh-records.js';
-import { parseCrtshBody, splitConcatenatedJson } from '../../../shared/enrichment/crtsh-parse.js';
-import { dataset } from '../../helpers/crtsh-stand-in.js';
+import { parseCrtshBody } from '../../../shared/enrichment/crtsh-parse.js';
+import { CrtshRecordStream } from '../../../shared/enrichment/crtsh-stream.js';
+import { dataset, syntheticHistory } from '../../helpers/crtsh-stand-in.js';
 
 describe('parseCrtshBody on real crt.sh answers', () => {
   it('reads the current format with a null entry_timestamp and UTC times', () => {
@@ -43,7 +44,7 @@ describe('parseCrtshBody on real crt.sh answers', () => {
 
   it('treats malformed JSON and rows of the wrong shape as upstream failures', () => {
     expect(() => parseCrtshBody('[{"issuer_ca_id":1,')).toThrow(/malformed JSON/);
-    expect(() => parseCrtshBody('{"a":1}{"b":')).toThrow(/malformed JSON/);
+    expect(() => parseCrtshBody('{"a":1}{"b":')).toThrow(UpstreamUnavailableError);
     expect(() => parseCrtshBody('[{"issuer_ca_id":"x"}]')).toThrow(/unexpected shape/);
     expect(() => parseCrtshBody('[{"issuer_ca_id":1,"issuer_name":"x","not_before":"2020-01-01T00:00:00+02:00","not_after":"2020-01-01T00:00:00","id":1}]')).toThrow(
       /unexpected shape/,
@@ -56,13 +57,37 @@ describe('parseCrtshBody on real crt.sh answers', () => {
   });
 });
 
-describe('splitConcatenatedJson', () => {
-  it('splits back-to-back objects, ignoring braces inside strings', () => {
-    expect(splitConcatenatedJson('{"a":"}{"}{"b":1}\n{"c":[1,{"d":2}]}')).toEqual(['{"a":"}{"}', '{"b":1}', '{"c":[1,{"d":2}]}']);
+describe('CrtshRecordStream (records as they arrive)', () => {
+  const chunked = (text: string, size: number, maxRecords = Number.POSITIVE_INFINITY) => {
+    const stream = new CrtshRecordStream(maxRecords);
+    for (let i = 0; i < text.length && !stream.full; i += size) stream.push(text.slice(i, i + size));
+    stream.end();
+    return stream;
+  };
+
+  it.each([1, 7, 64, 4096])('gives the same records whatever the chunk size (%i chars), array and back-to-back answers', (size) => {
+    for (const name of ['example.com.json', 'reddit.com.jsonlist']) {
+      const whole = parseCrtshBody(dataset(name));
+      const parts = chunked(dataset(name), size);
+      expect(parts.records).toEqual(whole.records);
+      expect(parts.rawRows).toBe(whole.rawRows);
+    }
   });
-  it('rejects junk between objects and unterminated input', () => {
-    expect(() => splitConcatenatedJson('{"a":1}x{"b":2}')).toThrow(SyntaxError);
-    expect(() => splitConcatenatedJson('{"a":"1')).toThrow(SyntaxError);
+
+  it('stops at the record cap without reading further', () => {
+    const text = syntheticHistory('cap.test', 50);
+    const stream = chunked(text, 100, 10);
+    expect(stream.records).toHaveLength(10);
+    expect(stream.full).toBe(true);
+  });
+
+  it('braces inside strings do not end a record; junk between records and unterminated input are malformed', () => {
+    const row = (id: number, cn: string) => JSON.stringify({ issuer_ca_id: 1, issuer_name: 'x', common_name: cn, id, not_before: '2020-01-01T00:00:00', not_after: '2021-01-01T00:00:00' });
+    expect(parseCrtshBody(`${row(1, '}{"]')}\n${row(2, '[{')}`).records.map((r) => r.commonName)).toEqual(['}{"]', '[{']);
+    expect(() => parseCrtshBody(`${row(1, 'a')}x${row(2, 'b')}`)).toThrow(/between records/);
+    expect(() => parseCrtshBody(`[${row(1, 'a')} ${row(2, 'b')}]`)).toThrow(/between records/);
+    expect(() => parseCrtshBody('{"a":"1')).toThrow(/end of input/);
+    expect(() => parseCrtshBody(`[${row(1, 'a')}]]`)).toThrow(/between records/);
   });
 });
 

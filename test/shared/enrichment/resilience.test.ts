@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, ConcurrencyLimit, SingleFlight, backoffDelay, parseRetryAfter } from '../../../shared/enrichment/resilience.js';
-import { LruCache } from '../../../shared/enrichment/lru.js';
+import { CircuitBreaker, SingleFlight, backoffDelay, parseRetryAfter } from '../../../shared/enrichment/resilience.js';
 import { registrableDomain } from '../../../shared/enrichment/registrable-domain.js';
 import { userAgent } from '../../../shared/enrichment/user-agent.js';
 
 describe('resilience parts', () => {
-  it('ConcurrencyLimit never runs more than its cap', async () => {
-    const limit = new ConcurrencyLimit(2);
-    let running = 0;
-    let peak = 0;
-    await Promise.all(
-      Array.from({ length: 6 }, () =>
-        limit.run(async () => {
-          peak = Math.max(peak, ++running);
-          await new Promise((r) => setTimeout(r, 10));
-          running--;
-        }),
-      ),
-    );
-    expect(peak).toBe(2);
-  });
-
   it('SingleFlight shares one promise per key and forgets it once settled', async () => {
     const flights = new SingleFlight<number>();
     let calls = 0;
@@ -59,18 +42,6 @@ describe('resilience parts', () => {
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(30_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(undefined)).toBeUndefined();
-  });
-
-  it('LruCache evicts the least recently used and expires entries', () => {
-    let now = 0;
-    const lru = new LruCache<number>(2, () => now);
-    lru.set('a', 1, 100);
-    lru.set('b', 2, 100);
-    lru.get('a');
-    lru.set('c', 3, 100);
-    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([1, undefined, 3]);
-    now = 100;
-    expect(lru.get('a')).toBeUndefined();
   });
 });
 
