@@ -1,6 +1,7 @@
 import { sentinelTactic } from '../detections/sentinel-tactics.js';
 import type { Finding } from '../model.js';
 import { redact } from '../redact.js';
+import { escapeHtml } from '../text/escape.js';
 import { detectionInfo } from './detection-info.js';
 import { findingTitle } from './incident.js';
 
@@ -173,12 +174,10 @@ function sentinelTactics(tactics: readonly string[]): string {
   return [...names].join(',');
 }
 
-/** Sentinel renders alert text in the portal: markup in adversary-controlled names must stay text. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Cut after escaping so the limit holds for what the portal receives; never cut inside an entity. */
+/**
+ * Sentinel renders alert text in the portal: markup in adversary-controlled names must stay text.
+ * Cut after escaping so the limit holds for what the portal receives; never cut inside an entity.
+ */
 export function alertText(value: string, max: number): string {
   const escaped = escapeHtml(redact(value));
   if (escaped.length <= max) return escaped;

@@ -273,12 +273,12 @@ function alertTitleExpression(detectionId: string, threatColumns: readonly strin
   return `substring(${escaped}, 0, ${ALERT_TITLE_MAX})`;
 }
 
-/** & first, so the entities the others introduce are not escaped again. */
+/** The entities shared/text/escape.ts escapeHtml writes; & first, so the others' entities are not escaped again. */
 const ESCAPES: ReadonlyArray<[string, string]> = [
-  ['&', '&#38;'],
-  ['<', '&#60;'],
-  ['>', '&#62;'],
-  ['\\"', '&#34;'],
+  ['&', '&amp;'],
+  ['<', '&lt;'],
+  ['>', '&gt;'],
+  ['\\"', '&quot;'],
   ["'", '&#39;'],
 ];
 

@@ -89,10 +89,10 @@ describe('findings table contract', () => {
   });
 
   it('escapes markup and caps alert text at the portal limits, never inside an entity', () => {
-    expect(alertText('<img src=x onerror=alert(1)> & "q"', 256)).toBe('&#60;img src=x onerror=alert(1)&#62; &#38; &#34;q&#34;');
+    expect(alertText('<img src=x onerror=alert(1)> & "q"', 256)).toBe('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;');
     const long = alertText('<'.repeat(1000), ALERT_TITLE_MAX);
     expect(long.length).toBeLessThanOrEqual(ALERT_TITLE_MAX);
-    expect(long).toMatch(/^(&#60;)+…$/);
+    expect(long).toMatch(/^(&lt;)+…$/);
     const row = findingRow(oversizedFinding());
     expect(String(row['Title']).length).toBeLessThanOrEqual(ALERT_TITLE_MAX);
     expect(String(row['Description']).length).toBeLessThanOrEqual(ALERT_DESCRIPTION_MAX);

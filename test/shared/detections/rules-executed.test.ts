@@ -101,4 +101,22 @@ describe('rules-mode detection rules, executed run after run', () => {
     }
     expect(alerts).toBe(0);
   });
+
+  it('the alert title names the threat, HTML-escaped and at most 256 characters, and the CEF account is split', () => {
+    const detection = DETECTIONS.find((d) => d.meta.id === 'T1608.003')!;
+    const rule = detectionRule(detection, detectionParams(detection, DEFAULT_TUNING));
+    const cn = `<img src=x onerror=alert(1)>${'a'.repeat(400)}`;
+    const row = {
+      ...SCENARIOS['T1608.003']![0]!,
+      AdditionalExtensions: `PanOSCommonName=${cn};PanOSIssuerCommonName=${cn};PanOSServerNameIndication=update-cdn-service.net`,
+      _IngestionTime: '2026-11-20T12:00:00.000Z',
+      TimeGenerated: '2026-11-20T11:59:00.000Z',
+    };
+    const [out] = executeKql(rule.query, { tables: { CommonSecurityLog: [row] }, schemas: loadSchemas(), now: new Date('2026-11-20T12:05:00Z') }).rows;
+    const title = String(out?.['CertsoarAlertTitle']);
+    expect(title.startsWith('certsoar T1608.003: 203.0.113.50 443 update-cdn-service.net &lt;img src=x onerror=alert(1)&gt;')).toBe(true);
+    expect(title).not.toContain('<');
+    expect(title.length).toBeLessThanOrEqual(256);
+    expect([out?.['CertsoarAccountName'], out?.['CertsoarAccountDomain']]).toEqual(['alice', 'CONTOSO']);
+  });
 });
