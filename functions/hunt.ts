@@ -44,12 +44,11 @@ export function makeHuntHandler(detection: Detection, getDeps: () => HuntDeps | 
 
 /** Azure wiring, built on the first run only (DefaultAzureCredential = the managed identity there). */
 const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
-  const [{ loadConfig, requireSettings }, { huntSettings }, { createLogsQueryClient }, { logAnalyticsSource }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
+  const [{ loadConfig }, { huntSettings }, { createHuntSource }, { tuningFromConfig }, { QueueHitSink }, { HUNT_STATE_TABLE, TableHuntState }, { SEEN_HITS_TABLE, TableSeenHits }, { QUEUE_NAMES, requireStorage }, { deadLetterQueueName }] =
     await Promise.all([
       import('../shared/config.js'),
       import('../shared/hunting/hunt-detection.js'),
-      import('../shared/hunting/log-analytics.js'),
-      import('../shared/hunting/sources/hunt-source.js'),
+      import('../shared/hunting/sources/create-source.js'),
       import('../shared/scoring/tuning.js'),
       import('../shared/state/hit-queue.js'),
       import('../shared/state/hunt-state.js'),
@@ -58,15 +57,16 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
       import('../shared/state/queue-message.js'),
     ]);
   const config = loadConfig(process.env);
-  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'scheduled hunts', ['LOG_ANALYTICS_WORKSPACE_ID']);
   const credential = await appCredential();
   const storage = requireStorage(config, credential);
+  const tuning = tuningFromConfig(config);
   return {
-    source: logAnalyticsSource(createLogsQueryClient(credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT }), LOG_ANALYTICS_WORKSPACE_ID),
+    // HUNT_SOURCE: Log Analytics, Splunk or QRadar, each with the settings it needs named when missing.
+    source: createHuntSource(config, credential, tuning),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
     sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
-    tuning: tuningFromConfig(config),
+    tuning,
     settings: huntSettings(config),
   };
 });

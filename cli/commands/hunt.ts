@@ -19,7 +19,7 @@ import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
 import { signedInCredential } from '../azure-sign-in.js';
-import { type CliIo, type Command, UsageError } from '../io.js';
+import { CliError, type CliIo, type Command, UsageError } from '../io.js';
 import { checkSettings, validSettings } from '../settings/check.js';
 import { evaluateWorkspace, summaryLines, WORKSPACE_TABLES } from '../workspace-input/evaluate.js';
 import { startCrtshReplay } from '../offline/crtsh-replay.js';
@@ -33,11 +33,14 @@ import { LEVELS, parseLevel, selectFindings, type Selection } from '../report/se
 import { interruptible } from '../interrupt.js';
 import { DeliveryDeadline, deliverWithinDeadline } from '../delivery/deadline.js';
 
-export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [options]
+export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR | --source SIEM] [options]
 
-  (neither)          hunt Log Analytics (LOG_ANALYTICS_WORKSPACE_ID; az login works); the watermark and
-                     seen hits live in Table Storage with STATE_STORAGE_CONNECTION (scope 'cli'),
-                     else in memory, so a later run prints only hits not printed before
+  (neither)          hunt the SIEM HUNT_SOURCE names (default Log Analytics: LOG_ANALYTICS_WORKSPACE_ID,
+                     az login works); the watermark and seen hits live in Table Storage with
+                     STATE_STORAGE_CONNECTION (scope 'cli'), else in memory, so a later run prints only
+                     hits not printed before
+  --source SIEM      loganalytics, splunk (SPLUNK_URL, SPLUNK_TOKEN) or qradar (QRADAR_URL, QRADAR_TOKEN):
+                     runs the exported KQL, SPL or AQL; overrides HUNT_SOURCE
   --offline          the bundled demo: samples/ workspace, recorded crt.sh answers, no network
   --workspace DIR    tables exported from Log Analytics (NDJSON, portal CSV, az JSON), named by file
   --detection ID     only this detection (repeatable): ${DETECTIONS.map((d) => d.meta.id).join(', ')}
@@ -55,6 +58,7 @@ export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR] [o
 
 interface HuntOptions {
   offline: boolean;
+  source?: HuntSourceName;
   workspace?: string;
   detections: Detection[];
   sinceMs?: number;
@@ -109,10 +113,10 @@ export const run: Command = async (args, io) => {
       source = `workspace ${dir} (${describeWorkspace(workspace)})`;
       findings = await score(hits, baseConfig, tuning, options, io, undefined);
     } else {
-      requireSettings(baseConfig, 'certsoar hunt against Log Analytics (or use --offline / --workspace DIR)', ['LOG_ANALYTICS_WORKSPACE_ID']);
-      const credential = await signedInCredential(io, scopeForEndpoint(baseConfig.LOG_ANALYTICS_ENDPOINT), 'Log Analytics');
+      const config: Config = options.source ? { ...baseConfig, HUNT_SOURCE: options.source } : baseConfig;
+      const credential = await credentialFor(config, io);
       const online = await huntOnce({
-        config: baseConfig,
+        config,
         credential,
         tuning,
         detectionIds: options.detections.map((d) => d.meta.id),
@@ -121,8 +125,8 @@ export const run: Command = async (args, io) => {
         log: { info: () => undefined, warn: (m) => io.stderr(`certsoar hunt: ${m}\n`), error: (m) => io.stderr(`certsoar hunt: ${m}\n`) },
       });
       hits = online.hits;
-      source = `Log Analytics workspace ${baseConfig.LOG_ANALYTICS_WORKSPACE_ID}`;
-      findings = await score(hits, baseConfig, tuning, options, io, credential);
+      source = describeSource(config);
+      findings = await score(hits, config, tuning, options, io, config.HUNT_SOURCE === 'loganalytics' ? credential : undefined);
       for (const p of online.problems) io.stderr(`certsoar hunt: ${p}\n`);
       huntFailed = online.perDetection.some((r) => r.status !== 'ok');
     }
@@ -174,6 +178,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
       options: {
         offline: { type: 'boolean', default: false },
         workspace: { type: 'string' },
+        source: { type: 'string' },
         detection: { type: 'string', multiple: true },
         since: { type: 'string' },
         now: { type: 'string' },
@@ -193,6 +198,10 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   if (values.help) return undefined;
   if (values.offline && values.workspace !== undefined) throw new UsageError('--offline and --workspace cannot be combined', HUNT_USAGE);
   if (values.workspace === '') throw new UsageError('--workspace needs a directory', HUNT_USAGE);
+  if (values.source !== undefined && !(HUNT_SOURCES as readonly string[]).includes(values.source)) {
+    throw new UsageError(`--source "${values.source}" is not one of ${HUNT_SOURCES.join(', ')}`, HUNT_USAGE);
+  }
+  if (values.source !== undefined && (values.offline || values.workspace !== undefined)) throw new UsageError('--source hunts a SIEM; it cannot be combined with --offline or --workspace', HUNT_USAGE);
   const sinceMs = values.since === undefined ? undefined : parseDuration(values.since);
   if (values.since !== undefined && sinceMs === undefined) throw new UsageError(`--since "${values.since}" is not a duration like 90m, 24h or 7d`, HUNT_USAGE);
   const now = values.now === undefined ? new Date() : new Date(values.now);
@@ -212,6 +221,7 @@ function parseOptions(args: string[], io: CliIo): HuntOptions | undefined {
   const deliverTimeoutMs = parseDuration(values['deliver-timeout'] ?? '60s');
   if (deliverTimeoutMs === undefined || deliverTimeoutMs <= 0) throw new UsageError(`--deliver-timeout "${values['deliver-timeout']}" is not a duration like 30s or 2m`, HUNT_USAGE);
   return {
+    ...(values.source !== undefined ? { source: values.source as HuntSourceName } : {}),
     deliverTimeoutMs,
     selection: parseSelection(values['min-level'], values.limit),
     offline: values.offline,
@@ -305,4 +315,30 @@ function summaryLine(hits: Hit[], findings: Finding[]): string {
 function describeWorkspace(workspace: Workspace): string {
   const rows = [...workspace.values()].reduce((n, t) => n + t.rows.length, 0);
   return `${workspace.size} table(s), ${rows} row(s)`;
+}
+
+const HUNT_SOURCES = ['loganalytics', 'splunk', 'qradar'] as const;
+type HuntSourceName = (typeof HUNT_SOURCES)[number];
+
+/**
+ * Log Analytics needs an Azure sign-in (checked once, one line if missing); Splunk and QRadar hunt
+ * with their own tokens, so Azure is only asked for when something Azure is configured (state in
+ * Table Storage by identity); otherwise a credential that says why it is not needed.
+ */
+async function credentialFor(config: Config, io: CliIo): Promise<TokenCredential> {
+  if (config.HUNT_SOURCE === 'loganalytics') {
+    requireSettings(config, 'certsoar hunt against Log Analytics (or use --offline / --workspace DIR / --source)', ['LOG_ANALYTICS_WORKSPACE_ID']);
+    return signedInCredential(io, scopeForEndpoint(config.LOG_ANALYTICS_ENDPOINT), 'Log Analytics');
+  }
+  if (config.STATE_STORAGE_CONNECTION__tableServiceUri) return signedInCredential(io, 'https://storage.azure.com/.default', 'Table Storage');
+  return io.credential ?? {
+    getToken: () => Promise.reject(new CliError(`hunting ${config.HUNT_SOURCE} needs no Azure sign-in; nothing Azure is configured`)),
+  };
+}
+
+function describeSource(config: Config): string {
+  const host = (url: string | undefined) => (url ? new URL(url).host : '?');
+  if (config.HUNT_SOURCE === 'splunk') return `Splunk ${host(config.SPLUNK_URL)}`;
+  if (config.HUNT_SOURCE === 'qradar') return `QRadar ${host(config.QRADAR_URL)}`;
+  return `Log Analytics workspace ${config.LOG_ANALYTICS_WORKSPACE_ID}`;
 }

@@ -48,15 +48,31 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /** Reads every `{"Name", "Properties": [{"Name", "Type"}]}` file in a folder. */
+/**
+ * Columns in Microsoft's table references that the vendored Azure-Sentinel schema copies lack,
+ * added to those tables (the copies stay byte-for-byte): DeviceProcessEvents' version-info columns,
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table.
+ */
+const COLUMN_ADDITIONS: Readonly<Record<string, ReadonlyArray<{ name: string; type: string }>>> = {
+  DeviceProcessEvents: [
+    { name: 'ProcessVersionInfoOriginalFileName', type: 'string' },
+    { name: 'ProcessVersionInfoCompanyName', type: 'string' },
+    { name: 'InitiatingProcessVersionInfoOriginalFileName', type: 'string' },
+  ],
+};
+
 export function loadSchemas(dir: string = SCHEMA_DIR): TableSchema[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
       const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { Name: string; Properties: Array<{ Name: string; Type: string }> };
+      const additions = dir === SCHEMA_DIR ? (COLUMN_ADDITIONS[doc.Name] ?? []) : [];
+      const present = new Set(doc.Properties.map((p) => p.Name));
+      const properties = [...doc.Properties, ...additions.filter((a) => !present.has(a.name)).map((a) => ({ Name: a.name, Type: a.type }))];
       return {
         name: doc.Name,
-        columns: doc.Properties.map((p) => {
+        columns: properties.map((p) => {
           const type = TYPE_NAMES[p.Type.toLowerCase()];
           if (!type) throw new Error(`${f}: column ${p.Name} has unknown type ${p.Type}`);
           return { name: p.Name, type };

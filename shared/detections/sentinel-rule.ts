@@ -238,9 +238,9 @@ export function ruleQuerySuffix(detectionId: string, columns: readonly string[])
   const hostColumn = ['DeviceName', 'SourceHostName'].find((c) => has.has(c));
   const threat = (THREAT_COLUMNS[detectionId] ?? []).filter((c) => has.has(c));
   const first: string[] = [`CertsoarDetectionId = "${detectionId}"`];
-  first.push(`CertsoarThreatKey = strcat("${detectionId}"${threat.map((c) => `, "|", tostring(${c})`).join('')})`);
-  if (hostColumn) first.push(`CertsoarHostName = tostring(split(${hostColumn}, ".")[0])`);
-  if (hostColumn) first.push(`CertsoarHostDnsDomain = iff(${hostColumn} contains ".", substring(${hostColumn}, indexof(${hostColumn}, ".") + 1), "")`);
+  first.push(`CertsoarThreatKey = strcat("${detectionId}"${threat.map((c) => `, " ", tostring(${c})`).join('')})`);
+  if (hostColumn) first.push(`CertsoarHostName = extract(@"^[^.]*", 0, ${hostColumn})`);
+  if (hostColumn) first.push(`CertsoarHostDnsDomain = extract(@"^[^.]*\\.(.+)$", 1, ${hostColumn})`);
   if (has.has('RegistryKey')) {
     first.push(
       `CertsoarRegistryHive = case(RegistryKey startswith @"HKEY_LOCAL_MACHINE\\", "HKEY_LOCAL_MACHINE", RegistryKey startswith @"HKEY_USERS\\", "HKEY_USERS", RegistryKey startswith @"HKEY_CURRENT_USER\\", "HKEY_CURRENT_USER", "")`,
@@ -258,28 +258,26 @@ export function ruleQuerySuffix(detectionId: string, columns: readonly string[])
   }
   const lines = [`| extend ${first.join(',\n    ')}`];
   if (has.has('RegistryKey')) lines.push('| extend CertsoarRegistryKey = iff(isempty(CertsoarRegistryHive), RegistryKey, substring(RegistryKey, strlen(CertsoarRegistryHive) + 1))');
-  lines.push(`| extend CertsoarAlertTitle = ${alertTitleExpression(detectionId, threat)}`);
+  lines.push(`| extend CertsoarAlertTitle = ${alertTitleExpression()}`);
   return lines.join('\n');
 }
 
 /**
- * The alert title: the detection and what the threat is, HTML-escaped (the portal renders alert
- * text; a certificate subject is adversary-controlled) and cut to ALERT_TITLE_MAX.
+ * The alert title: "certsoar " and the threat key (detection id and what the threat is),
+ * HTML-escaped (the portal renders alert text; a certificate subject is adversary-controlled) and
+ * cut to ALERT_TITLE_MAX. Markup needs only &, < and > escaped in text; the query stays short
+ * (Sentinel counts every character against its 10,000 limit).
  */
-function alertTitleExpression(detectionId: string, threatColumns: readonly string[]): string {
-  const parts = threatColumns.map((c) => `tostring(${c})`).join(', " ", ');
-  const text = `strcat("certsoar ${detectionId}: "${parts ? `, ${parts}` : ''})`;
-  const escaped = ESCAPES.reduce((acc, [from, to]) => `replace_string(${acc}, "${from}", "${to}")`, text);
-  return `substring(${escaped}, 0, ${ALERT_TITLE_MAX})`;
+function alertTitleExpression(): string {
+  const escaped = ESCAPES.reduce((acc, [from, to]) => `replace_string(${acc}, "${from}", "${to}")`, 'CertsoarThreatKey');
+  return `substring(strcat("certsoar ", ${escaped}), 0, ${ALERT_TITLE_MAX})`;
 }
 
-/** The entities shared/text/escape.ts escapeHtml writes; & first, so the others' entities are not escaped again. */
+/** The entities shared/text/escape.ts escapeHtml writes for them; & first, so the others' are not escaped again. */
 const ESCAPES: ReadonlyArray<[string, string]> = [
   ['&', '&amp;'],
   ['<', '&lt;'],
   ['>', '&gt;'],
-  ['\\"', '&quot;'],
-  ["'", '&#39;'],
 ];
 
 /** The columns ruleQuerySuffix adds to a query with these columns. */
@@ -355,8 +353,16 @@ export function projectedOutputColumns(query: string): string[] {
  * per table, rule-window.ts), then the columns entities and grouping need (ruleQuerySuffix).
  */
 export function detectionRuleQuery(detection: Detection, params: Record<string, unknown>): string {
-  const compiled = detection.buildQuery(params, { frequency: detection.meta.queryFrequency, margin: RULE_INGESTION_MARGIN });
+  const compiled = withoutCommentLines(detection.buildQuery(params, { frequency: detection.meta.queryFrequency, margin: RULE_INGESTION_MARGIN }));
   return `${compiled.trimEnd()}\n${ruleQuerySuffix(detection.meta.id, projectedOutputColumns(compiled))}`;
+}
+
+/** Whole-line comments go: Sentinel counts every character against its 10,000-character query limit. */
+function withoutCommentLines(query: string): string {
+  return query
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('//'))
+    .join('\n');
 }
 
 export function detectionRule(detection: Detection, params: Record<string, unknown>): SentinelRule {

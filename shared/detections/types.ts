@@ -44,6 +44,8 @@ export interface Evaluation {
   indicators: Record<string, string | number | boolean | null>;
   entities: Entities;
   certificate?: CertificateObservation;
+  /** Only on related rows (evaluateRelated): the values that tie the row to a hit, e.g. DestinationIP and DestinationPort. */
+  relatedTo?: Record<string, string | number | boolean | null>;
 }
 
 export interface Detection<P = Record<string, unknown>> {
@@ -57,6 +59,12 @@ export interface Detection<P = Record<string, unknown>> {
   buildQuery(params: P, window?: QueryWindow | RuleWindow): string;
   /** The in-process evaluator compiled from the same definition as the KQL, over one row; null when the row is not a hit. */
   evaluate(row: Row, params: P): Evaluation | null;
+  /**
+   * Rows that are not hits but belong to a hit's threat (T1608.003: TLS sessions without a
+   * certificate); null when the row is not one. The query returns them marked (column
+   * SessionWithoutCertificate = true) when a hit in the same answer shares their endpoint.
+   */
+  evaluateRelated?(row: Row, params: P): Evaluation | null;
   /** Source columns the query projects; the evaluator reads only these. */
   projectedColumns: readonly string[];
   /** Environment variable that overrides the timer schedule. */

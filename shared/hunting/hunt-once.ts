@@ -4,7 +4,8 @@
  *   huntOnce({ config, credential, tuning, detectionIds?, since?, state?, now?, log?, logsClient? })
  *     → Promise<{ hits: Hit[]; perDetection: DetectionRunResult[]; problems: string[] }>
  *
- * - config: loadConfig(env); needs LOG_ANALYTICS_WORKSPACE_ID, queries LOG_ANALYTICS_ENDPOINT.
+ * - config: loadConfig(env); HUNT_SOURCE picks the SIEM (Log Analytics: LOG_ANALYTICS_WORKSPACE_ID;
+ *   Splunk: SPLUNK_URL, SPLUNK_TOKEN; QRadar: QRADAR_URL, QRADAR_TOKEN).
  * - credential: DefaultAzureCredential in the CLI (az login; AZURE_TOKEN_CREDENTIALS honoured),
  *   a fake in tests. Used for Log Analytics and, with identity-based storage, for the state.
  * - tuning: the tuning document (detection parameters and weights).
@@ -35,8 +36,8 @@ import { HUNT_STATE_TABLE, type HuntStateStore, MemoryHuntState, TableHuntState 
 import { MemorySeenHits, SEEN_HITS_TABLE, type SeenHitStore, TableSeenHits } from '../state/seen-hits.js';
 import { storageClients } from '../state/storage.js';
 import { type DetectionRunResult, type HuntLimits, type HuntLogger, huntDetection, huntSettings } from './hunt-detection.js';
-import { createLogsQueryClient } from './log-analytics.js';
 import { enabledDetections } from './schedule.js';
+import { createHuntSource } from './sources/create-source.js';
 import { logAnalyticsSource } from './sources/hunt-source.js';
 
 export interface HuntStateBundle {
@@ -68,14 +69,15 @@ export const CLI_STATE_SCOPE = 'cli';
 
 export async function huntOnce(options: HuntOnceOptions): Promise<HuntOnceResult> {
   const { config } = options;
-  const { LOG_ANALYTICS_WORKSPACE_ID } = requireSettings(config, 'hunting in Log Analytics', ['LOG_ANALYTICS_WORKSPACE_ID']);
   const sinceMs = typeof options.since === 'string' ? parseDuration(options.since) : options.since;
   if (options.since !== undefined && (sinceMs === undefined || !(sinceMs > 0))) {
     throw new ValidationError('invalid --since', [{ path: 'since', message: `expected a duration like 30m, 2h or 7d, got "${String(options.since)}"` }]);
   }
   const detections = options.detectionIds?.length ? options.detectionIds.map(getDetection) : enabledDetections(config);
   const stores = options.state ?? defaultState(config, options.credential);
-  const logs = options.logsClient ?? createLogsQueryClient(options.credential, { endpoint: config.LOG_ANALYTICS_ENDPOINT });
+  const source = options.logsClient
+    ? logAnalyticsSource(options.logsClient, requireSettings(config, 'hunting in Log Analytics', ['LOG_ANALYTICS_WORKSPACE_ID']).LOG_ANALYTICS_WORKSPACE_ID)
+    : createHuntSource(config, options.credential, options.tuning);
 
   const result: HuntOnceResult = { hits: [], perDetection: [], problems: [] };
   for (const detection of detections) {
@@ -83,7 +85,7 @@ export async function huntOnce(options: HuntOnceOptions): Promise<HuntOnceResult
     const run = await huntDetection(
       detection,
       {
-        source: logAnalyticsSource(logs, LOG_ANALYTICS_WORKSPACE_ID),
+        source,
         state: stores.state,
         seen: stores.seen,
         sink,

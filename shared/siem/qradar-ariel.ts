@@ -111,16 +111,3 @@ async function readResults(http: AxiosInstance, searchId: string, total: number,
   return rows;
 }
 
-/**
- * The slice as AQL: START/STOP bound the Ariel partitions read, at minute granularity in UTC
- * (IBM AQL reference, "Time criteria in AQL queries": 'yyyy-MM-dd HH:mm' with a 'Z' suffix for
- * UTC; START drops the seconds, STOP includes its whole minute), and an exact epoch guard on
- * starttime (when QRadar received the event, its ingestion time) makes the slice half-open.
- */
-export function arielWindow(window: { start: Date; end: Date }): { guard: string; startStop: string } {
-  const minute = (d: Date) => `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)}Z`;
-  return {
-    guard: `starttime >= ${window.start.getTime()} AND starttime < ${window.end.getTime()}`,
-    startStop: `START '${minute(window.start)}' STOP '${minute(window.end)}'`,
-  };
-}

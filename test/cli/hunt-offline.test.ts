@@ -65,7 +65,8 @@ const EXPECTED: Record<string, Expected> = {
   'legacy app renamed': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'hr.tailspintoys.com', level: 'Low', reasons: ['hostname_mismatch'] },
   'Zscaler interception cert': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'files.dropboxusercontent.com', level: 'High', suppressedBy: 'tls-inspection-appliance' },
   'CDN cert not naming the subdomain': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'images.wingtiptoys.com', level: 'Low', suppressedBy: 'cdn-wildcard-mismatch' },
-  'dev server self-signed': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'dev-api.contoso.com', level: 'Medium', suppressedBy: 'internal-dev-service' },
+  // High since issue 11: the firewall also reports the chain Untrusted (PanOSChainStatus), a signal of its own.
+  'dev server self-signed': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'dev-api.contoso.com', level: 'High', suppressedBy: 'internal-dev-service' },
   'VPN shared internal-CA cert': { detection: 'T1608.003', match: (f) => e(f).destinationHost === 'vpn-eu.contoso.com', level: 'Low', suppressedBy: 'internal-ca-issuer' },
   // T1588.004, DeviceRegistryEvents
   'certutil -addstore Root (test 1)': { detection: 'T1588.004', match: (f) => e(f).processName === 'certutil.exe', level: 'High', reasons: ['root_store_write', 'script_host_writer'] },

@@ -53,8 +53,11 @@ export interface QradarStandIn {
   close(): Promise<void>;
 }
 
-/** The window clause certsoar appends: START '…' STOP '…' at the end, with or without an epoch WHERE guard before it. */
-export const AQL_WINDOW = /\s+START\s+'[^']*'\s+STOP\s+'[^']*'\s*$/i;
+/** The window of a hunt-form AQL: the starttime guard line and the trailing START … STOP. */
+export const AQL_WINDOW = /\n\s*AND starttime >= \d+ AND starttime < \d+(?=\n)|\s+START\s+'[^']*'\s+STOP\s+'[^']*'\s*$/gi;
+
+/** A query's text with its window taken off: what `searches` is keyed by. */
+export const withoutWindow = (aql: string) => aql.replace(AQL_WINDOW, '');
 
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -92,7 +95,7 @@ export async function startQradarStandIn(options: { token?: string } = {}): Prom
     const fault = state.faults.shift();
     if (fault?.kind === 'unavailable') return state.created.push({ aql, status: 503 }), qradarError(res, 503, 1010, 'The Ariel server might be temporarily unavailable or offline.');
     const offense = /INOFFENSE\((\d+)\)/i.exec(aql);
-    const registered = offense ? state.offenses.get(Number(offense[1]))?.events : state.searches.get(aql.replace(AQL_WINDOW, ''));
+    const registered = offense ? state.offenses.get(Number(offense[1]))?.events : state.searches.get(withoutWindow(aql));
     if (!registered) return state.created.push({ aql, status: 422 }), qradarError(res, 422, 2000, 'stand-in: this AQL is not one the test exported (no AQL engine here)');
     const { from, to } = epochBounds(aql);
     const records = offense ? registered : registered.filter((r) => r.receivedAt.getTime() >= from && r.receivedAt.getTime() < to);

@@ -58,6 +58,8 @@ export function zeekSslToCommonSecurityLog(ssl: readonly ZeekRecord[], x509: rea
       ['ssl_sni', str(session['server_name'])],
       ['ssl_version', str(session['version'])],
       ['ssl_validation_status', str(session['validation_status'])],
+      // A resumed session carries no certificate (Zeek ssl.log `resumed`); T1608.003 attributes it through its endpoint.
+      ['ssl_resumed', session['resumed'] === true ? 'T' : undefined],
       ['ja3', str(session['ja3'])],
       ['ja3s', str(session['ja3s'])],
     ];

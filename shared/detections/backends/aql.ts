@@ -4,7 +4,7 @@ import { DETECTIONS } from '../index.js';
 import type { T1587003Params } from '../definitions/t1587-003.js';
 import type { T1588004Params } from '../definitions/t1588-004.js';
 import type { T1608003Params } from '../definitions/t1608-003.js';
-import type { Detection } from '../types.js';
+import type { Detection, QueryWindow } from '../types.js';
 import { type DetectionPlan, durationMinutes, detectionPlan, levelCases, optionalList, placeholderCnRegex, translatedSignals } from './plan.js';
 
 /**
@@ -74,11 +74,34 @@ function levelExpr(plan: DetectionPlan<unknown>, score: string): string {
     .join(' ')} ELSE 'Informational' END`;
 }
 
-const window = (d: Detection) => `LAST ${durationMinutes(d.meta.queryFrequency)} MINUTES`;
+/**
+ * The slice as AQL: START/STOP bound the Ariel partitions read, at minute granularity in UTC
+ * (IBM AQL reference, "Time criteria in AQL queries": 'yyyy-MM-dd HH:mm' with a 'Z' suffix for
+ * UTC; START drops the seconds, STOP includes its whole minute), and an exact epoch guard on
+ * starttime (when QRadar received the event, its ingestion time) makes the slice half-open.
+ */
+export function arielWindow(window: { start: Date; end: Date }): { guard: string; startStop: string } {
+  const minute = (d: Date) => `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)}Z`;
+  return {
+    guard: `starttime >= ${window.start.getTime()} AND starttime < ${window.end.getTime()}`,
+    startStop: `START '${minute(window.start)}' STOP '${minute(window.end)}'`,
+  };
+}
+
+/**
+ * How a query ends: ORDER BY and its time range. A scheduled rule looks back one interval (LAST n
+ * MINUTES); a hunt slice is exact: an epoch guard on starttime (when QRadar received the event,
+ * the ingestion time the other SIEMs slice on) plus START/STOP around it (arielWindow).
+ */
+function orderAndWindow(plan: DetectionPlan<unknown>, slice: QueryWindow | undefined): string[] {
+  if (!slice) return ['ORDER BY devicetime DESC', `LAST ${durationMinutes(plan.detection.meta.queryFrequency)} MINUTES`];
+  const w = arielWindow(slice);
+  return [`  AND ${w.guard}`, 'ORDER BY devicetime DESC', w.startStop];
+}
 
 // ---- T1608.003 -------------------------------------------------------------------------------
 
-function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
+function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow): AqlQuery {
   const p = plan.params;
   const properties: AqlProperty[] = [
     { name: 'TLS Subject', regex: keyValueRegex([...p.subjectKeys, ...FORTIOS_SUBJECT]), description: 'Server certificate subject (PAN-OS decryption log, FortiOS scertcname, CEF ssl_subject and the tuning subjectKeys).' },
@@ -116,8 +139,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>): AqlQuery {
     ...(p.excludedActions.length ? [`  AND ${notInOrNull(`LOWER(${prop('Device Action')})`, prop('Device Action'), p.excludedActions.map((a) => a.toLowerCase()))}`] : []),
     `  AND ${score} > ${plan.minScore}`,
     ...allow.map((a) => `  AND ${a}`),
-    `ORDER BY devicetime DESC`,
-    window(plan.detection),
+    ...orderAndWindow(plan, slice),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -164,7 +186,7 @@ function sysmonProperty(name: string): AqlProperty {
   return { name, regex: `(?:^|\\s)${name}[=:]\\s*(.+?)(?=\\t|\\s{2,}|\\s[A-Za-z]+[=:]|$)`, description: `Sysmon ${name}` };
 }
 
-function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
+function t1588004(plan: DetectionPlan<T1588004Params>, slice?: QueryWindow): AqlQuery {
   const p = plan.params;
   const key = `LOWER(${prop('TargetObject')})`;
   const image = `LOWER(${prop('Image')})`;
@@ -188,8 +210,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
     `  AND (${prop('Image')} IS NULL OR NOT (${endsWithAny(p.approvedProcesses)}))`,
     ...(p.allowedThumbprints.length ? [`  AND NOT (${key} IMATCHES ${aqlString(`^.*\\\\certificates\\\\(${p.allowedThumbprints.map((t) => t.toLowerCase()).join('|')})(\\\\.*)?$`)})`] : []),
     `  AND ${score} > ${plan.minScore}`,
-    'ORDER BY devicetime DESC',
-    window(plan.detection),
+    ...orderAndWindow(plan, slice),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -204,7 +225,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>): AqlQuery {
   };
 }
 
-function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
+function t1587003(plan: DetectionPlan<T1587003Params>, slice?: QueryWindow): AqlQuery {
   const p = plan.params;
   const image = `LOWER(${prop('Image')})`;
   const cmd = prop('CommandLine');
@@ -237,8 +258,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>): AqlQuery {
     `WHERE ${prop('EventID')} IN ('1', '11')`,
     `  AND (${[tool, ps, certutil, staged, ...more.branches].map((c) => `(${c})`).join(' OR ')})`,
     `  AND ${score} > ${plan.minScore}`,
-    'ORDER BY devicetime DESC',
-    window(plan.detection),
+    ...orderAndWindow(plan, slice),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -288,16 +308,20 @@ function t1587003Phase2(p: T1587003Params, x: T1587003Parts): { signals: Record<
   return { signals, branches };
 }
 
-const BUILDERS: Record<string, (plan: DetectionPlan<never>) => AqlQuery> = {
-  'T1608.003': t1608003 as (plan: DetectionPlan<never>) => AqlQuery,
-  'T1588.004': t1588004 as (plan: DetectionPlan<never>) => AqlQuery,
-  'T1587.003': t1587003 as (plan: DetectionPlan<never>) => AqlQuery,
+type Builder = (plan: DetectionPlan<never>, slice?: QueryWindow) => AqlQuery;
+const BUILDERS: Record<string, Builder> = {
+  'T1608.003': t1608003 as Builder,
+  'T1588.004': t1588004 as Builder,
+  'T1587.003': t1587003 as Builder,
 };
 
 export function aqlQueries(tuning: Tuning, detections: readonly Detection[] = DETECTIONS): AqlQuery[] {
-  return detections.map((d) => {
-    const build = BUILDERS[d.meta.id];
-    if (!build) throw new Error(`AQL: no query for detection ${d.meta.id}`);
-    return build(detectionPlan<never>(d, tuning));
-  });
+  return detections.map((d) => aqlQuery(d, tuning));
+}
+
+/** One detection's AQL: the scheduled form, or the hunt form over one slice. */
+export function aqlQuery(detection: Detection, tuning: Tuning, slice?: QueryWindow): AqlQuery {
+  const build = BUILDERS[detection.meta.id];
+  if (!build) throw new Error(`AQL: no query for detection ${detection.meta.id}`);
+  return build(detectionPlan<never>(detection, tuning), slice);
 }

@@ -45,11 +45,17 @@ export class ExprCompiler {
       }
       case 'and': {
         const args = e.args.map((a) => this.compile(a));
-        return (env) => args.every((a) => a(env) === true);
+        return (env) => {
+          for (let i = 0; i < args.length; i++) if ((args[i] as Compiled)(env) !== true) return false;
+          return true;
+        };
       }
       case 'or': {
         const args = e.args.map((a) => this.compile(a));
-        return (env) => args.some((a) => a(env) === true);
+        return (env) => {
+          for (let i = 0; i < args.length; i++) if ((args[i] as Compiled)(env) === true) return true;
+          return false;
+        };
       }
       case 'not': {
         const a = this.compile(e.arg);
@@ -143,7 +149,11 @@ export class ExprCompiler {
       }
       case 'strcat': {
         const args = e.args.map((a) => this.compile(a));
-        return (env) => args.map((a) => toText(a(env))).join('');
+        return (env) => {
+          let out = '';
+          for (let i = 0; i < args.length; i++) out += toText((args[i] as Compiled)(env));
+          return out;
+        };
       }
       case 'substring':
         return this.substring(e);

@@ -18,6 +18,7 @@ type CompiledStep = { where: Compiled } | { extend: string; expr: Compiled };
 
 interface CompiledBranch {
   columns: Array<[string, KustoType]>;
+  shared?: { name: string; steps: CompiledStep[] };
   belongs?: Compiled;
   steps: CompiledStep[];
   project?: Array<[string, Compiled]>;
@@ -35,6 +36,7 @@ export function compileEvaluator(def: DetectionDefinition, params: Record<string
   const steps = (list: Step[]): CompiledStep[] => list.map((s) => ('where' in s ? { where: c.compile(s.where) } : { extend: s.extend, expr: c.compile(s.expr) }));
   const branches: CompiledBranch[] = def.branches.map((b: Branch) => {
     const out: CompiledBranch = { columns: Object.entries(b.columns), steps: steps(b.steps) };
+    if (b.shared) out.shared = { name: b.shared.name, steps: steps(b.shared.steps) };
     if (b.belongs) out.belongs = c.compile(b.belongs);
     if (def.branches.length > 1 && b.project) out.project = b.project.map((p) => [p.name, c.compile(p.expr)]);
     return out;
@@ -49,8 +51,10 @@ export function compileEvaluator(def: DetectionDefinition, params: Record<string
   const outputs = compileOutputs(def, c);
 
   return (row) => {
+    // Shared steps run once per row for all the branches that share them (null: the row fails them).
+    const sharedEnvs = new Map<string, Env | null>();
     for (const branch of branches) {
-      let env = readBranch(row, branch);
+      let env = readBranch(row, branch, sharedEnvs);
       if (!env) continue;
       if (branch.project) env = projectBranch(env, branch.project);
       if (!runSteps(env, common)) continue;
@@ -104,10 +108,19 @@ export function columnsRead(e: unknown, out = new Set<string>()): Set<string> {
 }
 
 /** The branch's columns read from the row, its membership test and its own steps; null when the row is not the branch's. */
-function readBranch(row: Row, branch: CompiledBranch): Env | null {
-  const env: Env = {};
+function readBranch(row: Row, branch: CompiledBranch, sharedEnvs: Map<string, Env | null>): Env | null {
+  let env: Env = {};
   for (const [name, type] of branch.columns) env[name] = readCell(row[name], type);
   if (branch.belongs && branch.belongs(env) !== true) return null;
+  if (branch.shared) {
+    let shared = sharedEnvs.get(branch.shared.name);
+    if (shared === undefined) {
+      shared = runSteps(env, branch.shared.steps) ? env : null;
+      sharedEnvs.set(branch.shared.name, shared);
+    }
+    if (!shared) return null;
+    env = { ...shared };
+  }
   return runSteps(env, branch.steps) ? env : null;
 }
 
@@ -241,6 +254,7 @@ export function computeColumns(def: DetectionDefinition, params: Record<string, 
   const extendsOnly = (list: Step[]): CompiledStep[] => list.flatMap((s) => ('where' in s ? [] : [{ extend: s.extend, expr: c.compile(s.expr) }]));
   const branch = def.branches.find((b) => !b.belongs || c.compile(b.belongs)(readColumns(row, b)) === true) ?? (def.branches[0] as Branch);
   let env = readColumns(row, branch);
+  if (branch.shared) runSteps(env, extendsOnly(branch.shared.steps));
   runSteps(env, extendsOnly(branch.steps));
   if (def.branches.length > 1 && branch.project) env = projectBranch(env, branch.project.map((p) => [p.name, c.compile(p.expr)]));
   runSteps(env, extendsOnly(def.steps));
@@ -251,4 +265,35 @@ function readColumns(row: Row, branch: Branch): Env {
   const env: Env = {};
   for (const [name, type] of Object.entries(branch.columns)) env[name] = readCell(row[name], type);
   return env;
+}
+
+/**
+ * The related-rows evaluator (definition.related): the branch's steps, then the related steps;
+ * an Evaluation without signals, with indicators[marker] = true and relatedTo = the joinOn values.
+ */
+export function compileRelatedEvaluator(def: DetectionDefinition, params: Record<string, unknown>): RowEvaluator {
+  const related = def.related;
+  if (!related) return () => null;
+  const c = new ExprCompiler(params);
+  const branch = def.branches[0] as Branch;
+  const compileSteps = (list: Step[]): CompiledStep[] => list.map((st) => ('where' in st ? { where: c.compile(st.where) } : { extend: st.extend, expr: c.compile(st.expr) }));
+  const branchSteps = compileSteps([...(branch.shared?.steps ?? []), ...branch.steps]);
+  const relatedSteps = compileSteps(related.steps);
+  const key = related.key.map((k) => c.compile(k));
+  const indicators = Object.entries(related.indicators).map(([name, e]) => [name, c.compile(e)] as const);
+  const entities = Object.entries(related.entities).map(([name, e]) => [name, c.compile(e)] as const);
+  return (row) => {
+    const env = readColumns(row, branch);
+    if (!runSteps(env, branchSteps) || !runSteps(env, relatedSteps)) return null;
+    const time = eventTime(row, def.time);
+    const out: Evaluation = {
+      key: stableKey(def.meta.id, [time, related.marker, ...key.map((k) => keyPart(k(env)))]),
+      time,
+      signals: [],
+      indicators: { ...Object.fromEntries(indicators.map(([name, e]) => [name, indicatorValue(e(env))])), [related.marker]: true },
+      entities: entityFields(entities, env),
+      relatedTo: Object.fromEntries(related.joinOn.map((name) => [name, indicatorValue(env[name] ?? null)])),
+    };
+    return out;
+  };
 }

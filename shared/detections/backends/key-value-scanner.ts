@@ -12,11 +12,29 @@ export class KeyValueScanner {
 
   constructor(keys: readonly string[]) {
     this.keys = keys.map(fold);
-    this.keySet = this.keys.some((k) => k.includes('=')) ? undefined : new Set(this.keys);
+    this.keySet = this.keys.some((k) => k.includes('=') || k.length > MAX_SEGMENT_KEY) ? undefined : new Set(this.keys);
   }
+
+  private lastText: string | undefined;
+  private lastResult = '';
 
   extract(text: string): string {
     if (this.keys.length === 0) return '';
+    if (text === this.lastText) return this.lastResult;
+    this.lastResult = this.keySet ? this.fromSegments(segmentsOf(text), this.keySet) : this.scan(text);
+    this.lastText = text;
+    return this.lastResult;
+  }
+
+  /** Keys without "=": the pairs of the text, parsed once for every scanner, looked up in order. */
+  private fromSegments(segments: readonly Segment[], keys: Set<string>): string {
+    for (const seg of segments) {
+      for (const candidate of seg.candidates) if (keys.has(candidate)) return seg.value;
+    }
+    return '';
+  }
+
+  private scan(text: string): string {
     const found = this.tryAt(text, 0);
     if (found !== undefined) return found;
     for (let p = 0; p < text.length; p++) {
@@ -32,12 +50,6 @@ export class KeyValueScanner {
   private tryAt(text: string, q: number): string | undefined {
     let w = q;
     while (w < text.length && (text.charCodeAt(w) === SPACE || text.charCodeAt(w) === TAB)) w++;
-    if (this.keySet) {
-      const eq = text.indexOf('=', w);
-      if (eq < 0) return undefined;
-      for (let r = w; r >= q; r--) if (this.keySet.has(fold(text.slice(r, eq)))) return valueFrom(text, eq + 1);
-      return undefined;
-    }
     for (let r = w; r >= q; r--) {
       for (const key of this.keys) {
         const eq = r + key.length;
@@ -47,6 +59,55 @@ export class KeyValueScanner {
     return undefined;
   }
 }
+
+/**
+ * One place a match can start (the text's start, or after a ";" or "|"), in order: the keys that
+ * would match there (the text up to the next "=", with the most leading spaces/tabs skipped first,
+ * then fewer), folded, and the value after that "=".
+ */
+interface Segment {
+  candidates: string[];
+  value: string;
+}
+
+let lastSegmentsText: string | undefined;
+let lastSegments: Segment[] = [];
+
+/** The segments of a text; the last text's are kept, since every scanner of a row reads the same cell. */
+function segmentsOf(text: string): Segment[] {
+  if (text === lastSegmentsText) return lastSegments;
+  const out: Segment[] = [];
+  // Linear in the text: the next "=" only moves forward, a value is read once per "=", and a
+  // candidate longer than any key a scanner uses here is not built.
+  let eq = -2;
+  let valueAt = -1;
+  let value = '';
+  const add = (q: number) => {
+    let w = q;
+    while (w < text.length && (text.charCodeAt(w) === SPACE || text.charCodeAt(w) === TAB)) w++;
+    if (eq !== -1 && eq < w) eq = text.indexOf('=', w);
+    if (eq < 0) return;
+    const candidates: string[] = [];
+    for (let r = w; r >= q; r--) if (eq - r <= MAX_SEGMENT_KEY) candidates.push(fold(text.slice(r, eq)));
+    if (candidates.length === 0) return;
+    if (valueAt !== eq) {
+      valueAt = eq;
+      value = valueFrom(text, eq + 1);
+    }
+    out.push({ candidates, value });
+  };
+  add(0);
+  for (let p = 0; p < text.length; p++) {
+    const c = text.charCodeAt(p);
+    if (c === SEMICOLON || c === PIPE) add(p + 1);
+  }
+  lastSegmentsText = text;
+  lastSegments = out;
+  return out;
+}
+
+/** Keys longer than this go through the plain scan (no vendor key is near it). */
+const MAX_SEGMENT_KEY = 128;
 
 const SEMICOLON = 59;
 const PIPE = 124;

@@ -14,32 +14,78 @@ import type { QueryWindow, RuleWindow } from '../types.js';
 export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow | RuleWindow): string {
   const w = new KqlWriter(params);
   const lookback = String(paramValue(params, def.lookback));
+  const body = def.related ? relatedQuery(def, w, lookback, window) : plainQuery(def, w, lookback, window);
+  if (def.sort.length) body.push(`| sort by ${def.sort.map((s) => `${s.column} ${s.order}`).join(', ')}`);
+  return [`// ${def.meta.id} ${def.meta.title}`, ...w.lets(), ...body].join('\n');
+}
+
+/** The branches (a union when several), the common steps, the score, the threshold and the allowlists. */
+function plainQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow | RuleWindow): string[] {
   const body: string[] = [];
   if (def.branches.length === 1) {
     const b = def.branches[0] as Branch;
     body.push(b.table, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps));
   } else {
+    const sharedDone = new Set<string>();
     for (const b of def.branches) {
       if (!b.project) throw new Error(`${def.meta.id}: branch ${b.name} of a union needs a projection`);
-      body.push(`let ${b.name} = ${b.table}`, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps));
+      if (b.shared && !sharedDone.has(b.shared.name)) {
+        sharedDone.add(b.shared.name);
+        const lines = [`let ${b.shared.name} = ${b.table}`, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.shared.steps)];
+        lines[lines.length - 1] += ';';
+        body.push(...lines);
+      }
+      if (b.shared) body.push(`let ${b.name} = ${b.shared.name}`, ...w.steps(b.steps));
+      else body.push(`let ${b.name} = ${b.table}`, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps));
       body.push(`| project ${b.project.map((p) => (p.expr.op === 'col' && p.expr.name === p.name ? p.name : `${p.name} = ${w.expr(p.expr)}`)).join(', ')};`);
     }
     body.push(`union ${def.branches.map((b) => b.name).join(', ')}`);
   }
-  body.push(...w.steps(def.steps));
-  const score = def.signals.map((s) => `iff(${w.expr(s.when)}, ${kqlReal(numberParam(params, s.weight))}, real(0))`);
-  body.push(`| extend ${def.scoreColumn} = ${score.length ? score.join('\n    + ') : 'real(0)'}`);
-  body.push(`| where ${def.scoreColumn} > ${kqlReal(numberParam(params, def.minScore))}`);
-  if (def.allow.length) body.push(`| where not(${def.allow.map((a) => w.expr(a)).join(' or ')})`);
-  body.push(`| project ${def.project.join(', ')}`);
-  if (def.sort.length) body.push(`| sort by ${def.sort.map((s) => `${s.column} ${s.order}`).join(', ')}`);
-  return [`// ${def.meta.id} ${def.meta.title}`, ...w.lets(), ...body].join('\n');
+  body.push(...hitSteps(def, w), `| project ${def.project.join(', ')}`);
+  return body;
+}
+
+function hitSteps(def: DetectionDefinition, w: KqlWriter): string[] {
+  const out = w.steps(def.steps);
+  const score = def.signals.map((s) => `iff(${w.expr(s.when)}, ${kqlReal(numberParam(w.params, s.weight))}, real(0))`);
+  out.push(`| extend ${def.scoreColumn} = ${score.length ? score.join('\n    + ') : 'real(0)'}`);
+  out.push(`| where ${def.scoreColumn} > ${kqlReal(numberParam(w.params, def.minScore))}`);
+  if (def.allow.length) out.push(`| where not(${def.allow.map((a) => w.expr(a)).join(' or ')})`);
+  return out;
+}
+
+/**
+ * Hits plus the related rows that share a hit's joinOn values in the same rows:
+ *   let Rows = <table> | <time> | <branch steps>;
+ *   let Hits = Rows | <steps> | <score> | <threshold> | <allow> | extend <marker> = false;
+ *   let Related = Rows | <related steps> | join kind=leftsemi (Hits | distinct <joinOn>) on <joinOn> | extend <marker> = true;
+ *   union Hits, Related | project …, <marker>
+ */
+function relatedQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow | RuleWindow): string[] {
+  const related = def.related as NonNullable<DetectionDefinition['related']>;
+  if (def.branches.length !== 1) throw new Error(`${def.meta.id}: related rows need a single-branch definition`);
+  const b = def.branches[0] as Branch;
+  const on = related.joinOn.join(', ');
+  const rows = [`let ${b.name} = ${b.table}`, timeFilter(lookback, window, b.timeColumn), ...w.steps(b.steps)];
+  rows[rows.length - 1] += ';';
+  return [
+    ...rows,
+    `let Hits = ${b.name}`,
+    ...hitSteps(def, w),
+    `| extend ${related.marker} = false;`,
+    `let Related = ${b.name}`,
+    ...w.steps(related.steps),
+    `| join kind=leftsemi (Hits | distinct ${on}) on ${on}`,
+    `| extend ${related.marker} = true;`,
+    'union Hits, Related',
+    `| project ${[...def.project, related.marker].join(', ')}`,
+  ];
 }
 
 class KqlWriter {
   private readonly letNames = new Map<string, string>();
 
-  constructor(private readonly params: Record<string, unknown>) {}
+  constructor(readonly params: Record<string, unknown>) {}
 
   /** `let` statements for the list parameters the query refers to. */
   lets(): string[] {
@@ -143,7 +189,7 @@ class KqlWriter {
       case 'decode_utf16le_base64':
         // base64_decode_tostring reads the bytes as UTF-8: UTF-16LE text of ASCII characters comes
         // back with a NUL after each character; dropping the NULs leaves the text.
-        return `replace_string(base64_decode_tostring(${this.expr(e.value)}), "\\u0000", "")`;
+        return `replace_regex(base64_decode_tostring(${this.expr(e.value)}), @'\\x00', '')`;
       case 'dns_names':
       case 'iso_time':
         throw new Error(`${e.op} is evaluated in process only and cannot appear in a query`);

@@ -59,15 +59,23 @@ export class Re2 {
     }
   }
 
+  /** The last value test() answered for (a where step, then extracts of the same value). */
+  private lastTested: string | undefined;
+  private lastTestResult = false;
+
   test(value: string): boolean {
     if (value === this.lastInput) return this.lastMatch !== null;
-    return this.re.test(value);
+    if (value !== this.lastTested) {
+      this.lastTestResult = this.re.test(value);
+      this.lastTested = value;
+    }
+    return this.lastTestResult;
   }
 
   private match(value: string): Array<string | null> | null {
     if (value !== this.lastInput) {
       // The DFA answers "no match" cheaply; only a match pays for the capturing engine.
-      this.lastMatch = this.re.test(value) ? (this.re.exec(value) as Array<string | null> | null) : null;
+      this.lastMatch = this.test(value) ? (this.re.exec(value) as Array<string | null> | null) : null;
       this.lastInput = value;
     }
     return this.lastMatch;
@@ -186,14 +194,25 @@ export function kustoEquals(a: Value, b: Value): boolean | null {
   return toText(a) === toText(b);
 }
 
-/** Strict UTF-16LE base64 decode; "" when the text is not base64 of whole UTF-16 code units. */
+/**
+ * The text of an -EncodedCommand payload exactly as the KQL formulation computes it:
+ * base64_decode_tostring (the bytes read as UTF-8; null, here "", when they are not valid UTF-8
+ * or the text is not base64) with the NUL characters removed. For UTF-16LE text of ASCII
+ * characters (what the patterns look for) that is the text itself.
+ */
 export function decodeUtf16leBase64(value: string): string {
   const s = value.trim();
   if (s === '' || s.length % 4 !== 0 || !isBase64(s)) return '';
-  const bytes = Buffer.from(s, 'base64');
-  if (bytes.length % 2 !== 0) return '';
-  return bytes.toString('utf16le');
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(s, 'base64'));
+  } catch {
+    return '';
+  }
+  return text.includes('\0') ? text.split('\0').join('') : text;
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function isBase64(s: string): boolean {
   const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;

@@ -1,5 +1,5 @@
 import type { Row } from '../../model.js';
-import { compileEvaluator, type RowEvaluator } from '../backends/evaluator.js';
+import { compileEvaluator, compileRelatedEvaluator, type RowEvaluator } from '../backends/evaluator.js';
 import { compileKql } from '../backends/kql.js';
 import type { Detection, Evaluation, QueryWindow, RuleWindow } from '../types.js';
 import type { DetectionDefinition } from './types.js';
@@ -17,6 +17,12 @@ export function detectionFromDefinition<P extends Record<string, unknown>>(def: 
     if (!e) evaluators.set(params, (e = compileEvaluator(def as unknown as DetectionDefinition, params)));
     return e;
   };
+  const relatedEvaluators = new WeakMap<P, RowEvaluator>();
+  const relatedFor = (params: P): RowEvaluator => {
+    let e = relatedEvaluators.get(params);
+    if (!e) relatedEvaluators.set(params, (e = compileRelatedEvaluator(def as unknown as DetectionDefinition, params)));
+    return e;
+  };
   const sourceColumns = new Set(def.branches.flatMap((b) => Object.keys(b.columns)));
   return {
     definition: def,
@@ -24,6 +30,7 @@ export function detectionFromDefinition<P extends Record<string, unknown>>(def: 
     paramsSchema: def.params,
     buildQuery: (params: P, window?: QueryWindow | RuleWindow): string => compileKql(def as unknown as DetectionDefinition, params, window),
     evaluate: (row: Row, params: P): Evaluation | null => evaluatorFor(params)(row),
+    ...(def.related ? { evaluateRelated: (row: Row, params: P): Evaluation | null => relatedFor(params)(row) } : {}),
     projectedColumns: def.project.filter((c) => sourceColumns.has(c)),
     scheduleSetting: def.scheduleSetting,
   };

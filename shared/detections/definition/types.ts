@@ -107,7 +107,11 @@ export type Expr =
   | { op: 'arith'; arith: ArithOp; left: Expr; right: Expr }
   /** toreal(value) (weights are reals in KQL). */
   | { op: 'toreal'; value: Expr }
-  /** base64 UTF-16LE decode (KQL: a NUL-free formulation of base64_decode_tostring); "" when not base64. */
+  /**
+   * An -EncodedCommand payload's text: KQL replace_regex(base64_decode_tostring(v), @'\x00', '')
+   * (the bytes read as UTF-8, NULs dropped; "" when not base64 or not UTF-8). Exact for UTF-16LE
+   * text of ASCII characters; other characters come out as their two bytes read as UTF-8.
+   */
   | { op: 'decode_utf16le_base64'; value: Expr }
   /** Output-only: unique lower-case DNS names (leading "*." removed) among strings/arrays. */
   | { op: 'dns_names'; args: Expr[] }
@@ -126,6 +130,11 @@ export interface Branch {
   columns: Record<string, KustoType>;
   /** Event-time column the lookback filter applies to. */
   timeColumn: string;
+  /**
+   * Steps several branches over the same table share, computed once: KQL `let <name> = <table> |
+   * <time> | <steps>;`, which each such branch then reads. Branches sharing a name share the object.
+   */
+  shared?: { name: string; steps: Step[] };
   steps: Step[];
   /**
    * In process, a row (which does not say its table) belongs to this branch only when this is
@@ -156,6 +165,25 @@ export interface SignalDef {
 export type EntityExprs = { [K in 'host' | 'account' | 'sourceIp' | 'destinationIp' | 'destinationHost' | 'destinationPort' | 'processName' | 'commandLine' | 'parentProcessName' | 'registryKey' | 'filePath' | 'fileHashSha1' | 'fileHashSha256' | 'url' | 'domains']?: Expr };
 export type CertificateExprs = { [K in 'subject' | 'issuer' | 'subjectCommonName' | 'issuerCommonName' | 'sans' | 'serialNumber' | 'sha1' | 'sha256' | 'notBefore' | 'notAfter' | 'selfSigned' | 'store']?: Expr };
 
+/**
+ * Rows that are not hits but belong to a hit's threat: e.g. TLS sessions resumed without a
+ * certificate to an endpoint that presented a suspicious one. Only for single-branch definitions.
+ * KQL: the branch's rows are a `let`; hits and these rows are both taken from it, these kept only
+ * when a hit in the same query shares their `joinOn` values (a leftsemi join), and the union marks
+ * each row with the boolean column `marker` (false on hits). In process: Detection.evaluateRelated
+ * returns them (signals empty, indicators[marker] true, relatedTo = the joinOn values); attributing
+ * them to a threat seen earlier (a lookback kept in state) is the caller's job.
+ */
+export interface RelatedRows {
+  marker: string;
+  /** Steps after the branch's own steps; their wheres select the related rows. */
+  steps: Step[];
+  joinOn: string[];
+  key: Expr[];
+  indicators: Record<string, Expr>;
+  entities: EntityExprs;
+}
+
 export interface DetectionDefinition<P extends Record<string, unknown> = Record<string, unknown>> {
   meta: DetectionMeta;
   params: z.ZodType<P, Record<string, unknown>>;
@@ -185,6 +213,7 @@ export interface DetectionDefinition<P extends Record<string, unknown> = Record<
   /** Certificate fields; absent when `certificateWhen` is false or no field has a value. */
   certificate?: CertificateExprs;
   certificateWhen?: Expr;
+  related?: RelatedRows;
   /** Environment variable that overrides the timer schedule. */
   scheduleSetting: string;
 }

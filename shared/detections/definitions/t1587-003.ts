@@ -5,6 +5,7 @@ import {
   arrayConcat,
   arrayLength,
   caseOf,
+  decodeUtf16leBase64,
   coalesce,
   col,
   dnsNames,
@@ -23,7 +24,9 @@ import {
   matches,
   not,
   or,
+  notInCi,
   param,
+  replaceRegex,
   re,
   strcat,
   startsWith,
@@ -58,6 +61,7 @@ export const BRANCHES = {
   tool: 'CertGenToolExecution',
   powershell: 'PSCertificateCreation',
   certutil: 'CertUtilStoreImport',
+  unixTrust: 'UnixTrustStoreInstall',
   file: 'SuspiciousCertFileCreation',
 } as const;
 
@@ -68,7 +72,8 @@ export const t1587003ParamsSchema = z.strictObject({
   opensslNames: stringList(['openssl.exe', 'openssl']),
   /** openssl is flagged only with one of these in its command line (case-insensitive substrings). */
   opensslPatterns: stringList(['req -new', 'req -x509', 'x509 -req', '-x509', 'genrsa', 'genpkey', 'pkcs12 -export', '-newkey rsa', '-newkey ec', 'gencert', '-selfsign', 'ca -selfsign']),
-  powershellNames: stringList(['powershell.exe', 'pwsh.exe', 'powershell_ise.exe', 'pwsh']),
+  /** Matched on FileName or on ProcessVersionInfoOriginalFileName (PowerShell 7 is built as pwsh.dll), so a renamed copy still counts. */
+  powershellNames: stringList(['powershell.exe', 'pwsh.exe', 'powershell_ise.exe', 'pwsh', 'pwsh.dll']),
   powershellPatterns: stringList([
     'New-SelfSignedCertificate',
     'X509Certificate2',
@@ -78,12 +83,26 @@ export const t1587003ParamsSchema = z.strictObject({
     'ECDsaCng',
     'Import-Certificate',
     'Import-PfxCertificate',
+    // Certificate enrollment through the CertEnroll COM classes (New-Object -ComObject X509Enrollment.CX509Enrollment).
+    'X509Enrollment',
   ]),
+  /** certutil by file name or by the original file name compiled into the binary (CertUtil.exe): a renamed certutil is certutil. */
   certutilNames: stringList(['certutil.exe']),
   /** certutil verbs that import (with - or / in front). */
   certutilImportVerbs: stringList(['addstore', 'addrepo', 'mergepfx', 'importpfx', 'importcert', 'installcert', 'p12']),
   /** Store names that make an import a trust decision (Cert:\…\<store>, certutil -addstore <store>). */
   trustStores: stringList(['Root', 'AuthRoot', 'CA', 'TrustedPublisher', 'TrustedPeople']),
+  /**
+   * Linux and macOS trust-store installs (DeviceProcessEvents on Defender for Endpoint for Linux/macOS):
+   * update-ca-certificates (Debian), update-ca-trust and `trust anchor` (p11-kit, RHEL), and macOS
+   * `security add-trusted-cert`. The tool must run with one of the patterns in its command line.
+   */
+  unixTrustTools: stringList(['update-ca-certificates', 'update-ca-trust', 'trust', 'security']),
+  unixTrustPatterns: stringList(['update-ca-certificates', 'update-ca-trust', 'trust anchor', 'add-trusted-cert']),
+  /** Folders whose certificates the system trusts: a file written there is a trust decision. */
+  trustAnchorFolders: stringList(['/etc/pki/ca-trust/source/anchors/', '/usr/local/share/ca-certificates/', '/usr/share/ca-certificates/', '/etc/ca-certificates/trust-source/anchors/']),
+  /** Processes expected to write private-key files outside the staging folders (exact names, case-insensitive). */
+  expectedKeyWriters: stringList(['lsass.exe', 'svchost.exe', 'certreq.exe', 'certsrv.exe', 'mmc.exe']),
   certFileExtensions: stringList(['.pfx', '.p12', '.pem', '.cer', '.crt', '.der', '.key', '.pvk']),
   privateKeyExtensions: stringList(['.pfx', '.p12', '.key', '.pvk']),
   fileActionTypes: stringList(['FileCreated', 'FileRenamed']),
@@ -97,6 +116,10 @@ export const t1587003ParamsSchema = z.strictObject({
       trust_store_target: z.number().default(2),
       cert_file_in_staging_folder: z.number().default(2),
       private_key_file: z.number().default(1),
+      unix_trust_store_install: z.number().default(2),
+      trust_anchor_file: z.number().default(2),
+      /** A private key written outside the staging folders by an unexpected process: below the staging-folder case (2 + 1). */
+      private_key_file_elsewhere: z.number().default(1),
     })
     .prefault({}),
   /** Rows surface when their score is above this. */
@@ -114,17 +137,17 @@ const PROCESS_COLUMNS = {
   FileName: 'string',
   FolderPath: 'string',
   SHA1: 'string',
+  ProcessVersionInfoOriginalFileName: 'string',
   ProcessCommandLine: 'string',
   InitiatingProcessFileName: 'string',
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
   // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
+  // The certificate tool's own process only: the rule query stays under Sentinel's 10,000 characters.
   ProcessId: 'long',
   ProcessCreationTime: 'datetime',
   AccountSid: 'string',
-  InitiatingProcessId: 'long',
-  InitiatingProcessCreationTime: 'datetime',
 } as const;
 const FILE_COLUMNS = {
   TimeGenerated: 'datetime',
@@ -140,18 +163,15 @@ const FILE_COLUMNS = {
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
-  // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
-  InitiatingProcessId: 'long',
-  InitiatingProcessCreationTime: 'datetime',
+  // For Sentinel's Account entity (rules mode) and the findings row; no signal reads it.
   InitiatingProcessAccountSid: 'string',
 } as const;
 const RAW_COLUMNS = [...new Set([...Object.keys(PROCESS_COLUMNS), ...Object.keys(FILE_COLUMNS)])];
 
 /** A command-line argument value: "quoted", 'quoted' or bare (groups 1, 2, 3). */
 const ARG = `(?:"([^"]*)"|'([^']*)'|([^\\s"']+))`;
-const SUBJ_OPTION = re(`(?:^|\\s)-subj\\s+${ARG}`);
-const SUBJECT_OPTION = re(`(?:^|\\s)-Subject\\s+${ARG}`);
-const MAKECERT_NAME = re(`(?:^|\\s)[-/]n\\s+${ARG}`);
+/** The subject a command gives: openssl -subj, New-SelfSignedCertificate -Subject, makecert -n (the first one on the line; one regex keeps the query short). */
+const SUBJECT_OPTION = re(`(?:^|\\s)(?:-subj|-Subject|[-/]n)\\s+${ARG}`);
 const DNSNAME_LIST = re(`-DnsName\\s+((?:@\\(\\s*)?(?:"[^"]*"|'[^']*'|[^\\s,"'()]+)(?:\\s*,\\s*(?:"[^"]*"|'[^']*'|[^\\s,"'()]+))*)`);
 const DNSNAME_ITEM = reCs(`([^\\s,"'@()]+)`);
 const SAN_EXT = re(`subjectAltName\\s*=\\s*([^"'\\s]+)`);
@@ -164,18 +184,37 @@ const OPENSSL_CA_OPTION = re('(?:^|\\s)-CA\\s');
 const PS_SELF_SIGNED = re('New-SelfSignedCertificate');
 const PS_SIGNER_OPTION = re('(?:^|\\s)-Signer(?:\\s|:|$)');
 
-const TRUST_STORE = re(`(?:cert:\\\\(?:localmachine|currentuser)\\\\|[-/]addstore\\s+(?:[-/]\\S+\\s+)*["']?){{trustStores}}(?:["'\\s\\\\]|$)`);
+/** Cert:\\<location>\\<store>, certutil -addstore [-f -user …] <store>, certmgr /s [/r <location>] <store>. */
+const TRUST_STORE = re(
+  `(?:cert:\\\\(?:localmachine|currentuser)\\\\|[-/]addstore\\s+(?:[-/]\\S+\\s+)*["']?|[-/]s\\s+(?:[-/]r\\s+\\S+\\s+)?["']?){{trustStores}}(?:["'\\s\\\\]|$)`,
+);
+/** En dash, em dash and horizontal bar: PowerShell and many Windows tools take them as "-". */
+const DASHES = reCs('[\u2013\u2014\u2015]');
+/**
+ * PowerShell's -EncodedCommand and every abbreviation it accepts (-e, -ec, -en, -enc, …): the
+ * payload is base64 of UTF-16LE text.
+ */
+const ENCODED_COMMAND = re('(?:^|\\s)[-/](?:ec|e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?)\\s+["\']?([A-Za-z0-9+/]{8,}={0,2})');
 const CERTUTIL_VERB = re('(?:^|\\s)[-/]{{certutilImportVerbs}}(?:\\s|$)');
 
 /** The value of an option whose argument may be quoted either way or bare. */
 const optionValue = (regex: Regex, value: Expr): Expr => coalesce(extract(regex, 1, value), extract(regex, 2, value), extract(regex, 3, value));
 
 const isFileEvent = startsWith(col('ActionType'), 'file');
-const cmd = col('ProcessCommandLine');
+/** The command line as the tools read it: dash variants as "-", and an -EncodedCommand payload decoded and appended. */
+const cmd = col('CommandText');
+const PROCESSES = { name: 'Processes', steps: [
+  extend('CommandLineDashes', replaceRegex(col('ProcessCommandLine'), DASHES, '-')),
+  extend('DecodedCommand', decodeUtf16leBase64(extract(ENCODED_COMMAND, 1, col('CommandLineDashes')))),
+  extend('CommandText', iff(isEmpty(col('DecodedCommand')), col('CommandLineDashes'), replaceRegex(strcat(col('CommandLineDashes'), lit(' '), col('DecodedCommand')), DASHES, '-'))),
+] };
+/** A process by file name or by the name compiled into its binary. */
+const processIs = (namesParam: string): Expr => or(inCi(col('FileName'), param(namesParam)), inCi(col('ProcessVersionInfoOriginalFileName'), param(namesParam)));
 const processProjection = (): Branch['project'] => [
   ...Object.keys(PROCESS_COLUMNS).map((name) => ({ name, expr: col(name) })),
   { name: 'DetectionBranch', expr: col('DetectionBranch') },
   { name: 'TargetsTrustStore', expr: col('TargetsTrustStore') },
+  { name: 'DecodedCommand', expr: col('DecodedCommand') },
   { name: 'CommandLineForNames', expr: cmd },
 ];
 const processBranch = (name: string, filter: Expr, trustStore: Expr): Branch => ({
@@ -184,11 +223,14 @@ const processBranch = (name: string, filter: Expr, trustStore: Expr): Branch => 
   columns: PROCESS_COLUMNS,
   timeColumn: 'TimeGenerated',
   belongs: not(isFileEvent),
+  shared: PROCESSES,
   steps: [where(filter), extend('DetectionBranch', lit(name)), extend('TargetsTrustStore', trustStore)],
   project: processProjection(),
 });
 
 const IS_FILE = eq(col('DetectionBranch'), lit(BRANCHES.file));
+/** The command line as logged (entities and keys show what ran, not the normalised text). */
+const ORIGINAL_COMMAND_LINE = iff(IS_FILE, col('InitiatingProcessCommandLine'), col('ProcessCommandLine'));
 /** The process whose command line names the certificate: the writer of a file, or the process itself. */
 const processName = iff(IS_FILE, col('InitiatingProcessFileName'), col('FileName'));
 const processBase = tolower(processName);
@@ -250,11 +292,12 @@ export const t1587003Definition: DetectionDefinition<T1587003Params> = {
   branches: [
     processBranch(
       BRANCHES.tool,
-      or(inCi(col('FileName'), param('certTools')), and(inCi(col('FileName'), param('opensslNames')), matches(cmd, re('{{opensslPatterns}}')))),
-      lit(false),
+      or(processIs('certTools'), and(processIs('opensslNames'), matches(cmd, re('{{opensslPatterns}}')))),
+      matches(cmd, TRUST_STORE),
     ),
-    processBranch(BRANCHES.powershell, and(inCi(col('FileName'), param('powershellNames')), matches(cmd, re('{{powershellPatterns}}'))), matches(cmd, TRUST_STORE)),
-    processBranch(BRANCHES.certutil, and(inCi(col('FileName'), param('certutilNames')), matches(cmd, CERTUTIL_VERB)), matches(cmd, TRUST_STORE)),
+    processBranch(BRANCHES.powershell, and(processIs('powershellNames'), matches(cmd, re('{{powershellPatterns}}'))), matches(cmd, TRUST_STORE)),
+    processBranch(BRANCHES.certutil, and(processIs('certutilNames'), matches(cmd, CERTUTIL_VERB)), matches(cmd, TRUST_STORE)),
+    processBranch(BRANCHES.unixTrust, and(processIs('unixTrustTools'), matches(cmd, re('{{unixTrustPatterns}}'))), lit(true)),
     {
       name: BRANCHES.file,
       table: 'DeviceFileEvents',
@@ -262,20 +305,28 @@ export const t1587003Definition: DetectionDefinition<T1587003Params> = {
       timeColumn: 'TimeGenerated',
       belongs: isFileEvent,
       steps: [
-        where(and(inCi(col('ActionType'), param('fileActionTypes')), matches(col('FileName'), re('{{certFileExtensions}}$')), matches(col('FolderPath'), re('{{suspiciousFolders}}')))),
+        where(and(inCi(col('ActionType'), param('fileActionTypes')), matches(col('FileName'), re('{{certFileExtensions}}$')))),
+        extend('InStagingFolder', matches(col('FolderPath'), re('{{suspiciousFolders}}'))),
+        extend('InTrustAnchorFolder', matches(col('FolderPath'), re('^{{trustAnchorFolders}}'))),
+        extend('IsPrivateKeyFile', matches(col('FileName'), re('{{privateKeyExtensions}}$'))),
+        // Staged in a staging folder, dropped where the system trusts it, or a private key written anywhere by an unexpected process.
+        where(or(col('InStagingFolder'), col('InTrustAnchorFolder'), and(col('IsPrivateKeyFile'), notInCi(col('InitiatingProcessFileName'), param('expectedKeyWriters'))))),
         extend('DetectionBranch', lit(BRANCHES.file)),
-        extend('TargetsTrustStore', lit(false)),
+        extend('TargetsTrustStore', col('InTrustAnchorFolder')),
       ],
       project: [
         ...Object.keys(FILE_COLUMNS).map((name) => ({ name, expr: col(name) })),
         { name: 'DetectionBranch', expr: col('DetectionBranch') },
         { name: 'TargetsTrustStore', expr: col('TargetsTrustStore') },
+        { name: 'InStagingFolder', expr: col('InStagingFolder') },
+        { name: 'InTrustAnchorFolder', expr: col('InTrustAnchorFolder') },
+        { name: 'IsPrivateKeyFile', expr: col('IsPrivateKeyFile') },
         { name: 'CommandLineForNames', expr: col('InitiatingProcessCommandLine') },
       ],
     },
   ],
   steps: [
-    extend('CertSubject', coalesce(optionValue(SUBJ_OPTION, names), optionValue(SUBJECT_OPTION, names), optionValue(MAKECERT_NAME, names))),
+    extend('CertSubject', optionValue(SUBJECT_OPTION, names)),
     extend('CertSubjectCN', extract(CN_VALUE, 1, col('CertSubject'))),
     extend('DnsNameList', extract(DNSNAME_LIST, 1, names)),
     extend('SanList', extract(SAN_EXT, 1, names)),
@@ -286,22 +337,30 @@ export const t1587003Definition: DetectionDefinition<T1587003Params> = {
         iff(isEmpty(col('SanList')), emptyArray, extractAll(SAN_DNS, col('SanList'))),
       ),
     ),
-    extend('IsPrivateKeyFile', and(IS_FILE, matches(col('FileName'), re('{{privateKeyExtensions}}$')))),
+    extend('IsPrivateKeyFile', and(IS_FILE, col('IsPrivateKeyFile'))),
   ],
   signals: [
     { id: 'cert_tool_execution', when: eq(col('DetectionBranch'), lit(BRANCHES.tool)), weight: 'weights.cert_tool_execution', reason: '{FileName} ran with certificate or key generation arguments' },
     { id: 'powershell_certificate_creation', when: eq(col('DetectionBranch'), lit(BRANCHES.powershell)), weight: 'weights.powershell_certificate_creation', reason: '{FileName} used certificate cmdlets or .NET X.509 APIs' },
     { id: 'certutil_store_import', when: eq(col('DetectionBranch'), lit(BRANCHES.certutil)), weight: 'weights.certutil_store_import', reason: '{FileName} imported a certificate into a store' },
-    { id: 'cert_file_in_staging_folder', when: IS_FILE, weight: 'weights.cert_file_in_staging_folder', reason: '{InitiatingProcessFileName} wrote {FileName} to a staging folder' },
+    { id: 'unix_trust_store_install', when: eq(col('DetectionBranch'), lit(BRANCHES.unixTrust)), weight: 'weights.unix_trust_store_install', reason: '{FileName} installed a certificate into the system trust store' },
+    { id: 'cert_file_in_staging_folder', when: and(IS_FILE, col('InStagingFolder')), weight: 'weights.cert_file_in_staging_folder', reason: '{InitiatingProcessFileName} wrote {FileName} to a staging folder' },
+    { id: 'trust_anchor_file', when: and(IS_FILE, col('InTrustAnchorFolder')), weight: 'weights.trust_anchor_file', reason: '{InitiatingProcessFileName} wrote {FileName} into a trust-anchor folder ({FolderPath})' },
     { id: 'trust_store_target', when: col('TargetsTrustStore'), weight: 'weights.trust_store_target', reason: 'the command targets a trust store (Root, AuthRoot, CA, trusted publishers or people)' },
     { id: 'private_key_file', when: col('IsPrivateKeyFile'), weight: 'weights.private_key_file', reason: '{FileName} holds a private key' },
+    {
+      id: 'private_key_file_elsewhere',
+      when: and(col('IsPrivateKeyFile'), not(col('InStagingFolder')), not(col('InTrustAnchorFolder'))),
+      weight: 'weights.private_key_file_elsewhere',
+      reason: '{InitiatingProcessFileName} wrote the private key {FileName} outside the staging folders, and is not a process expected to',
+    },
   ],
   scoreColumn: 'CertRiskScore',
   allow: [],
-  project: [...RAW_COLUMNS, 'DetectionBranch', 'TargetsTrustStore', 'IsPrivateKeyFile', 'CertSubject', 'CertSubjectCN', 'CertDnsNames', 'CertRiskScore'],
+  project: [...RAW_COLUMNS, 'DetectionBranch', 'TargetsTrustStore', 'IsPrivateKeyFile', 'DecodedCommand', 'CertSubject', 'CertSubjectCN', 'CertDnsNames', 'CertRiskScore'],
   sort: [{ column: 'TimeGenerated', order: 'desc' }],
   time: ['TimeGenerated', 'Timestamp'],
-  key: [coalesce(col('DeviceId'), col('DeviceName')), col('DetectionBranch'), col('FileName'), col('FolderPath'), names, col('ReportId')],
+  key: [coalesce(col('DeviceId'), col('DeviceName')), col('DetectionBranch'), col('FileName'), col('FolderPath'), ORIGINAL_COMMAND_LINE, col('ReportId')],
   indicators: {
     DetectionBranch: col('DetectionBranch'),
     TargetsTrustStore: col('TargetsTrustStore'),
@@ -310,12 +369,16 @@ export const t1587003Definition: DetectionDefinition<T1587003Params> = {
     CertSubjectCN: col('CertSubjectCN'),
     CertDnsNames: col('CertDnsNames'),
     CertRiskScore: col('CertRiskScore'),
+    DecodedCommand: col('DecodedCommand'),
+    // What suppressions key on: the binary's own name and where it runs from, not the name it was given.
+    ProcessOriginalFileName: col('ProcessVersionInfoOriginalFileName'),
+    ProcessFolderPath: iff(IS_FILE, lit(''), col('FolderPath')),
   },
   entities: {
     host: col('DeviceName'),
     account: iff(IS_FILE, accountOf(col('InitiatingProcessAccountDomain'), col('InitiatingProcessAccountName')), accountOf(col('AccountDomain'), col('AccountName'))),
     processName,
-    commandLine: names,
+    commandLine: ORIGINAL_COMMAND_LINE,
     parentProcessName: iff(IS_FILE, col('InitiatingProcessParentFileName'), col('InitiatingProcessFileName')),
     filePath,
     fileHashSha1: iff(IS_FILE, tolower(col('SHA1')), lit('')),

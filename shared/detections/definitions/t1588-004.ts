@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import { durationText, stringList } from '../common.js';
-import { caseOf, coalesce, col, endsWith, eq, extend, extract, iff, inCi, isIn, isNotEmpty, lit, matches, notInCi, or, param, re, startsWith, strcat, tolower, where } from '../definition/build.js';
+import { and, caseOf, coalesce, col, endsWith, eq, extend, extract, iff, inCi, isIn, isNotEmpty, lit, matches, not, or, param, re, startsWith, strcat, tolower, where } from '../definition/build.js';
 import { detectionFromDefinition } from '../definition/detection.js';
 import type { DetectionDefinition, Expr } from '../definition/types.js';
 
 /**
  * T1588.004 Digital Certificates, seen where an obtained certificate gets used: a write to a
  * Windows trust store (Root, AuthRoot, CA) in the registry (DeviceRegistryEvents) by a process
- * outside the approved list. Machine, user (HKCU, HKEY_USERS\<sid>), group-policy and
- * enterprise paths are all covered.
+ * outside the approved list. Machine, user (every hive spelling: HKCU, HKEY_CURRENT_USER\<sid>,
+ * HKU\<sid>, HKEY_USERS\<sid>, \REGISTRY\USER\<sid>), group-policy and enterprise paths are all
+ * covered. Only writes that store a certificate count (a key under Certificates\<thumbprint> or its
+ * Blob value); approved writers are recognised by image path, and script hosts also by the
+ * original file name compiled into the binary (Defender's InitiatingProcessVersionInfoOriginalFileName,
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceregistryevents-table).
  *
  * Points (certsoar's choice; the reference page gives no weights):
  * - root_store_write 3: a trusted root (Root or AuthRoot) makes every certificate it signs
@@ -36,9 +40,27 @@ export const t1588004ParamsSchema = z.strictObject({
   lookback: durationText('24h'),
   actionTypes: stringList(['RegistryValueSet', 'RegistryKeyCreated']),
   stores: z.array(z.enum(['Root', 'AuthRoot', 'CA', 'TrustedPublisher', 'TrustedPeople'])).min(1).default(['Root', 'AuthRoot', 'CA']),
-  /** Initiating processes that maintain the stores as part of the OS (exact file names, case-insensitive). */
+  /**
+   * Operating-system components that maintain the stores. A writer is approved only when its file
+   * name is listed here AND its image path matches approvedProcessPaths: a file name alone is the
+   * adversary's choice (svchost.exe in Temp is not svchost).
+   */
   approvedProcesses: stringList(['svchost.exe', 'lsass.exe', 'wuauclt.exe', 'TrustedInstaller.exe', 'MicrosoftEdgeUpdate.exe', 'MsMpEng.exe', 'SgrmBroker.exe']),
-  scriptHosts: stringList(['powershell.exe', 'pwsh.exe', 'powershell_ise.exe', 'cmd.exe', 'certutil.exe', 'rundll32.exe', 'mshta.exe', 'wscript.exe', 'cscript.exe', 'reg.exe', 'regedit.exe', 'certmgr.exe']),
+  /** Image paths of approved writers without the drive letter (case-insensitive globs; `*` = any run of characters). */
+  approvedProcessPaths: stringList([
+    '\\Windows\\System32\\svchost.exe',
+    '\\Windows\\System32\\lsass.exe',
+    '\\Windows\\System32\\wuauclt.exe',
+    '\\Windows\\servicing\\TrustedInstaller.exe',
+    '\\Windows\\System32\\SgrmBroker.exe',
+    '\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe',
+    '\\ProgramData\\Microsoft\\Windows Defender\\Platform\\*\\MsMpEng.exe',
+  ]),
+  /**
+   * Script hosts and LOLBins, matched on the file name or on the name compiled into the binary
+   * (InitiatingProcessVersionInfoOriginalFileName), so a renamed copy is still recognised.
+   */
+  scriptHosts: stringList(['powershell.exe', 'pwsh.exe', 'pwsh.dll', 'powershell_ise.exe', 'cmd.exe', 'certutil.exe', 'rundll32.exe', 'mshta.exe', 'wscript.exe', 'cscript.exe', 'reg.exe', 'regedit.exe', 'certmgr.exe']),
   /** Thumbprints (SHA-1 hex) of certificates the organisation deploys on purpose. */
   allowedThumbprints: z.array(z.string().regex(/^[0-9a-fA-F]{40}$/, 'expected a 40-hex-digit SHA-1 thumbprint')).default([]),
   weights: z
@@ -62,6 +84,7 @@ const COLUMNS = {
   RegistryKey: 'string',
   RegistryValueName: 'string',
   InitiatingProcessFileName: 'string',
+  InitiatingProcessVersionInfoOriginalFileName: 'string',
   InitiatingProcessFolderPath: 'string',
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessSHA1: 'string',
@@ -77,12 +100,20 @@ const COLUMNS = {
 
 /** Groups: 1 hive, 2 path under SOFTWARE, 3 store name. */
 const STORE_KEY = re(
-  '^(hkey_local_machine|hklm|hkey_current_user|hkcu|hkey_users\\\\[^\\\\]+|\\\\registry\\\\machine|\\\\registry\\\\user\\\\[^\\\\]+)' +
+  // Every spelling of the hives: Defender's HKEY_CURRENT_USER\\<SID>, Sysmon's HKU\\<SID>, HKEY_USERS\\<SID>,
+  // the kernel's \\REGISTRY\\USER\\<SID> and \\REGISTRY\\MACHINE, and the machine abbreviations.
+  '^(hkey_local_machine|hklm|\\\\registry\\\\machine|hkey_current_user(?:\\\\s-1-[0-9-]+(?:_classes)?)?|hkcu|hku\\\\[^\\\\]+|hkey_users\\\\[^\\\\]+|\\\\registry\\\\user\\\\[^\\\\]+)' +
     '\\\\software\\\\(?:wow6432node\\\\)?(policies\\\\microsoft\\\\systemcertificates|microsoft\\\\systemcertificates|microsoft\\\\enterprisecertificates)' +
     '\\\\({{stores}})(?:\\\\|$)',
 );
 const THUMBPRINT = re('\\\\certificates\\\\([0-9a-f]{40})(?:\\\\|$)');
-const USER_HIVE = re('^(?:hkey_current_user|hkcu|hkey_users|\\\\registry\\\\user)');
+const USER_HIVE = re('^(?:hkey_current_user|hkcu|hku|hkey_users|\\\\registry\\\\user)');
+/** The initiating process's image: FolderPath holds the full path in Defender's tables; a folder alone gets the file name added. */
+const WRITER_IMAGE = iff(
+  matches(col('InitiatingProcessFolderPath'), re('\\.exe$')),
+  col('InitiatingProcessFolderPath'),
+  strcat(col('InitiatingProcessFolderPath'), lit('\\'), col('InitiatingProcessFileName')),
+);
 
 /** DOMAIN\user when both are known, the user alone otherwise. */
 export const accountOf = (domain: Expr, user: Expr): Expr => iff(isNotEmpty(user), iff(isNotEmpty(domain), strcat(domain, lit('\\'), user), user), lit(''));
@@ -130,7 +161,15 @@ export const t1588004Definition: DetectionDefinition<T1588004Params> = {
       steps: [
         where(inCi(col('ActionType'), param('actionTypes'))),
         where(matches(col('RegistryKey'), STORE_KEY)),
-        where(notInCi(col('InitiatingProcessFileName'), param('approvedProcesses'))),
+        // Only a write that stores a certificate: a key under Certificates\\<thumbprint> or its Blob value.
+        // Creating the store's container key (…\\Root, …\\Root\\Certificates) is not one.
+        where(matches(col('RegistryKey'), THUMBPRINT)),
+        extend('WriterImagePath', WRITER_IMAGE),
+        extend(
+          'IsApprovedWriter',
+          and(inCi(col('InitiatingProcessFileName'), param('approvedProcesses')), matches(col('WriterImagePath'), re('^[a-z]:{{approvedProcessPaths:glob}}$'))),
+        ),
+        where(not(col('IsApprovedWriter'))),
       ],
     },
   ],
@@ -143,7 +182,7 @@ export const t1588004Definition: DetectionDefinition<T1588004Params> = {
     extend('IsUserStore', matches(col('CertStoreHive'), USER_HIVE)),
     extend('IsPolicyStore', startsWith(col('CertStorePath'), 'policies')),
     extend('IsEnterpriseStore', endsWith(col('CertStorePath'), 'enterprisecertificates')),
-    extend('IsScriptHost', inCi(col('InitiatingProcessFileName'), param('scriptHosts'))),
+    extend('IsScriptHost', or(inCi(col('InitiatingProcessFileName'), param('scriptHosts')), inCi(col('InitiatingProcessVersionInfoOriginalFileName'), param('scriptHosts')))),
   ],
   signals: [
     {
@@ -158,7 +197,12 @@ export const t1588004Definition: DetectionDefinition<T1588004Params> = {
       weight: 'weights.intermediate_store_write',
       reason: 'certificate {CertThumbprint} written to the {CertStoreType} store under {CertStoreHive}',
     },
-    { id: 'script_host_writer', when: col('IsScriptHost'), weight: 'weights.script_host_writer', reason: 'the store was written by {InitiatingProcessFileName}, a script host or LOLBin' },
+    {
+      id: 'script_host_writer',
+      when: col('IsScriptHost'),
+      weight: 'weights.script_host_writer',
+      reason: 'the store was written by {InitiatingProcessFileName} (built as {InitiatingProcessVersionInfoOriginalFileName}), a script host or LOLBin',
+    },
     {
       id: 'user_or_policy_store',
       when: or(col('IsUserStore'), col('IsPolicyStore'), col('IsEnterpriseStore')),
@@ -168,7 +212,7 @@ export const t1588004Definition: DetectionDefinition<T1588004Params> = {
   ],
   scoreColumn: 'CertRiskScore',
   allow: [inCi(col('CertThumbprint'), param('allowedThumbprints'))],
-  project: [...Object.keys(COLUMNS), 'CertStoreType', 'CertStoreName', 'CertThumbprint', 'IsUserStore', 'IsPolicyStore', 'IsEnterpriseStore', 'IsScriptHost', 'CertRiskScore'],
+  project: [...Object.keys(COLUMNS), 'WriterImagePath', 'CertStoreType', 'CertStoreName', 'CertThumbprint', 'IsUserStore', 'IsPolicyStore', 'IsEnterpriseStore', 'IsScriptHost', 'CertRiskScore'],
   sort: [
     { column: 'CertRiskScore', order: 'desc' },
     { column: 'TimeGenerated', order: 'desc' },
@@ -184,6 +228,10 @@ export const t1588004Definition: DetectionDefinition<T1588004Params> = {
     IsEnterpriseStore: col('IsEnterpriseStore'),
     IsScriptHost: col('IsScriptHost'),
     CertRiskScore: col('CertRiskScore'),
+    // What suppressions key on: where the writer runs from and what it was built as, not its file name.
+    WriterImagePath: col('WriterImagePath'),
+    WriterOriginalFileName: col('InitiatingProcessVersionInfoOriginalFileName'),
+    WriterSHA1: col('InitiatingProcessSHA1'),
   },
   entities: {
     host: col('DeviceName'),

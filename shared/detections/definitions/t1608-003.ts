@@ -49,14 +49,28 @@ import { cleanValue } from './clean-value.js';
  *
  * Vendors log the certificate in different places. The subject, issuer, SAN and SNI come from
  * `key=value` pairs in AdditionalExtensions (keys tunable below), then from DeviceCustomString3/4
- * when their label says they hold the subject/issuer. Default keys:
- * - Palo Alto (CDL/PAN-OS CEF): PanOSCommonName, PanOSIssuerCommonName, PanOSServerNameIndication,
- *   PanOSCertificateSerial, PanOSFingerprint, PanOSTimeNotBefore/NotAfter (DECRYPTION log).
- * - Fortinet (FortiOS ssl-negotiation log fields cn, issuer, san, sni, sn, certhash, notbefore,
- *   notafter; Sentinel prefixes them FortinetFortiGate).
- * - Check Point, Cisco, Zscaler and generic CEF: ssl-subject/ssl_subject, ssl-issuer/ssl_issuer,
- *   tls_cert_subject/tls_cert_issuer, ssl_cn, ssl_san, ssl_sni and Cisco Secure Firewall's
- *   SSL_CertFingerprint. Add a vendor's own names through the tuning document.
+ * when their label says they hold the subject/issuer. Default keys and where they come from:
+ * - Palo Alto (CDL/PAN-OS CEF, DECRYPTION log): PanOSCommonName, PanOSIssuerCommonName,
+ *   PanOSServerNameIndication, PanOSCertificateSerial, PanOSFingerprint, PanOSTimeNotBefore/NotAfter,
+ *   and the verdicts PanOSChainStatus / PanOSRootStatus (Trusted, Untrusted, Uninspected, Incomplete):
+ *   docs.paloaltonetworks.com/ngfw/help/12-2/decryption-log-fields ("Root Status, Chain Status") and
+ *   the Strata Logging Service decryption CEF/LEEF field lists; key spelling as in Azure-Sentinel's
+ *   PaloAltoCDL sample (test/datasets/commonsecuritylog/PaloAltoCDLEvent.json).
+ * - FortiGate: scertcname / scertissuer (server certificate CN and issuer in traffic and
+ *   application-control logs), and the ssl log's cn, issuer, san, sni, sn, certhash, notbefore,
+ *   notafter (FortiOS log message reference 62103 LOG_ID_SSL_NEGOTIATION_INFO). FortiOS CEF prefixes
+ *   fields without a CEF name with FTNTFGT (docs.fortinet.com/document/fortigate/6.2.8/fortios-log-message-reference/998820);
+ *   Sentinel's sample data shows them as FortinetFortiGate<field>; a syslog feed keeps the bare
+ *   name. All three spellings are listed. The verdict is in the ssl-anomaly log's message,
+ *   "certificate-status: untrusted|expired|…" (log IDs 1700062302/1700062303, Fortinet community
+ *   articles 218813 and 308261), which CEF maps to msg → Message.
+ * - Zeek ssl/x509 (through the Zeek adapter): ssl_subject, ssl_issuer, ssl_san, ssl_serial, ssl_sha1,
+ *   ssl_not_before, ssl_not_after, ssl_sni, and ssl_validation_status (OpenSSL's verify result, e.g.
+ *   "self signed certificate", "certificate has expired", "ok"; policy/protocols/ssl/validate-certs.zeek).
+ * - Check Point, Cisco Secure Firewall and Zscaler NSS: the generic ssl-subject/ssl_subject,
+ *   ssl-issuer/ssl_issuer, tls_cert_subject/tls_cert_issuer, ssl_cn, ssl_san, ssl_sni and Cisco's
+ *   SSL_CertFingerprint. NOT confirmed against those vendors' documentation (not found in the
+ *   sources available): add their exact names through the tuning document.
  */
 
 const ID = 'T1608.003';
@@ -66,14 +80,59 @@ export const t1608003ParamsSchema = z.strictObject({
   tlsPorts: z.array(z.number().int().min(1).max(65535)).min(1).default([443, 8443, 4443, 10443]),
   /** Rows whose DeviceAction is one of these (case-insensitive) never carried a session. */
   excludedActions: stringList(['deny', 'denied', 'block', 'blocked', 'block-url', 'drop', 'dropped', 'drop-all', 'reset', 'reset-both', 'reset-server', 'reset-client', 'reject', 'rejected']),
-  subjectKeys: stringList(['PanOSCommonName', 'FortinetFortiGatecn', 'ssl-subject', 'ssl_subject', 'tls_cert_subject', 'ssl_certificate_subject', 'ssl_cn']),
-  issuerKeys: stringList(['PanOSIssuerCommonName', 'FortinetFortiGateissuer', 'ssl-issuer', 'ssl_issuer', 'tls_cert_issuer', 'ssl_certificate_issuer', 'issuer-cn']),
-  sanKeys: stringList(['FortinetFortiGatesan', 'ssl-san', 'ssl_san', 'tls_cert_san']),
-  sniKeys: stringList(['PanOSServerNameIndication', 'FortinetFortiGatesni', 'ssl-sni', 'ssl_sni', 'sni']),
-  serialKeys: stringList(['PanOSCertificateSerial', 'FortinetFortiGatesn', 'ssl_serial', 'ssl-serial']),
-  fingerprintKeys: stringList(['PanOSFingerprint', 'FortinetFortiGatecerthash', 'SSL_CertFingerprint', 'ssl_sha1', 'ssl-sha1', 'ssl_sha256', 'ssl_fingerprint']),
-  notBeforeKeys: stringList(['PanOSTimeNotBefore', 'FortinetFortiGatenotbefore', 'ssl_not_before', 'ssl-not-before']),
-  notAfterKeys: stringList(['PanOSTimeNotAfter', 'FortinetFortiGatenotafter', 'ssl_not_after', 'ssl-not-after']),
+  // Keys of the `key=value` pairs in AdditionalExtensions, per vendor (sources in the header comment).
+  subjectKeys: stringList([
+    'PanOSCommonName',
+    'FortinetFortiGatescertcname',
+    'FTNTFGTscertcname',
+    'scertcname',
+    'FortinetFortiGatecn',
+    'FTNTFGTcn',
+    'ssl-subject',
+    'ssl_subject',
+    'tls_cert_subject',
+    'ssl_certificate_subject',
+    'ssl_cn',
+  ]),
+  issuerKeys: stringList([
+    'PanOSIssuerCommonName',
+    'FortinetFortiGatescertissuer',
+    'FTNTFGTscertissuer',
+    'scertissuer',
+    'FortinetFortiGateissuer',
+    'FTNTFGTissuer',
+    'ssl-issuer',
+    'ssl_issuer',
+    'tls_cert_issuer',
+    'ssl_certificate_issuer',
+    'issuer-cn',
+  ]),
+  sanKeys: stringList(['FortinetFortiGatesan', 'FTNTFGTsan', 'ssl-san', 'ssl_san', 'tls_cert_san']),
+  sniKeys: stringList(['PanOSServerNameIndication', 'FortinetFortiGatesni', 'FTNTFGTsni', 'ssl-sni', 'ssl_sni', 'sni']),
+  serialKeys: stringList(['PanOSCertificateSerial', 'FortinetFortiGatesn', 'FTNTFGTsn', 'ssl_serial', 'ssl-serial']),
+  fingerprintKeys: stringList(['PanOSFingerprint', 'FortinetFortiGatecerthash', 'FTNTFGTcerthash', 'SSL_CertFingerprint', 'ssl_sha1', 'ssl-sha1', 'ssl_sha256', 'ssl_fingerprint']),
+  notBeforeKeys: stringList(['PanOSTimeNotBefore', 'FortinetFortiGatenotbefore', 'FTNTFGTnotbefore', 'ssl_not_before', 'ssl-not-before']),
+  notAfterKeys: stringList(['PanOSTimeNotAfter', 'FortinetFortiGatenotafter', 'FTNTFGTnotafter', 'ssl_not_after', 'ssl-not-after']),
+  /**
+   * Keys holding the device's own verdict on the certificate chain: PAN-OS decryption log Chain
+   * Status / Root Status, Zeek's validation_status (as the Zeek adapter names it). FortiGate writes
+   * its verdict into the message ("certificate-status: untrusted"), read from Message.
+   */
+  verdictKeys: stringList(['PanOSChainStatus', 'PanOSRootStatus', 'ssl_validation_status', 'validation_status']),
+  /** Verdict values (exact, case-insensitive) by meaning. */
+  trustedVerdicts: stringList(['trusted', 'ok']),
+  untrustedVerdicts: stringList([
+    'untrusted',
+    'incomplete',
+    'revoked',
+    'invalid',
+    'unable to get local issuer certificate',
+    'self signed certificate in certificate chain',
+    'certificate signature failure',
+    'certificate revoked',
+  ]),
+  expiredVerdicts: stringList(['expired', 'certificate has expired', 'certificate is not yet valid']),
+  selfSignedVerdicts: stringList(['self-signed', 'self signed', 'self signed certificate']),
   /** Common names that are placeholders as a whole (case-insensitive globs). */
   placeholderCnNames: stringList(['localhost', 'localhost.localdomain', 'example.com', '*.example.com', 'staging-*', '*.invalid', 'invalid']),
   /** Words that make a common name a placeholder wherever they stand as a whole word. */
@@ -83,6 +142,10 @@ export const t1608003ParamsSchema = z.strictObject({
       self_signed: z.number().default(3),
       hostname_mismatch: z.number().default(2),
       placeholder_cn: z.number().default(2),
+      /** The device itself found the chain untrusted (unknown root, incomplete, revoked). */
+      device_untrusted: z.number().default(2),
+      /** The device itself found the certificate expired or not yet valid. */
+      device_expired: z.number().default(1),
     })
     .prefault({}),
   /** Rows surface when their score is above this. */
@@ -106,6 +169,7 @@ const COLUMNS = {
   DestinationIP: 'string',
   DestinationPort: 'int',
   DestinationHostName: 'string',
+  Message: 'string',
   AdditionalExtensions: 'string',
   DeviceCustomString3: 'string',
   DeviceCustomString3Label: 'string',
@@ -124,6 +188,12 @@ const PLACEHOLDER = re('^(?:{{placeholderCnNames:glob}})$|(?:^|[^a-z0-9])(?:{{pl
 /** A fingerprint as hex without separators, lower-case. */
 const fingerprint = tolower(replaceRegex(cleanValue(extension('fingerprintKeys')), reCs('[:\\s]'), ''));
 const sanList = iff(isEmpty(col('TLSSubjectAltNames')), emptyArray, extractAll(SAN_NAME, tolower(col('TLSSubjectAltNames'))));
+
+// Each candidate is cleaned before coalescing: a blank first candidate must not hide the next.
+const TLS_SUBJECT = coalesce(cleanValue(extension('subjectKeys')), cleanValue(iff(contains(col('DeviceCustomString3Label'), 'subject'), col('DeviceCustomString3'), lit(''))));
+const TLS_ISSUER = coalesce(cleanValue(extension('issuerKeys')), cleanValue(iff(contains(col('DeviceCustomString4Label'), 'issuer'), col('DeviceCustomString4'), lit(''))));
+const DEVICE_VERDICT = tolower(coalesce(cleanValue(extension('verdictKeys')), extract(re('certificate-status:[ \\t]*([a-z][a-z -]*[a-z])'), 1, col('Message'))));
+const DESTINATION_HOST = tolower(trimEnd(reCs('\\.+'), coalesce(cleanValue(col('DestinationHostName')), cleanValue(extension('sniKeys')))));
 
 export const t1608003Definition: DetectionDefinition<T1608003Params> = {
   meta: {
@@ -167,23 +237,39 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
       table: 'CommonSecurityLog',
       columns: COLUMNS,
       timeColumn: 'TimeGenerated',
-      steps: [where(notInCi(col('DeviceAction'), param('excludedActions'))), where(isIn(col('DestinationPort'), param('tlsPorts')))],
+      steps: [
+        where(notInCi(col('DeviceAction'), param('excludedActions'))),
+        where(isIn(col('DestinationPort'), param('tlsPorts'))),
+        // Computed once for the hits and for the sessions without a certificate.
+        extend('TLSSubject', TLS_SUBJECT),
+        extend('TLSIssuer', TLS_ISSUER),
+        extend('DestinationHost', DESTINATION_HOST),
+        // The device's verdict: a verdict key, or FortiGate's "certificate-status: <verdict>" message.
+        extend('DeviceVerdict', DEVICE_VERDICT),
+      ],
     },
   ],
   steps: [
-    // Each candidate is cleaned before coalescing: a blank first candidate must not hide the next.
-    extend('TLSSubject', coalesce(cleanValue(extension('subjectKeys')), cleanValue(iff(contains(col('DeviceCustomString3Label'), 'subject'), col('DeviceCustomString3'), lit(''))))),
-    extend('TLSIssuer', coalesce(cleanValue(extension('issuerKeys')), cleanValue(iff(contains(col('DeviceCustomString4Label'), 'issuer'), col('DeviceCustomString4'), lit(''))))),
-    where(or(isNotEmpty(col('TLSSubject')), isNotEmpty(col('TLSIssuer')))),
+    where(or(isNotEmpty(col('TLSSubject')), isNotEmpty(col('TLSIssuer')), isNotEmpty(col('DeviceVerdict')))),
+    extend('ChainTrusted', inCi(col('DeviceVerdict'), param('trustedVerdicts'))),
     extend('SubjectCN', commonName(col('TLSSubject'))),
     extend('IssuerCN', commonName(col('TLSIssuer'))),
     extend('TLSSubjectAltNames', cleanValue(extension('sanKeys'))),
     extend('CertNames', arrayConcat(packArray(tolower(col('SubjectCN'))), sanList)),
-    extend('DestinationHost', tolower(trimEnd(reCs('\\.+'), coalesce(cleanValue(col('DestinationHostName')), cleanValue(extension('sniKeys')))))),
     extend('HostIsDnsName', matches(col('DestinationHost'), re(DNS_NAME_SOURCE))),
     extend('HostWildcard', iff(contains(col('DestinationHost'), '.'), strcat(lit('*'), substring(col('DestinationHost'), indexOf(col('DestinationHost'), lit('.')))), lit(''))),
     extend('CertCoversHost', or(setHasElement(col('CertNames'), col('DestinationHost')), and(isNotEmpty(col('HostWildcard')), setHasElement(col('CertNames'), col('HostWildcard'))))),
-    extend('IsSelfSigned', and(isNotEmpty(col('TLSSubject')), isNotEmpty(col('TLSIssuer')), eqi(col('TLSSubject'), col('TLSIssuer')))),
+    // Self-signed: issuer equals subject, or the device says so; never when the device trusts the chain
+    // (an internal CA it knows issues certificates whose names can repeat).
+    extend(
+      'IsSelfSigned',
+      and(
+        or(and(isNotEmpty(col('TLSSubject')), isNotEmpty(col('TLSIssuer')), eqi(col('TLSSubject'), col('TLSIssuer'))), inCi(col('DeviceVerdict'), param('selfSignedVerdicts'))),
+        not(col('ChainTrusted')),
+      ),
+    ),
+    extend('DeviceUntrusted', inCi(col('DeviceVerdict'), param('untrustedVerdicts'))),
+    extend('DeviceExpired', inCi(col('DeviceVerdict'), param('expiredVerdicts'))),
     extend('IsHostnameMismatch', and(col('HostIsDnsName'), or(isNotEmpty(col('SubjectCN')), isNotEmpty(col('TLSSubjectAltNames'))), not(col('CertCoversHost')))),
     extend('HasPlaceholderCn', and(isNotEmpty(col('SubjectCN')), matches(col('SubjectCN'), PLACEHOLDER))),
   ],
@@ -191,6 +277,8 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     { id: 'self_signed', when: col('IsSelfSigned'), weight: 'weights.self_signed', reason: 'certificate issuer equals its subject ({TLSSubject})' },
     { id: 'hostname_mismatch', when: col('IsHostnameMismatch'), weight: 'weights.hostname_mismatch', reason: 'the certificate names ({CertNames}) do not cover the destination {DestinationHost}' },
     { id: 'placeholder_cn', when: col('HasPlaceholderCn'), weight: 'weights.placeholder_cn', reason: 'certificate common name "{SubjectCN}" is a placeholder' },
+    { id: 'device_untrusted', when: col('DeviceUntrusted'), weight: 'weights.device_untrusted', reason: '{DeviceVendor} reported the certificate chain as "{DeviceVerdict}"' },
+    { id: 'device_expired', when: col('DeviceExpired'), weight: 'weights.device_expired', reason: '{DeviceVendor} reported the certificate as "{DeviceVerdict}"' },
   ],
   scoreColumn: 'CertRiskScore',
   allow: [inCi(col('TLSIssuer'), param('allowedIssuers')), inCi(col('DestinationHost'), param('allowedDestinationHosts'))],
@@ -205,6 +293,7 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     'IsSelfSigned',
     'IsHostnameMismatch',
     'HasPlaceholderCn',
+    'DeviceVerdict',
     'CertRiskScore',
   ],
   sort: [
@@ -222,7 +311,9 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     IsSelfSigned: col('IsSelfSigned'),
     IsHostnameMismatch: col('IsHostnameMismatch'),
     HasPlaceholderCn: col('HasPlaceholderCn'),
+    DeviceVerdict: col('DeviceVerdict'),
     CertRiskScore: col('CertRiskScore'),
+    SessionWithoutCertificate: lit(false),
   },
   entities: {
     host: col('SourceHostName'),
@@ -245,6 +336,26 @@ export const t1608003Definition: DetectionDefinition<T1608003Params> = {
     notBefore: isoTime(cleanValue(extension('notBeforeKeys'))),
     notAfter: isoTime(cleanValue(extension('notAfterKeys'))),
     selfSigned: col('IsSelfSigned'),
+  },
+  // TLS sessions that carry no certificate (TLS resumption, or a vendor that logs the certificate
+  // only on the first session) to an endpoint that presented a suspicious one: marked
+  // SessionWithoutCertificate so they can be attributed to that endpoint's threat.
+  related: {
+    marker: 'SessionWithoutCertificate',
+    // No certificate and no verdict about one: a row with a verdict is judged as a hit (or not) itself.
+    steps: [where(and(isEmpty(col('TLSSubject')), isEmpty(col('TLSIssuer')), isEmpty(col('DeviceVerdict')), isNotEmpty(col('DestinationIP'))))],
+    joinOn: ['DestinationIP', 'DestinationPort'],
+    key: [col('SourceIP'), col('SourcePort'), col('DestinationIP'), col('DestinationPort'), col('DeviceVendor')],
+    indicators: { DestinationHost: col('DestinationHost'), DeviceVendor: col('DeviceVendor') },
+    entities: {
+      host: col('SourceHostName'),
+      account: col('SourceUserName'),
+      sourceIp: col('SourceIP'),
+      destinationIp: col('DestinationIP'),
+      destinationHost: col('DestinationHost'),
+      destinationPort: col('DestinationPort'),
+      domains: dnsNames(col('DestinationHost')),
+    },
   },
   scheduleSetting: 'HUNT_SCHEDULE_T1608_003',
 };

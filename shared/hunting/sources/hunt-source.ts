@@ -3,6 +3,7 @@ import type { AxiosInstance } from 'axios';
 import type { Detection, QueryWindow } from '../../detections/types.js';
 import type { Row } from '../../model.js';
 import { arielSearch } from '../../siem/qradar-ariel.js';
+import { rowFromQradarEvent } from '../../siem/qradar-rows.js';
 import { splunkExport } from '../../siem/splunk-search.js';
 import { queryPrimaryTable } from '../log-analytics.js';
 import { rowsOf } from '../rows.js';
@@ -51,8 +52,8 @@ export function logAnalyticsSource(logs: LogsQueryClient, workspaceId: string): 
   };
 }
 
-/** The SPL of a detection (window-free: Splunk takes the slice as request parameters). */
-export type SplBuilder = (detection: Detection, params: Record<string, unknown>) => string;
+/** The SPL searches of a detection (window-free: Splunk takes the slice as request parameters); one per Splunk source and branch. */
+export type SplBuilder = (detection: Detection, params: Record<string, unknown>) => string[];
 /** The AQL of a detection over one slice (AQL carries its window in the text). */
 export type AqlBuilder = (detection: Detection, params: Record<string, unknown>, slice: QueryWindow) => string;
 
@@ -60,8 +61,12 @@ export function splunkSource(http: AxiosInstance, spl: SplBuilder, maxRows: numb
   return {
     name: 'splunk',
     async rows(q) {
-      const rows = await splunkExport(http, { search: spl(q.detection, q.params), window: q.slice, lookbackMs: q.lookbackMs, deadlineMs: q.deadlineMs, maxRows });
-      return rows.map((r) => projected(r, q.detection));
+      // The searches of one detection run one after another: each is a full export of the slice.
+      const rows: Row[] = [];
+      for (const search of spl(q.detection, q.params)) {
+        for (const r of await splunkExport(http, { search, window: q.slice, lookbackMs: q.lookbackMs, deadlineMs: q.deadlineMs, maxRows })) rows.push(projected(r, q.detection));
+      }
+      return rows;
     },
   };
 }
@@ -70,8 +75,8 @@ export function qradarSource(http: AxiosInstance, aql: AqlBuilder, maxRows: numb
   return {
     name: 'qradar',
     async rows(q) {
-      const rows = await arielSearch(http, { aql: aql(q.detection, q.params, q.slice), deadlineMs: q.deadlineMs, maxRows, pageSize: 1000, waitSeconds: 20, pollIntervalMs: 1000 });
-      return rows.map((r) => projected(r, q.detection));
+      const events = await arielSearch(http, { aql: aql(q.detection, q.params, q.slice), deadlineMs: q.deadlineMs, maxRows, pageSize: 1000, waitSeconds: 20, pollIntervalMs: 1000 });
+      return events.map((e) => projected(rowFromQradarEvent(q.detection.meta.id, e), q.detection));
     },
   };
 }

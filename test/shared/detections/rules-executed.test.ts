@@ -114,7 +114,7 @@ describe('rules-mode detection rules, executed run after run', () => {
     };
     const [out] = executeKql(rule.query, { tables: { CommonSecurityLog: [row] }, schemas: loadSchemas(), now: new Date('2026-11-20T12:05:00Z') }).rows;
     const title = String(out?.['CertsoarAlertTitle']);
-    expect(title.startsWith('certsoar T1608.003: 203.0.113.50 443 update-cdn-service.net &lt;img src=x onerror=alert(1)&gt;')).toBe(true);
+    expect(title.startsWith('certsoar T1608.003 203.0.113.50 443 update-cdn-service.net &lt;img src=x onerror=alert(1)&gt;')).toBe(true);
     expect(title).not.toContain('<');
     expect(title.length).toBeLessThanOrEqual(256);
     expect([out?.['CertsoarAccountName'], out?.['CertsoarAccountDomain']]).toEqual(['alice', 'CONTOSO']);

@@ -40,14 +40,16 @@ describe('T1588.004 trust-store writes', () => {
     expect(t1588004.evaluate(write(root.replace('\\Root\\', '\\Rootkit\\')), defaults)).toBeNull();
     expect(t1588004.evaluate(write(root.replace('SystemCertificates', 'SystemCertificatesX')), defaults)).toBeNull();
     expect(t1588004.evaluate(write(root, 'evil.exe', 'RegistryValueDeleted'), defaults)).toBeNull();
-    expect(t1588004.evaluate(write(root, 'TRUSTEDINSTALLER.EXE'), defaults)).toBeNull();
+    expect(t1588004.evaluate({ ...write(root, 'TRUSTEDINSTALLER.EXE'), InitiatingProcessFolderPath: 'C:\\WINDOWS\\servicing\\TrustedInstaller.exe' }, defaults)).toBeNull();
+    // The same name anywhere else is not the approved component.
+    expect(t1588004.evaluate({ ...write(root, 'TRUSTEDINSTALLER.EXE'), InitiatingProcessFolderPath: 'C:\\Temp\\Windows\\servicing\\TrustedInstaller.exe' }, defaults)).not.toBeNull();
     expect(t1588004.evaluate(write(root, 'evil.exe', 'RegistryKeyCreated'), defaults)).not.toBeNull();
   });
 
-  it('keeps a write without a thumbprint (the Certificates key itself) and names no SHA-1', () => {
-    const e = t1588004.evaluate(write('HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\Root\\Certificates', 'evil.exe', 'RegistryKeyCreated'), defaults);
-    expect(e?.certificate).toEqual({ store: 'Trusted Root CA' });
-    expect(e?.indicators['CertThumbprint']).toBeNull();
+  it('ignores a write that stores no certificate: the Certificates key itself or the store key (issue 11)', () => {
+    for (const key of ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\Root\\Certificates', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\Root']) {
+      expect(t1588004.evaluate(write(key, 'evil.exe', 'RegistryKeyCreated'), defaults), key).toBeNull();
+    }
   });
 
   it('follows tuning: extra stores, approved writers, allowed thumbprints, weights', () => {

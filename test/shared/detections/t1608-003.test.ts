@@ -5,6 +5,7 @@ import { computeColumns } from '../../../shared/detections/backends/evaluator.js
 import { t1608003, t1608003Definition } from '../../../shared/detections/definitions/t1608-003.js';
 import { score } from '../../../shared/scoring/score.js';
 import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
+import { zeekSslToCommonSecurityLog } from '../../../shared/detections/adapters/zeek.js';
 import { akamaiRows, paloAltoRows, zeekRecords, zeekRows, zscalerFortinetRows } from './fixtures/datasets.js';
 
 const defaults = t1608003.paramsSchema.parse({});
@@ -210,6 +211,32 @@ describe('over the Zeek APT29 emulation logs', () => {
       expect(hit?.entities).toMatchObject({ destinationIp: '192.168.0.5', destinationPort: 443, domains: ['conn.sons.info'] });
       expect(hit?.entities.destinationHost).toBeUndefined(); // no SNI in these sessions
       expect(hit?.certificate).toMatchObject({ serialNumber: '06743FC495E54B7B', subjectCommonName: 'conn.sons.info' });
+    }
+  });
+});
+
+describe('sessions without a certificate (TLS resumption) to an endpoint that presented a suspicious one', () => {
+  it('are not hits, but evaluateRelated marks them with the endpoint they belong to', () => {
+    const [record] = zeekRecords('NASHUA', 'ssl');
+    const resumed = { ...record, ts: (record?.['ts'] as number) + 60, uid: 'Cresumed1', resumed: true, cert_chain_fuids: [], subject: undefined, issuer: undefined, resp_certificate_sha1: undefined, validation_status: undefined };
+    const [row] = zeekSslToCommonSecurityLog([resumed], zeekRecords('NASHUA', 'x509'));
+    const hit = t1608003.evaluate(zeekRows('NASHUA')[0] as Record<string, unknown>, defaults);
+    expect(t1608003.evaluate(row as Record<string, unknown>, defaults)).toBeNull();
+    const related = t1608003.evaluateRelated?.(row as Record<string, unknown>, defaults);
+    expect(related).toMatchObject({ signals: [], indicators: { SessionWithoutCertificate: true }, relatedTo: { DestinationIP: '192.168.0.4', DestinationPort: 8443 } });
+    expect(related?.relatedTo).toEqual({ DestinationIP: hit?.entities.destinationIp, DestinationPort: hit?.entities.destinationPort });
+    expect(hit?.indicators['SessionWithoutCertificate']).toBe(false);
+    // A row with the device's verdict but no certificate names is judged itself, never a related row.
+    expect(t1608003.evaluateRelated?.({ ...(row as Record<string, unknown>), AdditionalExtensions: 'PanOSChainStatus=Untrusted' }, defaults)).toBeNull();
+    // A session that carries a certificate is never a related row.
+    expect(t1608003.evaluateRelated?.(zeekRows('NASHUA')[0] as Record<string, unknown>, defaults)).toBeNull();
+  });
+
+  it('the query keeps them only next to a hit on the same endpoint, in the hunt and the rule form', () => {
+    for (const kql of [t1608003.buildQuery(defaults), t1608003.buildQuery(defaults, { start: new Date('2026-11-20T10:00:00Z'), end: new Date('2026-11-20T10:15:00Z') })]) {
+      expect(kql).toContain('| join kind=leftsemi (Hits | distinct DestinationIP, DestinationPort) on DestinationIP, DestinationPort');
+      expect(kql).toContain('| extend SessionWithoutCertificate = true;');
+      expect(kql).toMatch(/union Hits, Related\n\| project .*, SessionWithoutCertificate\n/);
     }
   });
 });

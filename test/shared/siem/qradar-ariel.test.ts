@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/errors.js';
 import { PartialResultError, QueryRejectedError, QueryTimeoutError, ResultTooLargeError } from '../../../shared/hunting/log-analytics.js';
-import { arielSearch, arielWindow, type ArielRequest } from '../../../shared/siem/qradar-ariel.js';
+import { arielWindow } from '../../../shared/detections/backends/aql.js';
+import { arielSearch, type ArielRequest } from '../../../shared/siem/qradar-ariel.js';
 import { createSiemHttp } from '../../../shared/siem/siem-http.js';
 import { startQradarStandIn, type QradarStandIn } from '../../helpers/qradar-stand-in.js';
 
@@ -10,7 +11,7 @@ const t = (iso: string) => new Date(iso);
 const WINDOW = { start: t('2026-11-20T10:00:00Z'), end: t('2026-11-20T10:15:00Z') };
 const windowed = (base: string) => {
   const w = arielWindow(WINDOW);
-  return `${base} AND ${w.guard} ${w.startStop}`;
+  return `${base}\n  AND ${w.guard}\n${w.startStop}`;
 };
 
 let qradar: QradarStandIn;
@@ -27,7 +28,7 @@ beforeEach(() => {
   qradar.deleted.length = 0;
   qradar.polls = 0;
   qradar.pollsToComplete = 3;
-  qradar.searches.set(`${BASE} AND starttime >= ${WINDOW.start.getTime()} AND starttime < ${WINDOW.end.getTime()}`, [
+  qradar.searches.set(BASE, [
     { event: { sourceip: '10.0.0.5', destinationip: '203.0.113.7' }, receivedAt: t('2026-11-20T10:00:00Z') },
     { event: { sourceip: '10.0.0.6', destinationip: '203.0.113.7' }, receivedAt: t('2026-11-20T10:05:00Z') },
     { event: { sourceip: '10.0.0.7', destinationip: '203.0.113.7' }, receivedAt: t('2026-11-20T10:14:59Z') },

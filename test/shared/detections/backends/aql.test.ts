@@ -86,3 +86,16 @@ describe('AQL null handling', () => {
     expect(action.exec('type="traffic" action="deny" dstport=443')?.[1]).toBe('deny');
   });
 });
+
+describe('AQL hunt form over one slice', () => {
+  const slice = { start: new Date('2026-11-20T10:00:30Z'), end: new Date('2026-11-20T10:15:10Z') };
+  it('replaces the schedule interval by the exact starttime guard and START/STOP, and still parses', async () => {
+    const { aqlQuery } = await import('../../../../shared/detections/backends/aql.js');
+    for (const d of DETECTIONS) {
+      const q = aqlQuery(d, DEFAULT_TUNING, slice).query;
+      expect(q, d.meta.id).not.toMatch(/LAST \d+ MINUTES/);
+      expect(q, d.meta.id).toContain(`AND starttime >= ${slice.start.getTime()} AND starttime < ${slice.end.getTime()}\nORDER BY devicetime DESC\nSTART '2026-11-20 10:00Z' STOP '2026-11-20 10:15Z'`);
+      expect(grammars().aql.parse(q), d.meta.id).toMatchObject({ ok: true, ast: { source: 'events' } });
+    }
+  });
+});

@@ -148,3 +148,14 @@ describe('extract_kv', () => {
     expect(scanner.extract('x=1|\tSSL_SUBJECT= b.net\r\nmore')).toBe(' b.net');
   });
 });
+
+describe('-EncodedCommand payloads', () => {
+  const b64 = (text: string) => Buffer.from(text, 'utf16le').toString('base64');
+  it('decode UTF-16LE base64 the way the KQL formulation does (base64_decode_tostring, NULs removed)', () => {
+    expect(run(b.decodeUtf16leBase64(s(b64('New-SelfSignedCertificate -DnsName a.net'))))).toBe('New-SelfSignedCertificate -DnsName a.net');
+    expect(run(b.decodeUtf16leBase64(s('not base64!')))).toBe('');
+    expect(run(b.decodeUtf16leBase64(s(Buffer.from([0xff, 0xfe, 0x41, 0x00]).toString('base64'))))).toBe(''); // not UTF-8: null in KQL
+    // A non-ASCII character comes out as its two bytes read as UTF-8 (U+2013 → 0x13 0x20), as in KQL.
+    expect(run(b.decodeUtf16leBase64(s(b64('a\u2013b'))))).toBe('a\u0013 b');
+  });
+});
