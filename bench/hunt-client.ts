@@ -106,7 +106,7 @@ async function main(): Promise<Record<string, number>> {
   });
   const ms = performance.now() - started;
   if (result.status !== 'ok') throw new Error(`hunt ${result.status}: ${result.problems.join('; ')}`);
-  return { ms, sdkMs, oursMs: ms - sdkMs, rows: result.rows, hits: result.hits, newHits: sent, queries: result.queries, rssBeforeMb: rssBefore / 1024 / 1024, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { ms, sdkMs, oursMs: ms - sdkMs, rows: result.rows, hits: result.hits, newHits: sent, queries: result.queries, countQueries: result.countQueries, rssBeforeMb: rssBefore / 1024 / 1024, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 main().then(

@@ -9,6 +9,7 @@ import { QUEUE_NAMES } from '../shared/state/queue-encoding.js';
 import { errorResponse, json } from './lib/http-response.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
+import type { QradarIntake } from '../shared/siem/qradar-intake.js';
 
 /**
  * POST /api/enrich: a Sentinel incident-trigger payload, a hunt hit {detectionId, row}, or a bare
@@ -24,6 +25,8 @@ export interface EnrichDeps {
   maxJsonDepth: number;
   /** ENRICH_DEADLINE */
   deadlineMs: number;
+  /** Reads QRadar offenses for `{offense_id}` requests, when QRadar is configured. */
+  qradar?: QradarIntake;
   /** The "findings" queue, when state storage is configured: findings from an incident go there for write-back. */
   findings?: QueueClient;
   now?: () => Date;
@@ -91,16 +94,19 @@ export async function readBody(request: HttpRequest, limit: number): Promise<str
 }
 
 const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
-  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }] = await Promise.all([
+  const [{ loadConfig }, { enricherFromConfig }, { tuningFromConfig }, { storageClients }, { qradarHttp }, { qradarIntake }] = await Promise.all([
     import('../shared/config.js'),
     import('../shared/enrichment/enricher.js'),
     import('../shared/scoring/tuning.js'),
     import('../shared/state/storage.js'),
+    import('../shared/siem/connections.js'),
+    import('../shared/siem/qradar-intake.js'),
   ]);
   const config = loadConfig();
   const tuning = tuningFromConfig(config);
   const credential = await appCredential();
   const storage = storageClients(config, credential);
+  const qradar = qradarHttp(config);
   return {
     enricher: enricherFromConfig(config, credential, { freeAcmeIssuers: tuning.enrichment.freeAcmeIssuers }),
     tuning,
@@ -108,6 +114,7 @@ const depsFromSettings = buildOnce(async (): Promise<EnrichDeps> => {
     maxJsonDepth: config.ENRICH_MAX_JSON_DEPTH,
     deadlineMs: config.ENRICH_DEADLINE,
     ...(storage ? { findings: storage.queue(QUEUE_NAMES.findings) } : {}),
+    ...(qradar ? { qradar: qradarIntake(qradar) } : {}),
   };
 });
 

@@ -2,7 +2,9 @@ import type { Enricher } from './enrichment/enricher.js';
 import { ValidationError } from './errors.js';
 import type { Finding } from './model.js';
 import { withAlertHits } from './detections/sentinel-custom-details.js';
-import { parseEnrichRequest } from './observables.js';
+import { type ParsedRequest, parseEnrichRequest } from './observables.js';
+import type { QradarIntake } from './siem/qradar-intake.js';
+import { isQradarOffenseRef, parseQradarOffenseRef } from './siem/qradar-offense.js';
 import { makeFinding } from './scoring/finding.js';
 import type { Tuning } from './scoring/tuning.js';
 import { tooDeepAt } from './text/json-depth.js';
@@ -22,6 +24,8 @@ export interface EnrichRequestDeps {
   /** ENRICH_DEADLINE */
   deadlineMs: number;
   now?: () => Date;
+  /** Reads QRadar offenses (`{offense_id}` requests); absent when QRADAR_URL/QRADAR_TOKEN are not set. */
+  qradar?: QradarIntake;
 }
 
 export interface EnrichAnswer {
@@ -47,9 +51,7 @@ export function parseRequestJson(text: string, maxDepth: number): unknown {
 
 export async function enrichRequest(text: string, deps: EnrichRequestDeps): Promise<EnrichAnswer> {
   const now = deps.now ?? (() => new Date());
-  const body = parseRequestJson(text, deps.maxJsonDepth);
-  // Rules mode: an incident's alert custom details become the detection's own hits (sentinel-custom-details.ts).
-  const { hits, skipped } = withAlertHits(body, parseEnrichRequest(body, deps.tuning, now()), deps.tuning);
+  const { hits, skipped } = await hitsOfRequest(parseRequestJson(text, deps.maxJsonDepth), deps, now());
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), deps.deadlineMs);
   const done: Array<Finding | undefined> = new Array(hits.length);
@@ -61,6 +63,17 @@ export async function enrichRequest(text: string, deps: EnrichRequestDeps): Prom
   }
   const late = hits.flatMap((_hit, i) => (done[i] ? [] : [{ path: `hits[${i}]`, reason: 'not enriched before the request deadline' }]));
   return { findings: done.filter((f): f is Finding => f !== undefined), skipped: [...skipped, ...late], partial: deadline.signal.aborted };
+}
+
+/** The request's hits: a QRadar offense is read through its API; every other envelope is parsed as it is. */
+async function hitsOfRequest(body: unknown, deps: EnrichRequestDeps, now: Date): Promise<ParsedRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !isQradarOffenseRef(body as Record<string, unknown>)) {
+    // Rules mode: an incident's alert custom details become the detection's own hits (sentinel-custom-details.ts).
+    return withAlertHits(body, parseEnrichRequest(body, deps.tuning, now), deps.tuning);
+  }
+  const ref = parseQradarOffenseRef(body);
+  if (!deps.qradar) throw new ValidationError('QRadar is not configured', [{ path: 'offense_id', message: 'QRadar offense references need QRADAR_URL and QRADAR_TOKEN in the function app' }]);
+  return deps.qradar.hitsForOffense(ref, deps.tuning, deps.deadlineMs);
 }
 
 /** Resolves WIND_DOWN_MS after the signal aborts (never before). */

@@ -93,7 +93,7 @@ export function parseEnrichRequest(body: unknown, tuning: Tuning, now: Date = ne
   const kind = (['domain', 'sha1', 'sha256', 'host'] as const).find((k) => k in b);
   if (!kind) {
     throw new ValidationError('invalid request body', [
-      { path: '', message: 'expected a Sentinel incident-trigger payload, a Splunk alert payload {sid, search_name, result, …}, {detectionId, row}, or one of {domain}, {sha1}, {sha256}, {host, port}' },
+      { path: '', message: 'expected a Sentinel incident-trigger payload, a Splunk alert payload {sid, search_name, result, …}, a QRadar offense reference {offense_id}, {detectionId, row}, or one of {domain}, {sha1}, {sha256}, {host, port}' },
     ]);
   }
   const observable = parseObservable(b, kind === 'host' ? 'hostport' : kind);

@@ -9,6 +9,7 @@ import { buildIncidentPayload } from './incident.js';
 import { findingLinks } from './links.js';
 import { deliverToFindingsTable, type FindingsTable, logsIngestionFindingsTable } from './logs-ingestion.js';
 import { isIncidentArmId, type SentinelWriteBack, sentinelWriteBack } from './sentinel.js';
+import { type SiemDestination, type SiemSettings, type SiemWriteBack, siemSteps, siemWriteBackFromConfig } from './siem-write-back.js';
 import { DEFAULT_MAX_DELAY_MS, DEFAULT_POST_TIMEOUT_MS, type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
 import { UpstreamUnavailableError } from '../errors.js';
 
@@ -41,7 +42,7 @@ import { UpstreamUnavailableError } from '../errors.js';
  * The CLI has the whole run in hand and posts Teams directly.
  */
 
-export type Destination = 'incident' | 'teams' | 'sentinel' | 'findings-table';
+export type Destination = 'incident' | 'teams' | 'sentinel' | 'findings-table' | SiemDestination;
 
 export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
@@ -107,6 +108,8 @@ export interface DelivererDeps {
   sentinel?: SentinelWriteBack;
   /** Hunts mode: rows in CertsoarFindings_CL, raised as incidents by the findings analytics rule. */
   findingsTable?: FindingsTable;
+  /** Splunk HEC / notable and QRadar offense write-back, when configured. */
+  siem?: SiemWriteBack;
   ledger: DeliveryLedger;
   /** When set (the Functions path), Teams cards are recorded here by deliver() and posted by sendPendingTeams(). */
   pendingTeams?: PendingLedger;
@@ -255,8 +258,9 @@ async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Findin
   const results: DestinationResult[] = [];
   const links = findingLinks(finding);
   const live = !finding.suppressedBy;
-  // A finding from a Sentinel incident already has its incident: it gets the write-back, not a second incident.
-  if (deps.incidentWebhookUrl && live && !finding.hit.incident?.armId) {
+  // A finding from a Sentinel incident, a Splunk alert or a QRadar offense already has its incident:
+  // it gets the write-back, not a second incident.
+  if (deps.incidentWebhookUrl && live && !finding.hit.incident?.armId && !finding.hit.incident?.siem) {
     results.push(await postOnce(deps, log, finding.id, 'incident', poster(deps, log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
   }
   if (plan.pendingTeams && live) {
@@ -274,6 +278,7 @@ async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Findin
       }),
     );
   }
+  for (const step of deps.siem ? siemSteps(deps.siem, finding) : []) results.push(await postOnce(deps, log, finding.id, step.destination, step.send));
   return results;
 }
 
@@ -385,10 +390,12 @@ export function delivererFromConfig(
     | 'LOGS_INGESTION_ENDPOINT'
     | 'LOGS_INGESTION_RULE_ID'
     | 'LOGS_INGESTION_STREAM'
+    | SiemSettings
   >,
   credential?: TokenCredential,
   options: { ledger?: DeliveryLedger; pendingTeams?: PendingLedger; post?: DelivererDeps['post']; log?: DelivererDeps['log'] } = {},
 ): Deliverer {
+  const siem = siemWriteBackFromConfig(config);
   return createDeliverer({
     ...(config.INCIDENT_WEBHOOK_URL ? { incidentWebhookUrl: config.INCIDENT_WEBHOOK_URL } : {}),
     ...(config.TEAMS_WEBHOOK_URL ? { teamsWebhookUrl: config.TEAMS_WEBHOOK_URL } : {}),
@@ -414,6 +421,7 @@ export function delivererFromConfig(
           }),
         }
       : {}),
+    ...(siem ? { siem } : {}),
     ledger: options.ledger ?? memoryLedger(),
     ...(options.pendingTeams ? { pendingTeams: options.pendingTeams } : {}),
     digestThreshold: config.DIGEST_THRESHOLD,

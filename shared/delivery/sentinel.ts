@@ -67,6 +67,13 @@ export function raisedSeverity(current: string, wanted: Level): string {
 }
 
 export function commentText(finding: Finding): string {
+  // The portal renders comments as HTML: a CN like <img src=x onerror=…> must stay text.
+  const text = escapeHtml(redact(summaryLines(finding).join('\n')));
+  return text.length > MAX_COMMENT_CHARS ? `${text.slice(0, MAX_COMMENT_CHARS - 1)}…` : text;
+}
+
+/** What certsoar says about a finding where analysts work (Sentinel comment, QRadar note, Splunk notable), as plain lines. */
+export function summaryLines(finding: Finding): string[] {
   const d = detectionInfo(finding.hit.detectionId);
   const ct = finding.enrichment.ct;
   const age = finding.enrichment.certificateAge;
@@ -81,9 +88,7 @@ export function commentText(finding: Finding): string {
     ...(finding.enrichment.missing.length > 0 ? [`Missing enrichment: ${finding.enrichment.missing.map((m) => `${m.source} (${m.reason})`).join('; ')}`] : []),
     `Finding id: ${finding.id}`,
   ];
-  // The portal renders comments as HTML: a CN like <img src=x onerror=…> must stay text.
-  const text = escapeHtml(redact(lines.join('\n')));
-  return text.length > MAX_COMMENT_CHARS ? `${text.slice(0, MAX_COMMENT_CHARS - 1)}…` : text;
+  return lines;
 }
 
 interface IncidentResource {

@@ -11,7 +11,7 @@ import { describeDeadLetter } from '../state/queue-message.js';
 import { type HuntStateStore, type Watermark, WatermarkConflictError } from '../state/hunt-state.js';
 import type { SeenHitStore } from '../state/seen-hits.js';
 import { PartialResultError, QueryRejectedError, QueryTimeoutError, ResultTooLargeError } from './log-analytics.js';
-import type { HuntSource } from './sources/hunt-source.js';
+import type { HuntSource, RowBin, SliceQuery } from './sources/hunt-source.js';
 
 /**
  * One hunt run of one detection: the window from the watermark to now, queried slice by slice,
@@ -23,6 +23,10 @@ import type { HuntSource } from './sources/hunt-source.js';
  * with a partial error, or timed out, is split in halves, recursively, down to minSliceMs; its
  * partial rows are never used, so nothing past data we did not get is ever passed. A complete
  * answer, however large, is used whole: its hits are recorded in batches in memory, never re-queried.
+ * Before a slice is queried, a source that can count (Log Analytics) is asked how many rows its
+ * answer holds per minute of ingestion time (one small summarised answer, counted apart from the
+ * row queries); a slice over maxRowsPerAnswer is cut on those bins into pieces under it, so no one
+ * answer (and the client's copies of it) can grow past that, and every row is still downloaded once.
  *
  * Ordering per slice, which is what makes the hunt lose nothing:
  *   1. query the slice; any error → stop, the watermark stays where it is;
@@ -73,6 +77,11 @@ export interface HuntLimits {
    * a large answer is never asked for again, and memory holds one batch of hits at a time.
    */
   maxHitsPerSlice: number;
+  /**
+   * A slice whose answer would hold more rows than this (by the source's count) is cut into
+   * pieces under it before any row is downloaded: this bounds the memory of one answer. 0: no count.
+   */
+  maxRowsPerAnswer: number;
 }
 
 export const DEFAULT_HUNT_LIMITS: HuntLimits = {
@@ -81,6 +90,8 @@ export const DEFAULT_HUNT_LIMITS: HuntLimits = {
   queryDeadlineMs: 240_000,
   runBudgetMs: 420_000,
   maxHitsPerSlice: 5_000,
+  // ~650 bytes a T1608.003 row: ~32 MB of answer, which the LogsQueryClient holds about five times.
+  maxRowsPerAnswer: 50_000,
 };
 
 export interface HuntLogger {
@@ -120,7 +131,10 @@ export interface DetectionRunResult {
   window?: { start: string; end: string };
   /** Watermark after the run (ISO), when one is kept. */
   watermark?: string;
+  /** Row queries (each slice's answer). */
   queries: number;
+  /** Row-count queries that planned the slices (one summarised answer each, no rows). */
+  countQueries: number;
   rows: number;
   hits: number;
   /** Hits sent on (not seen before). */
@@ -156,7 +170,7 @@ export async function huntDetection(detection: Detection, deps: HuntDeps, option
   const id = detection.meta.id;
   const log = deps.log ?? silent;
   const now = (deps.now ?? (() => new Date()))();
-  const result: DetectionRunResult = { detectionId: id, status: 'ok', queries: 0, rows: 0, hits: 0, newHits: 0, deadLetters: 0, problems: [] };
+  const result: DetectionRunResult = { detectionId: id, status: 'ok', queries: 0, countQueries: 0, rows: 0, hits: 0, newHits: 0, deadLetters: 0, problems: [] };
   const adHoc = options.sinceMs !== undefined;
   let watermark: Watermark | undefined;
   try {
@@ -204,9 +218,10 @@ export function huntWindow(now: Date, settings: HuntSettings, watermark: Waterma
  * The slices in time order; a slice the service could not answer whole (cut, partial, timed out)
  * is replaced by its two halves. Returns the run's result when the run has to stop for good.
  */
-async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<DetectionRunResult | undefined> {
+async function huntSlices(run: RunContext, pending: PendingSlice[]): Promise<DetectionRunResult | undefined> {
   const { result, log, limits } = run;
   const id = run.detection.meta.id;
+  let ahead: { slice: PendingSlice; prepared: Promise<Prepared> } | undefined;
   while (pending.length > 0) {
     if (Date.now() - run.startedAt > limits.runBudgetMs) {
       result.status = 'incomplete';
@@ -214,10 +229,17 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
       log.warn(result.problems[result.problems.length - 1] as string);
       return undefined;
     }
-    const slice = pending.shift() as QueryWindow;
+    const slice = pending.shift() as PendingSlice;
+    const prepared = ahead?.slice === slice ? ahead.prepared : prepareSlice(run, slice);
+    ahead = undefined;
     let rows: Iterable<Row>;
     try {
-      rows = await querySlice(run, slice);
+      const answer = await prepared;
+      if ('pieces' in answer) {
+        pending.unshift(...answer.pieces);
+        continue;
+      }
+      rows = answer.rows;
     } catch (err) {
       const span = slice.end.getTime() - slice.start.getTime();
       if ((err instanceof ResultTooLargeError || err instanceof PartialResultError || err instanceof QueryTimeoutError) && span >= 2 * limits.minSliceMs) {
@@ -230,6 +252,7 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
       const what = err instanceof ResultTooLargeError ? `${errorMessage(err)} even in a ${Math.round(span / 1000)} s slice; narrow the detection` : errorMessage(err);
       return fail(result, log, run.handledAny ? 'incomplete' : 'failed', `${id}: ${what}; watermark kept at ${result.watermark ?? 'none'}`);
     }
+    ahead = lookAhead(run, pending[0]);
     try {
       await handleAnswer(run, slice, rows);
     } catch (err) {
@@ -241,11 +264,89 @@ async function huntSlices(run: RunContext, pending: QueryWindow[]): Promise<Dete
   return undefined;
 }
 
+/** A slice still to do; planned: its row count is known to be under maxRowsPerAnswer (or it cannot be cut). */
+interface PendingSlice extends QueryWindow {
+  planned?: boolean;
+}
+
+/**
+ * 0. ask the source how many rows the slice's answer holds per bin; the pieces to do instead
+ * when it is over maxRowsPerAnswer, undefined to query it as it is.
+ */
+async function planSlice(run: RunContext, slice: QueryWindow): Promise<PendingSlice[] | undefined> {
+  const { source } = run.deps;
+  const { maxRowsPerAnswer, minSliceMs } = run.limits;
+  if (!source.countRows || maxRowsPerAnswer <= 0) return undefined;
+  run.result.countQueries++;
+  const bins = await source.countRows(sliceQuery(run, slice), minSliceMs);
+  const pieces = piecesUnder(slice, bins, maxRowsPerAnswer, minSliceMs);
+  if (pieces) run.log.info(`${run.detection.meta.id}: ${bins.reduce((n, b) => n + b.rows, 0)} rows in ${slice.start.toISOString()}..${slice.end.toISOString()}; querying it in ${pieces.length} pieces`);
+  return pieces;
+}
+
+/**
+ * The slice cut into pieces of at most maxRows rows on the bins' boundaries (a bin is never cut,
+ * so a bin over maxRows is a piece of its own), or undefined when the slice is under maxRows.
+ * Bins without a start (the service could not say when their rows were ingested) give equal
+ * pieces of at least minSliceMs, each counted again.
+ */
+export function piecesUnder(slice: QueryWindow, bins: readonly RowBin[], maxRows: number, minSliceMs: number): PendingSlice[] | undefined {
+  const total = bins.reduce((n, b) => n + b.rows, 0);
+  if (total <= maxRows) return undefined;
+  const from = slice.start.getTime();
+  const to = slice.end.getTime();
+  if (bins.some((b) => !b.start)) {
+    const k = Math.min(Math.ceil(total / maxRows), Math.floor((to - from) / minSliceMs));
+    if (k < 2) return undefined;
+    return Array.from({ length: k }, (_, i) => ({ start: new Date(from + Math.floor(((to - from) * i) / k)), end: new Date(from + Math.floor(((to - from) * (i + 1)) / k)) }));
+  }
+  const sorted = [...bins].sort((a, b) => (a.start as Date).getTime() - (b.start as Date).getTime());
+  const pieces: PendingSlice[] = [];
+  let pieceStart = from;
+  let rows = 0;
+  for (const bin of sorted) {
+    const binStart = Math.min(Math.max((bin.start as Date).getTime(), from), to);
+    if (rows > 0 && rows + bin.rows > maxRows && binStart > pieceStart) {
+      pieces.push({ start: new Date(pieceStart), end: new Date(binStart), planned: true });
+      pieceStart = binStart;
+      rows = 0;
+    }
+    rows += bin.rows;
+  }
+  pieces.push({ start: new Date(pieceStart), end: slice.end, planned: true });
+  return pieces.length > 1 ? pieces : undefined;
+}
+
+/** A slice made ready: cut into pieces to do instead, or its answer. */
+type Prepared = { pieces: PendingSlice[] } | { rows: Iterable<Row> };
+
+/** 0 and 1 for one slice: planned by row count and, unless that cut it, queried. */
+async function prepareSlice(run: RunContext, slice: PendingSlice): Promise<Prepared> {
+  const pieces = slice.planned ? undefined : await planSlice(run, slice);
+  return pieces ? { pieces } : { rows: await querySlice(run, slice) };
+}
+
+/**
+ * The next slice is planned and queried while this one's hits are recorded, so the storage round
+ * trips overlap the next query. Only reading starts early: its errors are acted on in its turn,
+ * and recording (seen check → send → mark → watermark) stays one slice after another, in order.
+ */
+function lookAhead(run: RunContext, next: PendingSlice | undefined): { slice: PendingSlice; prepared: Promise<Prepared> } | undefined {
+  if (!next || Date.now() - run.startedAt > run.limits.runBudgetMs) return undefined;
+  const prepared = prepareSlice(run, next);
+  prepared.catch(() => {}); // handled when its turn comes (or dropped with the run)
+  return { slice: next, prepared };
+}
+
 /** 1. query the slice through the source (its typed errors tell the caller what to do). */
 async function querySlice(run: RunContext, slice: QueryWindow): Promise<Iterable<Row>> {
-  const { limits } = run;
   run.result.queries++;
-  return run.deps.source.rows({
+  return run.deps.source.rows(sliceQuery(run, slice));
+}
+
+function sliceQuery(run: RunContext, slice: QueryWindow): SliceQuery {
+  const { limits } = run;
+  return {
     detection: run.detection,
     params: run.params,
     slice,
@@ -254,7 +355,7 @@ async function querySlice(run: RunContext, slice: QueryWindow): Promise<Iterable
     serverTimeoutInSeconds: limits.serverTimeoutInSeconds,
     // Never past the run budget plus two minutes (the function timeout is ten).
     deadlineMs: Math.max(10_000, Math.min(limits.queryDeadlineMs, limits.runBudgetMs + 120_000 - (Date.now() - run.startedAt))),
-  });
+  };
 }
 
 /**
@@ -329,8 +430,11 @@ async function moveWatermark(run: RunContext, slice: QueryWindow): Promise<void>
 async function housekeeping(run: RunContext): Promise<void> {
   const id = run.detection.meta.id;
   try {
-    await run.deps.state.setHealth(id, { healthy: true, checkedAt: run.now.toISOString(), lastSuccessAt: run.now.toISOString() });
-    await run.deps.seen.purgeExpired(id, run.now, 500);
+    // Independent writes: side by side.
+    await Promise.all([
+      run.deps.state.setHealth(id, { healthy: true, checkedAt: run.now.toISOString(), lastSuccessAt: run.now.toISOString() }),
+      run.deps.seen.purgeExpired(id, run.now, 500),
+    ]);
   } catch (err) {
     run.result.problems.push(`${id}: housekeeping failed: ${errorMessage(err)}`);
     run.log.warn(run.result.problems[run.result.problems.length - 1] as string);

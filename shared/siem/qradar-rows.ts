@@ -6,7 +6,8 @@ import type { Row } from '../model.js';
  * Sysmon's "Image", "TargetObject" …); each detection's table is rebuilt from them so one
  * evaluator scores every SIEM:
  * - T1608.003 → CommonSecurityLog, the subject and issuer in DeviceCustomString3/4 with the labels
- *   CEF gives them (the definition reads a "…subject…"/"…issuer…" label), the SNI as the host;
+ *   CEF gives them (the definition reads a "…subject…"/"…issuer…" label), the SNI as the host, the
+ *   device's verdict on the chain as the FortiGate message form "certificate-status: <verdict>";
  * - T1588.004 → DeviceRegistryEvents from Sysmon event 13 (TargetObject is key + value name);
  * - T1587.003 → DeviceProcessEvents from Sysmon event 1, DeviceFileEvents from event 11.
  * What QRadar does not carry (SANs, hashes, parent process) stays absent, as the AQL export says.
@@ -37,7 +38,10 @@ function compact(row: Record<string, unknown>): Row {
 }
 
 function tlsRow(e: Row): Row {
+  // The device's verdict, in the form the definition reads from a FortiGate/CEF message.
+  const verdict = text(e['TLS Verdict']) ?? text(e['TLS Certificate Status']);
   return compact({
+    Message: verdict ? `certificate-status: ${verdict}` : undefined,
     TimeGenerated: isoTime(e),
     DeviceVendor: text(e.LogSource),
     DeviceAction: text(e['Device Action']),

@@ -29,10 +29,15 @@ const TECHNIQUE = /\bT\d{4}\.\d{3}\b/g;
 
 /** The detection a saved-search name names: exactly one certsoar detection id must appear in it. */
 export function detectionForSearchName(name: string): string {
+  return detectionNamedIn(name, 'search_name', 'use the saved searches of the exported Splunk app');
+}
+
+/** The one certsoar detection id a SIEM's rule or search name carries; a 400 naming `path` otherwise. */
+export function detectionNamedIn(name: string, path: string, hint: string): string {
   const named = [...new Set(name.toUpperCase().match(TECHNIQUE) ?? [])].filter((id) => DETECTIONS.some((d) => d.meta.id === id));
   if (named.length !== 1) {
-    throw new ValidationError('unknown Splunk saved search', [
-      { path: 'search_name', message: `"${name.slice(0, 200)}" names ${named.length === 0 ? 'no' : 'more than one'} certsoar detection (${DETECTIONS.map((d) => d.meta.id).join(', ')}); use the saved searches of the exported Splunk app` },
+    throw new ValidationError('no certsoar detection named', [
+      { path, message: `"${name.slice(0, 200)}" names ${named.length === 0 ? 'no' : 'more than one'} certsoar detection (${DETECTIONS.map((d) => d.meta.id).join(', ')}); ${hint}` },
     ]);
   }
   return named[0] as string;

@@ -1,3 +1,4 @@
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { ValidationError, problemsFromZod } from '../errors.js';
@@ -8,15 +9,20 @@ import { decodeQueueMessage } from './queue-encoding.js';
 import { MAX_QUEUE_MESSAGE_BYTES, ensureQueue } from './storage.js';
 
 /**
- * Where new hits go. The timer functions put them on the "hits" queue, grouped: one message is
- * `{"hits": [Hit, …]}` (up to MAX_HITS_PER_MESSAGE, under the queue's 64 KiB), base64 of the JSON,
- * which is what the Functions queue trigger decodes by default (host.json queues.messageEncoding =
- * base64). A slice's hits thus cost a few sends instead of one per hit. The consumer reads both
- * this shape and a bare Hit (hitsOfMessage).
+ * Where new hits go. The timer functions put them on the "hits" queue, grouped and compressed:
+ * one message is `{"hitsGzip": "<base64 of the gzip of [Hit, …]>"}` (up to MAX_HITS_PER_MESSAGE,
+ * under the queue's 64 KiB), base64 of that JSON, which is what the Functions queue trigger decodes
+ * by default (host.json queues.messageEncoding = base64) before handing the handler the object.
+ * Why compressed: a queue send costs about the same whatever its size (measured on Azurite: 100
+ * sends of 6 KB or of 60 KB both ~0.6 s), and the hits of one detection repeat their column names
+ * and values, so gzip packs ~15× more hits per send. A hit that only fits uncompressed (a
+ * compressed group of one came out larger) goes as `{"hits": [Hit]}`. The consumer reads all three
+ * shapes: compressed group, plain group and a bare Hit (hitsOfMessage, parseHitMessages).
  *
  * Steps, each its own function so a message can carry any group of hits:
  *   fitHits   — each hit shrunk to fit a message on its own (shared/state/queue-message.ts), or a dead letter;
- *   packHits  — the fitted hits packed greedily into messages by encoded size and count;
+ *   packHits  — the fitted hits cut in order into groups of MAX_HITS_PER_MESSAGE, each compressed,
+ *               a group too large for one message halved until it fits;
  *   send      — the messages sent, then the dead letters put on "hits-deadletter".
  */
 export interface HitSink {
@@ -27,13 +33,21 @@ export interface HitSink {
   send(hits: readonly Hit[]): Promise<DeadLetter[] | void>;
 }
 
-export const MAX_HITS_PER_MESSAGE = 100;
+/** One message is one enrich-hits invocation: its hits are enriched side by side (shared lookups per domain). */
+export const MAX_HITS_PER_MESSAGE = 1_000;
+/** What a compressed message may inflate to when read (a message is at most 64 KiB compressed). */
+const MAX_INFLATED_BYTES = 32 * 1024 * 1024;
 const SEND_CONCURRENCY = 16;
 /** `{"hits":[` … `]}` around the hits, and a comma between two. */
 const ENVELOPE_JSON = '{"hits":[]}'.length;
 
 export interface HitBatchMessage {
   hits: Hit[];
+}
+
+export interface CompressedHitBatchMessage {
+  /** base64 of the gzip of the UTF-8 JSON array of hits. */
+  hitsGzip: string;
 }
 
 export class QueueHitSink implements HitSink {
@@ -94,24 +108,31 @@ function fitsAlone(json: string): boolean {
 
 const base64Length = (bytes: number) => 4 * Math.ceil(bytes / 3);
 
-/** Fitted hits packed in order into `{"hits":[…]}` messages under the queue's limit. */
+/** Fitted hits, in order, in compressed messages of up to maxHits under the queue's limit. */
 export function packHits(fitted: readonly FittedHit[], maxHits = MAX_HITS_PER_MESSAGE): string[] {
   const messages: string[] = [];
-  let group: string[] = [];
-  let bytes = ENVELOPE_JSON;
-  const flush = () => {
-    if (group.length > 0) messages.push(Buffer.from(`{"hits":[${group.join(',')}]}`, 'utf8').toString('base64'));
-    group = [];
-    bytes = ENVELOPE_JSON;
-  };
-  for (const { json } of fitted) {
-    const size = Buffer.byteLength(json) + 1;
-    if (group.length >= maxHits || base64Length(bytes + size) > MAX_QUEUE_MESSAGE_BYTES) flush();
-    group.push(json);
-    bytes += size;
-  }
-  flush();
+  for (let i = 0; i < fitted.length; i += maxHits) packGroup(fitted.slice(i, i + maxHits), messages);
   return messages;
+}
+
+/** One group as one compressed message, or halved until each part fits; a lone hit that only fits plain goes plain. */
+function packGroup(group: readonly FittedHit[], out: string[]): void {
+  const array = `[${group.map((h) => h.json).join(',')}]`;
+  // Fastest level: ~3× quicker than the default and the groups still fit (hits repeat a lot).
+  const compressed = gzipSync(array, { level: constants.Z_BEST_SPEED }).toString('base64');
+  const message = Buffer.from(`{"hitsGzip":"${compressed}"}`, 'utf8').toString('base64');
+  if (message.length <= MAX_QUEUE_MESSAGE_BYTES) {
+    out.push(message);
+    return;
+  }
+  if (group.length === 1) {
+    // fitHits made sure every hit fits a plain message alone.
+    out.push(Buffer.from(`{"hits":${array}}`, 'utf8').toString('base64'));
+    return;
+  }
+  const half = Math.ceil(group.length / 2);
+  packGroup(group.slice(0, half), out);
+  packGroup(group.slice(half), out);
 }
 
 /** The single message for one hit alone (shrunk to fit), as the grouped form. */
@@ -144,8 +165,13 @@ export function parseHitMessages(message: unknown): Hit[] {
       throw new ValidationError('invalid hits message', [{ path: '', message: 'not JSON (nor base64 JSON)' }]);
     }
   }
-  const grouped = value !== null && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { hits?: unknown }).hits);
-  const items = grouped ? ((value as { hits: unknown[] }).hits) : [value];
+  let items: unknown[];
+  try {
+    items = hitsOfMessage(value);
+  } catch (err) {
+    throw new ValidationError('invalid hits message', [{ path: 'hitsGzip', message: err instanceof Error ? err.message : String(err) }]);
+  }
+  const grouped = isGroup(value);
   return items.map((item, i) => {
     const parsed = hitSchema.safeParse(item);
     if (!parsed.success) throw new ValidationError('invalid hits message', problemsFromZod(parsed.error.issues, grouped ? `hits.${i}` : undefined));
@@ -154,10 +180,23 @@ export function parseHitMessages(message: unknown): Hit[] {
 }
 
 
-/** The hits a "hits" queue message carries: `{"hits": […]}` or one bare hit (older messages). */
+/** Whether a decoded message is a group (compressed or plain) rather than one bare hit. */
+function isGroup(decoded: unknown): boolean {
+  if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) return false;
+  const d = decoded as { hits?: unknown; hitsGzip?: unknown };
+  return Array.isArray(d.hits) || typeof d.hitsGzip === 'string';
+}
+
+/**
+ * The hits a "hits" queue message carries: `{"hitsGzip": …}`, `{"hits": […]}` or one bare hit
+ * (older messages). Throws when a compressed group does not inflate to a JSON array.
+ */
 export function hitsOfMessage(decoded: unknown): unknown[] {
-  if (decoded && typeof decoded === 'object' && !Array.isArray(decoded) && Array.isArray((decoded as { hits?: unknown }).hits)) {
-    return (decoded as HitBatchMessage).hits;
-  }
-  return [decoded];
+  if (!isGroup(decoded)) return [decoded];
+  const d = decoded as Partial<HitBatchMessage & CompressedHitBatchMessage>;
+  if (Array.isArray(d.hits)) return d.hits;
+  const text = gunzipSync(Buffer.from(d.hitsGzip as string, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+  const hits = JSON.parse(text) as unknown;
+  if (!Array.isArray(hits)) throw new Error('hitsGzip does not hold a JSON array of hits');
+  return hits;
 }

@@ -86,6 +86,7 @@ describe('certsoar hunt --source qradar', () => {
         'TLS Issuer': e?.indicators.TLSIssuer,
         'TLS Subject CN': e?.indicators.SubjectCN,
         'TLS SNI': e?.indicators.DestinationHost,
+        'TLS Verdict': e?.indicators.DeviceVerdict ?? undefined,
       },
       receivedAt: new Date(Date.parse(t) + 60_000),
     };

@@ -20,6 +20,9 @@ import { loopbackTls } from './loopback-tls.js';
  * can be played; the request's timespan is applied on TimeGenerated first, as the service does.
  * A query the evaluator refuses (the language service reports an error, or a construct it does not
  * implement) is answered 400 BadArgumentError with the reason, and kept in `evaluationErrors`.
+ * The hunt's row-count queries (ending `| summarize Rows = count() by Bin = bin(ingestion_time(), …)`)
+ * are executed the same way but logged in `counts`, not `requests`, and take no fault (faults play
+ * on row queries).
  *
  * Shapes (learn.microsoft.com "Azure Monitor Log Analytics API response format" and "errors"):
  * - 200 {tables:[{name:'PrimaryResult', columns:[{name,type}], rows:[[…]]}]}; datetime cells as
@@ -83,7 +86,14 @@ export interface LogAnalyticsServer {
   faultFor?: (request: { query: string; window?: { start: Date; end: Date } }) => LaFault | undefined;
   /** When set, every successful query answers this body as it is (benchmarks). */
   fixedBody?: Buffer;
+  /**
+   * When set, a successful query is answered by what this returns (benchmarks serving precomputed
+   * answers per window, beyond what the evaluator runs in reasonable time); undefined: executed.
+   */
+  answerFor?: (request: { query: string; window?: { start: Date; end: Date } }) => Buffer | undefined;
   requests: LaRequest[];
+  /** Row-count queries (summarize … by bin(ingestion_time(), …)), apart from the row queries. */
+  counts: LaRequest[];
   close(): Promise<void>;
 }
 
@@ -95,6 +105,7 @@ export interface LogAnalyticsServerOptions {
 
 const INGESTION_WINDOW = /ingestion_time\(\)\s*>=\s*datetime\(([^)]+)\)\s*and\s*ingestion_time\(\)\s*<\s*datetime\(([^)]+)\)/;
 const ROUTE = /^\/v1\/workspaces\/([^/]+)\/query$/;
+const ROW_COUNT = /\|\s*summarize\s+Rows\s*=\s*count\(\)\s+by\s+Bin\s*=\s*bin\(ingestion_time\(\)/;
 /** The hidden per-row field ingestion_time() reads. */
 const INGESTION_FIELD = '_IngestionTime';
 
@@ -114,12 +125,16 @@ export async function startLogAnalyticsServer(options: LogAnalyticsServerOptions
     now: () => new Date(),
     faults: [],
     requests: [],
+    counts: [],
   };
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     handle(state, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, oneApiError('InternalServerError', String(err)));
     });
   });
+  // Node closes an idle kept-alive socket after 5 s, which races a client that takes longer than
+  // that between two queries (a large answer being worked through) into ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const result = state as unknown as LogAnalyticsServer;
@@ -151,12 +166,13 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
     status: 200,
     rows: 0,
   };
-  state.requests.push(log);
+  const isCount = ROW_COUNT.test(query);
+  (isCount ? state.counts : state.requests).push(log);
   if (!req.headers.authorization?.startsWith('Bearer ')) {
     log.status = 401;
     return send(res, 401, oneApiError('AuthorizationRequiredError', 'Valid authentication was not provided'));
   }
-  const fault = state.faults.shift() ?? state.faultFor?.({ query, ...(window ? { window } : {}) });
+  const fault = isCount ? undefined : (state.faults.shift() ?? state.faultFor?.({ query, ...(window ? { window } : {}) }));
   if (fault) log.fault = fault.kind;
   switch (fault?.kind) {
     case 'reset':
@@ -192,6 +208,12 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
       break;
   }
 
+  const canned = state.answerFor?.({ query, ...(window ? { window } : {}) });
+  if (canned) {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': canned.length });
+    res.end(canned);
+    return;
+  }
   if (state.fixedBody) {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': state.fixedBody.length });
     res.end(state.fixedBody);
@@ -270,7 +292,8 @@ function serialiseCell(value: unknown, type: LaColumnType): unknown {
   return value;
 }
 
-function engineError(code: string, message: string): unknown {
+/** The "error" of a 200 answer cut at the service limits or failing in part (for canned answers too). */
+export function engineError(code: string, message: string): unknown {
   return {
     message: 'There were some errors when processing your query.',
     code: 'PartialError',

@@ -93,15 +93,16 @@ export function arielWindow(window: { start: Date; end: Date }): { guard: string
  * MINUTES); a hunt slice is exact: an epoch guard on starttime (when QRadar received the event,
  * the ingestion time the other SIEMs slice on) plus START/STOP around it (arielWindow).
  */
-function orderAndWindow(plan: DetectionPlan<unknown>, slice: QueryWindow | undefined): string[] {
-  if (!slice) return ['ORDER BY devicetime DESC', `LAST ${durationMinutes(plan.detection.meta.queryFrequency)} MINUTES`];
+function orderAndWindow(plan: DetectionPlan<unknown>, slice: QueryWindow | undefined, offenseId?: number): string[] {
+  const offense = offenseId === undefined ? [] : [`  AND INOFFENSE(${Math.trunc(offenseId)})`];
+  if (!slice) return [...offense, 'ORDER BY devicetime DESC', `LAST ${durationMinutes(plan.detection.meta.queryFrequency)} MINUTES`];
   const w = arielWindow(slice);
-  return [`  AND ${w.guard}`, 'ORDER BY devicetime DESC', w.startStop];
+  return [...offense, `  AND ${w.guard}`, 'ORDER BY devicetime DESC', w.startStop];
 }
 
 // ---- T1608.003 -------------------------------------------------------------------------------
 
-function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow): AqlQuery {
+function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow, offenseId?: number): AqlQuery {
   const p = plan.params;
   const properties: AqlProperty[] = [
     { name: 'TLS Subject', regex: keyValueRegex([...p.subjectKeys, ...FORTIOS_SUBJECT]), description: 'Server certificate subject (PAN-OS decryption log, FortiOS scertcname, CEF ssl_subject and the tuning subjectKeys).' },
@@ -130,7 +131,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow): Aql
   ];
   const query = [
     `SELECT DATEFORMAT(devicetime, 'yyyy-MM-dd HH:mm:ss') AS 'EventTime', LOGSOURCENAME(logsourceid) AS 'LogSource', sourceip, destinationip, destinationport,`,
-    `  ${subject}, ${cn}, ${issuer}, ${prop('TLS SNI')},`,
+    `  ${[subject, cn, issuer, prop('TLS SNI'), ...(verdicts.present.length ? [prop('TLS Verdict'), prop('TLS Certificate Status')] : [])].join(', ')},`,
     `  ${columns.join(',\n  ')},`,
     `  ${score} AS 'CertRiskScore', ${levelExpr(plan, score)} AS 'CertRiskLevel'`,
     'FROM events',
@@ -139,7 +140,7 @@ function t1608003(plan: DetectionPlan<T1608003Params>, slice?: QueryWindow): Aql
     ...(p.excludedActions.length ? [`  AND ${notInOrNull(`LOWER(${prop('Device Action')})`, prop('Device Action'), p.excludedActions.map((a) => a.toLowerCase()))}`] : []),
     `  AND ${score} > ${plan.minScore}`,
     ...allow.map((a) => `  AND ${a}`),
-    ...orderAndWindow(plan, slice),
+    ...orderAndWindow(plan, slice, offenseId),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -186,7 +187,7 @@ function sysmonProperty(name: string): AqlProperty {
   return { name, regex: `(?:^|\\s)${name}[=:]\\s*(.+?)(?=\\t|\\s{2,}|\\s[A-Za-z]+[=:]|$)`, description: `Sysmon ${name}` };
 }
 
-function t1588004(plan: DetectionPlan<T1588004Params>, slice?: QueryWindow): AqlQuery {
+function t1588004(plan: DetectionPlan<T1588004Params>, slice?: QueryWindow, offenseId?: number): AqlQuery {
   const p = plan.params;
   const key = `LOWER(${prop('TargetObject')})`;
   const image = `LOWER(${prop('Image')})`;
@@ -210,7 +211,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>, slice?: QueryWindow): Aql
     `  AND (${prop('Image')} IS NULL OR NOT (${endsWithAny(p.approvedProcesses)}))`,
     ...(p.allowedThumbprints.length ? [`  AND NOT (${key} IMATCHES ${aqlString(`^.*\\\\certificates\\\\(${p.allowedThumbprints.map((t) => t.toLowerCase()).join('|')})(\\\\.*)?$`)})`] : []),
     `  AND ${score} > ${plan.minScore}`,
-    ...orderAndWindow(plan, slice),
+    ...orderAndWindow(plan, slice, offenseId),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -225,7 +226,7 @@ function t1588004(plan: DetectionPlan<T1588004Params>, slice?: QueryWindow): Aql
   };
 }
 
-function t1587003(plan: DetectionPlan<T1587003Params>, slice?: QueryWindow): AqlQuery {
+function t1587003(plan: DetectionPlan<T1587003Params>, slice?: QueryWindow, offenseId?: number): AqlQuery {
   const p = plan.params;
   const image = `LOWER(${prop('Image')})`;
   const cmd = prop('CommandLine');
@@ -258,7 +259,7 @@ function t1587003(plan: DetectionPlan<T1587003Params>, slice?: QueryWindow): Aql
     `WHERE ${prop('EventID')} IN ('1', '11')`,
     `  AND (${[tool, ps, certutil, staged, ...more.branches].map((c) => `(${c})`).join(' OR ')})`,
     `  AND ${score} > ${plan.minScore}`,
-    ...orderAndWindow(plan, slice),
+    ...orderAndWindow(plan, slice, offenseId),
   ].join('\n');
   return {
     name: `certsoar ${plan.detection.meta.id}`,
@@ -308,7 +309,7 @@ function t1587003Phase2(p: T1587003Params, x: T1587003Parts): { signals: Record<
   return { signals, branches };
 }
 
-type Builder = (plan: DetectionPlan<never>, slice?: QueryWindow) => AqlQuery;
+type Builder = (plan: DetectionPlan<never>, slice?: QueryWindow, offenseId?: number) => AqlQuery;
 const BUILDERS: Record<string, Builder> = {
   'T1608.003': t1608003 as Builder,
   'T1588.004': t1588004 as Builder,
@@ -319,9 +320,9 @@ export function aqlQueries(tuning: Tuning, detections: readonly Detection[] = DE
   return detections.map((d) => aqlQuery(d, tuning));
 }
 
-/** One detection's AQL: the scheduled form, or the hunt form over one slice. */
-export function aqlQuery(detection: Detection, tuning: Tuning, slice?: QueryWindow): AqlQuery {
+/** One detection's AQL: the scheduled form, or the hunt form over one slice; with an offense id, only that offense's events. */
+export function aqlQuery(detection: Detection, tuning: Tuning, slice?: QueryWindow, offenseId?: number): AqlQuery {
   const build = BUILDERS[detection.meta.id];
   if (!build) throw new Error(`AQL: no query for detection ${detection.meta.id}`);
-  return build(detectionPlan<never>(detection, tuning), slice);
+  return build(detectionPlan<never>(detection, tuning), slice, offenseId);
 }

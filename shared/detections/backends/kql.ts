@@ -149,7 +149,9 @@ class KqlWriter {
       case 'extract_kv':
         return `extract(${this.regex(keyValueRegex(e.keys))}, 1, ${this.expr(e.value)})`;
       case 'extract_all':
-        return `extract_all(${this.regex(e.regex)}, ${this.expr(e.value)})`;
+        // extract_all gives null when nothing matches; the definitions treat that as no names, so
+        // array_concat and set_has_element always get an array (as the evaluator does).
+        return `coalesce(extract_all(${this.regex(e.regex)}, ${this.expr(e.value)}), dynamic([]))`;
       case 'trim':
         return `trim(${this.regex(e.regex)}, ${this.expr(e.value)})`;
       case 'trim_end':

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Detection } from '../../../shared/detections/types.js';
-import { type HuntDeps, type HuntLogger, chunks, huntDetection } from '../../../shared/hunting/hunt-detection.js';
+import { type HuntDeps, type HuntLogger, chunks, huntDetection, piecesUnder } from '../../../shared/hunting/hunt-detection.js';
 import { createLogsQueryClient } from '../../../shared/hunting/log-analytics.js';
 import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
 import { MemoryHitSink } from '../../../shared/state/hit-queue.js';
@@ -28,6 +28,7 @@ beforeEach(() => {
   server.evaluationErrors = [];
   server.faults = [];
   server.requests = [];
+  server.counts = [];
   server.rowLimit = 500_000;
   delete server.faultFor;
   clock = new Date('2026-03-01T12:00:00Z');
@@ -210,6 +211,62 @@ describe('huntDetection', () => {
     const r = await huntDetection(testDetection, deps);
     expect(r.rows).toBe(2);
     expect(sentIds()).toEqual([id]);
+  });
+});
+
+describe('slices planned by row count', () => {
+  it('a slice over maxRowsPerAnswer is counted first and queried in pieces under it: every row downloaded once, every hit sent once', async () => {
+    const ids: number[] = [];
+    // 90 rows in 11:00..11:30 (3 a minute), 10 more at 11:40: 100 rows in the 10:55..11:55 slice.
+    for (let i = 0; i < 90; i++) ids.push(event(new Date(Date.parse('2026-03-01T11:00:00Z') + i * 20_000).toISOString()));
+    for (let i = 0; i < 10; i++) ids.push(event('2026-03-01T11:40:00Z'));
+    deps.settings = { ...deps.settings, initialLookbackMs: 65 * MIN };
+    deps.limits = { minSliceMs: MIN, maxRowsPerAnswer: 40 };
+    const r = await huntDetection(testDetection, deps);
+    expect(r).toMatchObject({ status: 'ok', rows: 100, newHits: 100 });
+    // The evaluator has no ingestion_time() once the query has projected its columns (the docs:
+    // "must be used in the context of a table"),
+    // so the bins come back without a start and the slice is cut evenly and counted again.
+    expect(r.countQueries).toBeGreaterThanOrEqual(2);
+    expect(server.counts).toHaveLength(r.countQueries);
+    expect(server.requests.length).toBe(r.queries);
+    expect(r.queries).toBeGreaterThanOrEqual(3);
+    expect(server.requests.every((q) => q.rows <= 40)).toBe(true);
+    expect(server.requests.reduce((n, q) => n + q.rows, 0)).toBe(100);
+    // The pieces tile the slice: each starts where the one before ended.
+    const windows = server.requests.map((q) => q.window as { start: Date; end: Date });
+    for (let i = 1; i < windows.length; i++) expect(windows[i]!.start.getTime()).toBe(windows[i - 1]!.end.getTime());
+    expect(sentIds().sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it('a slice under the limit costs one count and one query; maxRowsPerAnswer 0 costs no count', async () => {
+    event('2026-03-01T11:00:00Z');
+    deps.settings = { ...deps.settings, initialLookbackMs: 65 * MIN };
+    const r = await huntDetection(testDetection, deps);
+    expect(r).toMatchObject({ status: 'ok', queries: 1, countQueries: 1, newHits: 1 });
+    deps.limits = { minSliceMs: MIN, maxRowsPerAnswer: 0 };
+    deps.state = new MemoryHuntState();
+    deps.seen = new MemorySeenHits();
+    const again = await huntDetection(testDetection, deps);
+    expect(again).toMatchObject({ status: 'ok', queries: 1, countQueries: 0, hits: 1 });
+  });
+
+  it('piecesUnder cuts on bin boundaries, keeps an oversized bin whole, and splits evenly when bins have no start', () => {
+    const slice = { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T00:10:00Z') };
+    const at = (m: number) => new Date(slice.start.getTime() + m * MIN);
+    expect(piecesUnder(slice, [{ start: at(0), rows: 30 }, { start: at(5), rows: 30 }], 60, MIN)).toBeUndefined();
+    const cut = piecesUnder(slice, [{ start: at(0), rows: 30 }, { start: at(1), rows: 30 }, { start: at(2), rows: 500 }, { start: at(7), rows: 1 }], 60, MIN);
+    expect(cut?.map((p) => [p.start.getTime(), p.end.getTime(), p.planned])).toEqual([
+      [at(0).getTime(), at(2).getTime(), true],
+      [at(2).getTime(), at(7).getTime(), true],
+      [at(7).getTime(), slice.end.getTime(), true],
+    ]);
+    const even = piecesUnder(slice, [{ start: undefined, rows: 250 }], 100, MIN);
+    expect(even?.map((p) => [p.start.getTime(), p.end.getTime(), p.planned])).toEqual([
+      [at(0).getTime(), slice.start.getTime() + 200_000, undefined],
+      [slice.start.getTime() + 200_000, slice.start.getTime() + 400_000, undefined],
+      [slice.start.getTime() + 400_000, slice.end.getTime(), undefined],
+    ]);
   });
 });
 

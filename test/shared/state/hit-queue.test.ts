@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.js';
+import { ValidationError } from '../../../shared/errors.js';
 import type { Hit } from '../../../shared/model.js';
 import type { QueueClient } from '@azure/storage-queue';
-import { QueueHitSink, fitHits, hitMessage, hitsOfMessage, packHits } from '../../../shared/state/hit-queue.js';
+import { QueueHitSink, fitHits, hitMessage, hitsOfMessage, packHits, parseHitMessages } from '../../../shared/state/hit-queue.js';
 import type { DeadLetter } from '../../../shared/state/queue-message.js';
 import { MAX_QUEUE_MESSAGE_BYTES, decodeQueueMessage, storageClients } from '../../../shared/state/storage.js';
 import { type AzuriteInstance, startAzurite } from '../../helpers/azurite.js';
@@ -39,20 +42,21 @@ async function receiveAll(queue: QueueClient): Promise<string[]> {
 const queueNamed = (name: string) => storageClients(loadConfig({ STATE_STORAGE_CONNECTION: azurite.connectionString }))!.queue(name);
 
 describe('QueueHitSink', () => {
-  it('groups the hits into base64 JSON messages {hits: [...]} (what the queue trigger decodes by default), every hit once, in order', async () => {
+  it('groups the hits into base64 JSON messages {hitsGzip: ...} (what the queue trigger decodes by default), every hit once, in order', async () => {
     const queue = queueNamed('hits-sink-test');
-    const hits = Array.from({ length: 250 }, (_, i) => hit(`k${i}`));
+    const hits = Array.from({ length: 2_500 }, (_, i) => hit(`k${i}`));
     expect(await new QueueHitSink(queue).send(hits)).toEqual([]);
     const texts = await receiveAll(queue);
-    expect(texts).toHaveLength(3); // 100 + 100 + 50
+    expect(texts).toHaveLength(3); // 1,000 + 1,000 + 500: compressed, each group fits one message
+    expect(texts.every((t) => typeof (decodeQueueMessage(t) as { hitsGzip?: unknown }).hitsGzip === 'string')).toBe(true);
     expect(texts.every((t) => /^[A-Za-z0-9+/]+=*$/.test(t) && t.length <= MAX_QUEUE_MESSAGE_BYTES)).toBe(true);
     const decoded = texts.flatMap((t) => hitsOfMessage(decodeQueueMessage(t)) as Hit[]);
     expect(decoded.map((h) => h.key).sort()).toEqual(hits.map((h) => h.key).sort());
     expect(decoded.find((h) => h.key === 'k7')).toEqual(hits[7]);
   });
 
-  it('packs by size: large hits share messages only as far as 64 KiB allows', () => {
-    const hits = Array.from({ length: 10 }, (_, i) => hit(`big${i}`, { AdditionalExtensions: 'y'.repeat(20_000) }));
+  it('packs by size: large hits that do not compress share messages only as far as 64 KiB allows', () => {
+    const hits = Array.from({ length: 10 }, (_, i) => hit(`big${i}`, { AdditionalExtensions: randomBytes(15_000).toString('hex') }));
     const messages = packHits(fitHits(hits, new Date()).fitted);
     expect(messages.length).toBeGreaterThanOrEqual(4);
     expect(messages.every((m) => m.length <= MAX_QUEUE_MESSAGE_BYTES)).toBe(true);
@@ -90,7 +94,16 @@ describe('hitMessage', () => {
     expect(hitsOfMessage(decodeQueueMessage(hitMessage(hit('small'))))).toEqual([hit('small')]);
   });
 
-  it('reads a bare hit (the earlier one-hit-per-message form) as one hit', () => {
+  it('reads a bare hit (the earlier one-hit-per-message form) and a plain group as their hits', () => {
     expect(hitsOfMessage(hit('bare'))).toEqual([hit('bare')]);
+    expect(hitsOfMessage({ hits: [hit('a'), hit('b')] })).toEqual([hit('a'), hit('b')]);
+  });
+
+  it('a compressed group that does not inflate to hits is a clear error naming hitsGzip', () => {
+    expect(() => parseHitMessages({ hitsGzip: Buffer.from('not gzip').toString('base64') })).toThrow(ValidationError);
+    const notArray = gzipSync('{"a":1}').toString('base64');
+    expect(() => parseHitMessages({ hitsGzip: notArray })).toThrow(/invalid hits message/);
+    const ok = packHits(fitHits([hit('z1'), hit('z2')], new Date()).fitted);
+    expect(parseHitMessages(ok[0]).map((h) => h.key)).toEqual(['z1', 'z2']);
   });
 });
