@@ -10,6 +10,8 @@ import { buildOnce } from './lib/once.js';
 /**
  * Queue "hits" → enrich and score → queue "findings". A message carries a group of hits
  * (`{"hits": [...]}`, see shared/state/hit-queue.ts) or one bare hit; each is handled in turn.
+ * From a timer hunt each hit stands for one threat (its strongest row with the ThreatAggregate:
+ * occurrences, event times, sources, update of a known threat) and becomes one finding.
  * Idempotent under redelivery: a ledger row (table `enrichledger`, PartitionKey = first two hex
  * digits of the finding id, RowKey = finding id) is written after the finding is enqueued; a
  * redelivered hit whose finding is in the ledger is acknowledged without enqueuing again. A crash

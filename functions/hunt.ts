@@ -8,8 +8,9 @@ import { reportSettingsAtStartup, rulesModeSelected } from './lib/startup-report
 
 /**
  * One timer function per enabled detection (HUNTS_ENABLED), on the detection's schedule or its
- * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits on
- * the "hits" queue (shared/hunting/hunt-detection.ts has the ordering that loses nothing).
+ * HUNT_SCHEDULE_<ID> override. Each run hunts the window since the watermark and puts new hits,
+ * grouped into threats (one hit per threat), on the "hits" queue (shared/hunting/hunt-detection.ts
+ * has the ordering that loses nothing).
  * The Functions host runs a timer function as a singleton (a blob lease), so runs of one detection
  * never overlap; the watermark write is conditional anyway.
  * Registering needs only HUNTS_ENABLED and the schedules (shared/hunting/hunt-timers.ts); the
@@ -56,6 +57,12 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
       import('../shared/state/storage.js'),
       import('../shared/state/queue-message.js'),
     ]);
+  const [{ findSuppression }, { KNOWN_THREATS_TABLE, TableKnownThreats }, { ThreatHitSink }, { threatSettings }] = await Promise.all([
+    import('../shared/scoring/score.js'),
+    import('../shared/state/known-threats.js'),
+    import('../shared/threats/threat-sink.js'),
+    import('../shared/threats/track-threats.js'),
+  ]);
   const config = loadConfig(process.env);
   const credential = await appCredential();
   const storage = requireStorage(config, credential);
@@ -65,7 +72,14 @@ const productionDeps = buildOnce(async (): Promise<HuntDeps> => {
     source: createHuntSource(config, credential, tuning),
     state: new TableHuntState(storage.table(HUNT_STATE_TABLE), FUNCTIONS_STATE_SCOPE),
     seen: new TableSeenHits(storage.table(SEEN_HITS_TABLE), FUNCTIONS_STATE_SCOPE),
-    sink: new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
+    // One queue message per threat (shared/threats/), with the known threats for updates.
+    sink: new ThreatHitSink(
+      new QueueHitSink(storage.queue(QUEUE_NAMES.hits), storage.queue(deadLetterQueueName(QUEUE_NAMES.hits))),
+      new TableKnownThreats(storage.table(KNOWN_THREATS_TABLE), FUNCTIONS_STATE_SCOPE),
+      threatSettings(config),
+      () => new Date(),
+      (hit) => findSuppression(hit, tuning) !== undefined,
+    ),
     tuning,
     settings: huntSettings(config),
   };

@@ -65,6 +65,8 @@ export const configSchema = z.object({
   HUNT_MAX_WINDOW: duration('6h'),
   HUNT_INITIAL_LOOKBACK: duration('1d'),
   SEEN_HIT_TTL: duration('7d'),
+  THREAT_QUIET_PERIOD: duration('7d'),
+  THREAT_ENDPOINT_LOOKBACK: duration('7d'),
 
   // crt.sh
   CRTSH_BASE_URL: urlWithDefault('https://crt.sh'),

@@ -1,7 +1,8 @@
 /**
- * The data that flows between stages: Hit (a detection matched a row) → Enrichment (what CT,
- * certificate age and tuning add) → Finding (scored, ready to deliver). Queue messages carry
- * these as JSON, so every field is plain data.
+ * The data that flows between stages: Hit (a detection matched a row) → grouped into threats
+ * (one representative hit carrying a ThreatAggregate) → Enrichment (what CT, certificate age and
+ * tuning add) → Finding (scored, ready to deliver; one per threat). Queue messages carry these as
+ * JSON, so every field is plain data.
  */
 
 export type Level = 'Informational' | 'Low' | 'Medium' | 'High';
@@ -74,6 +75,56 @@ export interface Hit {
   certificate?: CertificateObservation;
   /** When the hit came from a Sentinel incident (automation-rule path). */
   incident?: IncidentRef;
+  /** Set when this hit stands for a group of rows of one threat (shared/threats/). */
+  threat?: ThreatAggregate;
+}
+
+/** One distinct source of a threat's rows (an internal host or an account) and how many rows it gave. */
+export interface SourceCount {
+  name: string;
+  count: number;
+}
+
+/** The distinct sources of a threat, most rows first; beyond a cap they are counted, not listed. */
+export interface ThreatSources {
+  hosts: SourceCount[];
+  accounts: SourceCount[];
+  hostsOmitted: number;
+  accountsOmitted: number;
+}
+
+/** What a group of rows of one threat adds to its representative hit. */
+export interface ThreatAggregate {
+  /** The threat's identity in words: detection, endpoint or device, certificate or command. */
+  key: string;
+  /** Id of the threat's incident: the same key in the same active period (a new one after a quiet period). */
+  id: string;
+  /** Rows the threat stands for, over its whole active period (earlier reports included). */
+  occurrences: number;
+  /** Event times of the threat's first and last rows. */
+  firstSeen: string;
+  lastSeen: string;
+  sources: ThreatSources;
+  /** Rows attributed to the threat without a certificate of their own (resumed TLS sessions). */
+  withoutCertificate: number;
+  /** Digest of the grouped hit keys: the same rows give the same digest (idempotent redelivery). */
+  rowsDigest: string;
+  /** Present when the threat was already reported: these rows update it. */
+  update?: ThreatUpdate;
+}
+
+/** How a group of rows changes a threat that was already reported. */
+export interface ThreatUpdate {
+  /** When the threat was first reported (ISO). */
+  firstReportedAt: string;
+  /** Rows this update adds. */
+  newOccurrences: number;
+  previousOccurrences: number;
+  previousLastSeen: string;
+  /** Hosts and accounts not seen on the threat before. */
+  newSources: string[];
+  /** True when the change is worth telling people again (Teams): new sources, or stronger base signals. */
+  material: boolean;
 }
 
 export interface IncidentRef {
@@ -121,6 +172,8 @@ export interface CertificateAge {
   ageDays?: number;
   /** Which source gave the dates. */
   from: 'log' | 'ct' | 'tls_probe';
+  /** The event time the age is measured at (the threat's first row), ISO-8601 UTC. */
+  asOf?: string;
 }
 
 export interface TlsProbeResult {
@@ -192,10 +245,21 @@ export interface Score {
   suppressedBy?: Suppression;
 }
 
-/** A scored hit, ready for delivery. */
+/** A scored threat (or single hit), ready for delivery. */
 export interface Finding extends Score {
-  /** Stable: derived from the hit key, so a redelivered hit yields the same finding id. */
+  /** Stable: derived from the threat id and its rows (or the hit key), so a redelivery yields the same finding id. */
   id: string;
+  /** The threat's incident id: every update of one threat carries the same one. */
+  threatId: string;
+  /** The threat's identity in words (detection, endpoint or device, certificate or command). */
+  threatKey: string;
+  /** Rows the finding stands for, and the event times of the first and last. */
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+  sources: ThreatSources;
+  /** Present when the finding updates a threat already reported (no new incident). */
+  update?: ThreatUpdate;
   hit: Hit;
   enrichment: Enrichment;
   scoredAt: string;

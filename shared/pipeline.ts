@@ -1,11 +1,15 @@
 import type { Enrichment, Finding, Hit, Level } from './model.js';
 import { errorMessage } from './redact.js';
 import { makeFinding } from './scoring/finding.js';
+import { findSuppression } from './scoring/score.js';
 import type { Tuning } from './scoring/tuning.js';
+import { type KnownThreatStore, MemoryKnownThreats } from './state/known-threats.js';
+import { DEFAULT_THREAT_SETTINGS, type ThreatSettings, type ThreatTracking, trackThreats } from './threats/track-threats.js';
 
 /**
- * hit → enrich → score → finding → deliver, in one process. The CLI runs it over a hunt's hits;
- * the queue functions run the same steps one message at a time (findingForHit).
+ * hits → threats → enrich → score → finding → deliver, in one process. The CLI runs it over a
+ * hunt's hits: one finding per threat (shared/threats/), enriched once; the queue functions run the
+ * same steps one message at a time (findingForHit), a message carrying one threat.
  */
 
 /** Adds CT history, certificate age and probe results to a hit. */
@@ -21,6 +25,11 @@ export interface PipelineOptions {
   /** Hits enriched at once; the enricher has its own crt.sh cap, this only bounds memory. */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Known threats (updates instead of new incidents); default: memory, so only this run's rows count. */
+  threatStore?: KnownThreatStore;
+  threatSettings?: ThreatSettings;
+  /** Told how the hits were grouped (threats, unattributed certificate-less sessions). */
+  onThreats?: (tracking: ThreatTracking, hits: number) => void;
 }
 
 const LEVEL_RANK: Record<Level, number> = { High: 3, Medium: 2, Low: 1, Informational: 0 };
@@ -32,23 +41,27 @@ export async function findingForHit(hit: Hit, options: Pick<PipelineOptions, 'tu
   return makeFinding(hit, enrichment, options.tuning, now());
 }
 
-/** Every hit (duplicates by detection and key dropped) to findings, best first. */
+/** Every hit (duplicates by detection and key dropped) to findings, best first: one finding per threat. */
 export async function findingsForHits(hits: Hit[], options: PipelineOptions): Promise<Finding[]> {
   const unique = uniqueHits(hits);
-  const findings: Finding[] = new Array(unique.length);
+  const isSuppressed = (hit: Hit) => findSuppression(hit, options.tuning) !== undefined;
+  const tracking = await trackThreats(unique, options.threatStore ?? new MemoryKnownThreats(), options.threatSettings ?? DEFAULT_THREAT_SETTINGS, options.now, isSuppressed);
+  options.onThreats?.(tracking, unique.length);
+  const threats = tracking.threats;
+  const findings: Finding[] = new Array(threats.length);
   const concurrency = Math.max(1, options.concurrency ?? 8);
   let next = 0;
   let done = 0;
-  options.onProgress?.(0, unique.length);
+  options.onProgress?.(0, threats.length);
   const worker = async () => {
-    while (next < unique.length) {
+    while (next < threats.length) {
       const index = next++;
-      findings[index] = await findingForHit(unique[index]!, options);
+      findings[index] = await findingForHit(threats[index]!, options);
       done += 1;
-      options.onProgress?.(done, unique.length);
+      options.onProgress?.(done, threats.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, threats.length) }, worker));
   return sortFindings(findings);
 }
 
@@ -59,7 +72,8 @@ export function sortFindings(findings: Finding[]): Finding[] {
       Number(Boolean(a.suppressedBy)) - Number(Boolean(b.suppressedBy)) ||
       b.score - a.score ||
       LEVEL_RANK[b.level] - LEVEL_RANK[a.level] ||
-      b.hit.time.localeCompare(a.hit.time) ||
+      b.occurrences - a.occurrences ||
+      b.lastSeen.localeCompare(a.lastSeen) ||
       a.id.localeCompare(b.id),
   );
 }

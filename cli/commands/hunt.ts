@@ -10,13 +10,15 @@ import { DETECTIONS } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import { enricherFromConfig } from '../../shared/enrichment/enricher.js';
-import { huntOnce } from '../../shared/hunting/hunt-once.js';
+import { CLI_STATE_SCOPE, huntOnce } from '../../shared/hunting/hunt-once.js';
 import { scopeForEndpoint } from '../../shared/hunting/log-analytics.js';
 import { enabledDetections } from '../../shared/hunting/schedule.js';
 import { type Workspace, loadWorkspace } from '../../shared/hunting/workspace.js';
 import type { Finding, Hit } from '../../shared/model.js';
 import { type HitEnricher, findingsForHits } from '../../shared/pipeline.js';
 import { errorMessage } from '../../shared/redact.js';
+import { knownThreatsFromConfig } from '../../shared/threats/threat-sink.js';
+import { threatSettings } from '../../shared/threats/track-threats.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
 import { signedInCredential } from '../azure-sign-in.js';
 import { CliError, type CliIo, type Command, UsageError } from '../io.js';
@@ -52,8 +54,9 @@ export const HUNT_USAGE = `usage: certsoar hunt [--offline | --workspace DIR | -
   --deliver-timeout DURATION  give up waiting for the webhooks after this long (default 60s)
   --min-level LEVEL  only findings at LEVEL or above (Informational, Low, Medium, High)
   --limit N          only the N highest-scoring findings (after --min-level)
-  --json             NDJSON on stdout instead of the table: one line per finding,
-                     {detectionId, row, id, score, level, reasons, suppressedBy?, hit, enrichment, scoredAt}
+  --json             NDJSON on stdout instead of the table: one line per finding (one per threat),
+                     {detectionId, row, id, threatId, occurrences, firstSeen, lastSeen, sources, update?,
+                      score, level, reasons, suppressedBy?, hit, enrichment, scoredAt}
   -h, --help         this text`;
 
 interface HuntOptions {
@@ -266,9 +269,16 @@ async function score(hits: Hit[], config: Config, tuning: Tuning, options: HuntO
   }), io.signal);
   const progress = progressBar(io.stderr, 'enriching hits', io.interactive && hits.length >= 20);
   try {
+    // One finding per threat. Online (with the watermark and seen hits) the known threats persist
+    // like the rest of the CLI's state, so a later run's rows update a threat instead of repeating it.
+    const online = !options.offline && !options.workspace && options.sinceMs === undefined;
     return await findingsForHits(hits, {
       tuning,
       enricher,
+      threatSettings: threatSettings(config),
+      ...(online ? { threatStore: knownThreatsFromConfig(config, credential, CLI_STATE_SCOPE) } : {}),
+      onThreats: (t, rows) => io.stderr(`certsoar hunt: ${rows} hit(s) grouped into ${t.threats.length} threat(s)${t.unattributed ? `; ${t.unattributed} session(s) without a certificate to endpoints with no suspicious certificate` : ''}
+`),
       ...(options.offline ? { now: () => options.now } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -309,7 +319,8 @@ export function findingLine(finding: Finding): string {
 function summaryLine(hits: Hit[], findings: Finding[]): string {
   const live = findings.filter((f) => !f.suppressedBy);
   const by = (level: string) => live.filter((f) => f.level === level).length;
-  return `${hits.length} hit(s) → ${findings.length} finding(s): ${by('High')} High, ${by('Medium')} Medium, ${by('Low')} Low, ${by('Informational')} Informational, ${findings.length - live.length} suppressed`;
+  const rows = findings.reduce((n, f) => n + f.occurrences, 0);
+  return `${hits.length} hit(s) → ${findings.length} finding(s) standing for ${rows} row(s): ${by('High')} High, ${by('Medium')} Medium, ${by('Low')} Low, ${by('Informational')} Informational, ${findings.length - live.length} suppressed`;
 }
 
 function describeWorkspace(workspace: Workspace): string {

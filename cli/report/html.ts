@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Finding } from '../../shared/model.js';
+import { occurrencesText } from '../../shared/threats/describe.js';
 import { entityLabel } from './summary.js';
 
 /**
@@ -50,7 +51,7 @@ export function renderReport(input: ReportInput): string {
 <header class="page">
   <h1>${escapeHtml(input.title)}</h1>
   <p>${escapeHtml(input.source)} · generated ${escapeHtml(input.generatedAt.toISOString())}</p>
-  <p class="counts">${live.length} finding(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
+  <p class="counts">${live.length} finding(s) standing for ${live.reduce((n, f) => n + f.occurrences, 0)} row(s): ${escapeHtml(counts)} · ${suppressed.length} suppressed</p>
 </header>
 <main>
 <section id="findings">
@@ -88,7 +89,7 @@ function renderFinding(f: Finding): string {
   </div>
   ${suppressed}
   <div class="card" data-card-for="${escapeHtml(f.id)}"></div>
-  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · event ${escapeHtml(f.hit.time)}</p></details>
+  <details><summary>Why ${f.score} points</summary><ul>${reasons}</ul>${missing}<p class="id">finding ${escapeHtml(f.id)} · threat ${escapeHtml(f.threatId)} · ${escapeHtml(occurrencesText(f))} · ${escapeHtml(f.firstSeen)} to ${escapeHtml(f.lastSeen)}</p></details>
 </article>`;
 }
 

@@ -2,13 +2,15 @@ import type { Finding } from '../../shared/model.js';
 import { terminalSafe } from '../../shared/text/escape.js';
 import { entityLabel, topReasons } from './summary.js';
 
-/** The summary table for people: one line per finding; suppressed ones say which rule. */
+/** The summary table for people: one line per finding (threat) with its row count; suppressed ones say which rule. */
 export function findingsTable(findings: Finding[]): string {
-  const header = ['DETECTION', 'ENTITY', 'SCORE', 'LEVEL', 'TOP REASONS'];
+  const header = ['DETECTION', 'ENTITY', 'ROWS', 'SOURCES', 'SCORE', 'LEVEL', 'TOP REASONS'];
   const rows = findings.map((f) => [
     // Cells carry log text: terminalSafe keeps ANSI escapes from acting on the terminal.
     f.hit.detectionId,
     entityLabel(f.hit),
+    `${f.occurrences}${f.update ? ' (upd)' : ''}`,
+    String(f.sources.hosts.length + f.sources.hostsOmitted),
     String(f.score),
     f.suppressedBy ? `${f.level}*` : f.level,
     f.suppressedBy ? `suppressed by ${f.suppressedBy.rule}; ${topReasons(f)}` : topReasons(f),

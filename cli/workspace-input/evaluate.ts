@@ -1,9 +1,10 @@
-import { DETECTIONS, hitFromRow } from '../../shared/detections/index.js';
+import { DETECTIONS, detectionParams, hitFromRow } from '../../shared/detections/index.js';
 import type { Detection } from '../../shared/detections/types.js';
 import { ValidationError } from '../../shared/errors.js';
 import { rowTime, type Workspace } from '../../shared/hunting/workspace.js';
 import type { Hit } from '../../shared/model.js';
 import type { Tuning } from '../../shared/scoring/tuning.js';
+import { relatedHit } from '../../shared/threats/related-hit.js';
 
 /**
  * Runs the selected detections' twins over a local workspace and counts, per table, what was
@@ -43,6 +44,7 @@ export function evaluateWorkspace(workspace: Workspace, options: EvaluateOptions
   const total = options.detections.reduce((n, d) => n + d.meta.tables.reduce((m, t) => m + (workspace.get(t)?.rows.length ?? 0), 0), 0);
   const hits: Hit[] = [];
   const tables: TableSummary[] = [];
+  const relatedParams = new Map<Detection, Record<string, unknown>>();
   let done = 0;
   for (const table of workspace.values()) {
     const readers = options.detections.filter((d) => d.meta.tables.includes(table.name));
@@ -69,7 +71,14 @@ export function evaluateWorkspace(workspace: Workspace, options: EvaluateOptions
         if (hit) {
           hits.push(hit);
           summary.hits += 1;
+          continue;
         }
+        // Sessions without a certificate: the threat grouping attributes them to the endpoint's threat, or drops them.
+        if (!detection.evaluateRelated) continue;
+        let params = relatedParams.get(detection);
+        if (!params) relatedParams.set(detection, (params = detectionParams(detection, options.tuning)));
+        const related = relatedHit(detection, row, params);
+        if (related) hits.push(related);
       }
     }
   }

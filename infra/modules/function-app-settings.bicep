@@ -138,6 +138,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       HUNT_MAX_WINDOW: '6h'
       HUNT_INITIAL_LOOKBACK: '1d'
       SEEN_HIT_TTL: '7d'
+      THREAT_QUIET_PERIOD: '7d'
+      THREAT_ENDPOINT_LOOKBACK: '7d'
 
       // crt.sh
       CRTSH_BASE_URL: 'https://crt.sh'

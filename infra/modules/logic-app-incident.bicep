@@ -64,10 +64,11 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
         }
       }
       actions: {
-        // The finding id (32 hex characters, stable per hit) shaped as a GUID: the same finding → the same incident.
+        // The threat id (32 hex characters; every update of one threat carries it), else the finding id,
+        // shaped as a GUID: the same threat → the same incident.
         Incident_key: {
           type: 'Compose'
-          inputs: '@{toLower(substring(concat(replace(string(triggerBody()?[\'findingId\']), \'-\', \'\'), \'00000000000000000000000000000000\'), 0, 32))}'
+          inputs: '@{toLower(substring(concat(replace(string(coalesce(triggerBody()?[\'threat\']?[\'id\'], triggerBody()?[\'findingId\'])), \'-\', \'\'), \'00000000000000000000000000000000\'), 0, 32))}'
         }
         Reason_lines: {
           type: 'Select'
@@ -182,9 +183,55 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
           }
           else: {
             actions: {
+              // An update of the threat (more rows, new sources) is a comment on its incident; the comment id is the
+              // finding id (32 hex characters) shaped as a GUID, so a redelivered update rewrites the same comment.
+              Is_update: {
+                type: 'If'
+                expression: {
+                  and: [
+                    {
+                      equals: [
+                        '@triggerBody()?[\'threat\']?[\'kind\']'
+                        'update'
+                      ]
+                    }
+                    {
+                      equals: [
+                        '@outputs(\'Get_incident\')[\'statusCode\']'
+                        200
+                      ]
+                    }
+                  ]
+                }
+                actions: {
+                  Add_update_comment: {
+                    type: 'Http'
+                    inputs: {
+                      method: 'PUT'
+                      uri: '${incidentsUri}/@{outputs(\'Incident_id\')}/comments/@{concat(substring(triggerBody()?[\'findingId\'], 0, 8), \'-\', substring(triggerBody()?[\'findingId\'], 8, 4), \'-\', substring(triggerBody()?[\'findingId\'], 12, 4), \'-\', substring(triggerBody()?[\'findingId\'], 16, 4), \'-\', substring(triggerBody()?[\'findingId\'], 20, 12))}?api-version=${incidentsApiVersion}'
+                      authentication: managedIdentityAuth
+                      body: {
+                        properties: {
+                          message: '@{concat(\'certsoar: threat updated: \', string(triggerBody()?[\'threat\']?[\'update\']?[\'newOccurrences\']), \' more row(s), \', string(triggerBody()?[\'threat\']?[\'occurrences\']), \' in all, last seen \', triggerBody()?[\'threat\']?[\'lastSeen\'], \'; new sources: \', join(triggerBody()?[\'threat\']?[\'update\']?[\'newSources\'], \', \'), \'. Now \', triggerBody()?[\'level\'], \' (score \', string(triggerBody()?[\'score\']), \').\')}'
+                        }
+                      }
+                    }
+                    retryPolicy: {
+                      type: 'exponential'
+                      count: 4
+                      interval: 'PT10S'
+                    }
+                  }
+                }
+              }
               Respond_existing: {
                 type: 'Response'
                 kind: 'Http'
+                runAfter: {
+                  Is_update: [
+                    'Succeeded'
+                  ]
+                }
                 inputs: {
                   // 200 when the incident exists already (a redelivery); 502 when Sentinel could not be asked.
                   statusCode: '@if(equals(outputs(\'Get_incident\')[\'statusCode\'], 200), 200, 502)'

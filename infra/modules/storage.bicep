@@ -28,6 +28,7 @@ param tableNames array = [
   'crtshcache'
   'deliveries'
   'enrichledger'
+  'knownthreats'
 ]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {

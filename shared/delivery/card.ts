@@ -6,6 +6,7 @@ import { detectionInfo } from './detection-info.js';
 import type { IncidentLinks } from './incident-schema.js';
 import { findingTitle } from './incident.js';
 import { findingLinks } from './links.js';
+import { occurrencesText, sourcesText, updateText } from '../threats/describe.js';
 
 /**
  * The Teams card for one finding: an Adaptive Card 1.5 (what Teams Workflows webhooks render,
@@ -89,7 +90,7 @@ function renderFindingCard(finding: Finding, links: IncidentLinks, limits: CardL
   };
 }
 
-/** Title (what, to which entity), level and technique, and the suppression when there is one. */
+/** Title (what, to which entity), level and technique, the update of a known threat, and the suppression when there is one. */
 function headerBlocks(finding: Finding, limits: CardLimits): CardElement[] {
   const detection = detectionInfo(finding.hit.detectionId);
   const technique = detection.technique ? `${detection.technique.id} ${detection.technique.name}` : detection.id;
@@ -97,6 +98,8 @@ function headerBlocks(finding: Finding, limits: CardLimits): CardElement[] {
     { type: 'TextBlock', text: text(findingTitle(finding, detection.title), 200), size: 'Large', weight: 'Bolder', color: LEVEL_COLOR[finding.level], wrap: true },
     { type: 'TextBlock', text: text(`${finding.level} · score ${finding.score} · ${technique}`, 200), isSubtle: true, spacing: 'None', wrap: true },
   ];
+  const update = updateText(finding);
+  if (update) blocks.push({ type: 'TextBlock', text: text(update, limits.maxText), color: 'accent', weight: 'Bolder', wrap: true });
   if (finding.suppressedBy) {
     const suppressed = text(`Suppressed by ${finding.suppressedBy.rule}: ${finding.suppressedBy.reason}`, limits.maxText);
     blocks.push({ type: 'TextBlock', text: suppressed, color: 'warning', weight: 'Bolder', wrap: true });
@@ -131,6 +134,11 @@ function findingFacts(finding: Finding, limits: CardLimits): Array<{ title: stri
     ['CT first seen, other names', otherCt.length > 0 ? t(otherCt.map((h) => `${h.domain} first seen ${h.firstSeen ? h.firstSeen.slice(0, 10) : 'never'}`).join('; ')) : undefined],
     ['Certificate in CT', inCt],
     ['Domains', listWithMore(e.domains, limits.maxDomains, limits.maxText)],
+    ['Occurrences', occurrencesText(finding)],
+    ['First seen', t(finding.firstSeen)],
+    ['Last seen', t(finding.lastSeen)],
+    ['Sources (hosts)', t(sourcesText(finding.sources, 'hosts', limits.maxDomains))],
+    ['Sources (accounts)', t(sourcesText(finding.sources, 'accounts', limits.maxDomains))],
     ['Event time', t(finding.hit.time)],
   ];
   const missing = finding.enrichment.missing;

@@ -17,7 +17,9 @@ import { UpstreamUnavailableError } from '../errors.js';
  * Delivers findings to every configured destination: the incident webhook (one payload per
  * finding), Teams (one card per finding, or one digest card above digestThreshold) and the
  * Sentinel incident a finding came from. Each (delivery, destination) pair goes through the
- * ledger: 'posting' before, 'posted' after, skipped when already 'posted'.
+ * ledger: 'posting' before, 'posted' after, skipped when already 'posted'. Updates of a known
+ * threat (finding.update) go to the incident webhook as updates (threat.kind "update" names the
+ * threat whose incident they add to) and to Teams only when the change is material.
  *
  * The one window the ledger cannot close: the receiver acted on a POST but we never recorded
  * 'posted' (a crash right after the POST, or an answer lost to a timeout). The retry carries the
@@ -225,7 +227,7 @@ async function deliverFindings(deps: DelivererDeps, log: DeliveryLog, findings: 
   if (!deps.incidentWebhookUrl) notConfigured.push('incident');
   if (!deps.teamsWebhookUrl) notConfigured.push('teams');
   if (!deps.sentinel) notConfigured.push('sentinel');
-  const live = findings.filter((f) => !f.suppressedBy);
+  const live = findings.filter(tellsTeams);
   const pendingTeams = deps.teamsWebhookUrl ? deps.pendingTeams : undefined;
   const digest = !pendingTeams && live.length > deps.digestThreshold;
   const results: DestinationResult[] = [];
@@ -254,6 +256,14 @@ async function recordSuppressed(deps: DelivererDeps, log: DeliveryLog, finding: 
   return { findingId: finding.id, detectionId: finding.hit.detectionId, rule, reason };
 }
 
+/**
+ * Teams hears of a threat when it is new or changed materially (new sources, stronger signals); a
+ * plain update (more rows of the same threat) goes to the incident only. Suppressed findings never.
+ */
+function tellsTeams(finding: Finding): boolean {
+  return !finding.suppressedBy && (!finding.update || finding.update.material);
+}
+
 async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Finding, plan: { digest: boolean; pendingTeams: PendingLedger | undefined }): Promise<DestinationResult[]> {
   const results: DestinationResult[] = [];
   const links = findingLinks(finding);
@@ -263,7 +273,9 @@ async function deliverOne(deps: DelivererDeps, log: DeliveryLog, finding: Findin
   if (deps.incidentWebhookUrl && live && !finding.hit.incident?.armId && !finding.hit.incident?.siem) {
     results.push(await postOnce(deps, log, finding.id, 'incident', poster(deps, log, deps.incidentWebhookUrl, 'incident', buildIncidentPayload(finding, links))));
   }
-  if (plan.pendingTeams && live) {
+  if (deps.teamsWebhookUrl && live && !tellsTeams(finding)) {
+    log('info', `teams ${finding.id}: update of threat ${finding.threatId} without a material change; no card`);
+  } else if (plan.pendingTeams && live) {
     results.push(await leavePending(deps, log, plan.pendingTeams, finding, links));
   } else if (deps.teamsWebhookUrl && !plan.digest && live) {
     results.push(await postOnce(deps, log, finding.id, 'teams', poster(deps, log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildFindingCard(finding, links)))));

@@ -20,6 +20,10 @@ export interface DigestRow {
   detectionId: string;
   entity: string;
   suppressed: boolean;
+  /** Rows the finding's threat stands for (absent in rows stored before threats). */
+  occurrences?: number;
+  /** True when the finding updates a threat already reported. */
+  update?: boolean;
   /** Where the analyst goes from this row: the Sentinel incident, else crt.sh, else the ATT&CK page. */
   link?: string;
 }
@@ -35,6 +39,8 @@ export function digestRow(finding: Finding): DigestRow {
     detectionId: detectionInfo(finding.hit.detectionId).id,
     entity: (primaryEntity(finding) ?? '(none)').slice(0, 200),
     suppressed: Boolean(finding.suppressedBy),
+    occurrences: finding.occurrences,
+    ...(finding.update ? { update: true } : {}),
   };
 }
 
@@ -59,6 +65,13 @@ export function buildDigestCardFromRows(findings: DigestRow[]): AdaptiveCard {
   return card!;
 }
 
+/** The entity, with the rows its threat stands for and whether it is an update; a link opens the finding. */
+function entityCell(f: DigestRow): CardElement {
+  const label = text(f.entity, 80) + (f.occurrences && f.occurrences > 1 ? ` ×${f.occurrences} rows` : '') + (f.update ? ' (update)' : '');
+  const cell: CardElement = { type: 'TableCell', items: [{ type: 'TextBlock', text: label, wrap: true, ...(f.link && /^https:\/\//i.test(f.link) ? { color: 'Accent' } : {}) }] };
+  return f.link && /^https:\/\//i.test(f.link) ? { ...cell, selectAction: { type: 'Action.OpenUrl', title: 'Open', url: f.link } } : cell;
+}
+
 function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
   const sorted = [...findings].sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.score - a.score);
   const shown = sorted.slice(0, maxRows);
@@ -81,7 +94,7 @@ function renderDigest(findings: DigestRow[], maxRows: number): AdaptiveCard {
       cells: [
         cell(f.level + (f.suppressed ? ' (suppressed)' : ''), { color: LEVEL_COLOR[f.level] }),
         cell(text(f.detectionId, 40)),
-        f.link && /^https:\/\//i.test(f.link) ? { ...cell(text(f.entity, 80), { color: 'Accent' }), selectAction: { type: 'Action.OpenUrl', title: 'Open', url: f.link } } : cell(text(f.entity, 80)),
+        entityCell(f),
         cell(String(f.score)),
       ],
     })),

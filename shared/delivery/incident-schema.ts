@@ -95,11 +95,48 @@ export const incidentLinksSchema = z.object({
   sentinelIncident: link.optional(),
 });
 
+const sourceCount = z.object({ name: z.string(), count: z.number().int().min(1) });
+
+/** The threat a finding stands for: its rows, their event times and sources, and whether it updates an earlier incident. */
+export const incidentThreatSchema = z.object({
+  /** Every payload about one threat carries the same id: the receiver's key for "the incident of this threat". */
+  id: z.string().min(1),
+  /** The threat's identity in words (detection, endpoint or device, certificate or command). */
+  key: z.string(),
+  /** "new": raise an incident; "update": add to the incident of threat `id` (a comment), do not raise another. */
+  kind: z.enum(['new', 'update']),
+  /** Rows the threat stands for over its active period, and the event times of the first and last. */
+  occurrences: z.number().int().min(1),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** Rows attributed without a certificate of their own (resumed TLS sessions to the same endpoint). */
+  withoutCertificate: z.number().int().min(0),
+  sources: z.object({
+    hosts: z.array(sourceCount),
+    accounts: z.array(sourceCount),
+    hostsOmitted: z.number().int().min(0),
+    accountsOmitted: z.number().int().min(0),
+  }),
+  update: z
+    .object({
+      firstReportedAt: z.string(),
+      newOccurrences: z.number().int().min(0),
+      previousOccurrences: z.number().int().min(0),
+      previousLastSeen: z.string(),
+      newSources: z.array(z.string()),
+      /** New sources or stronger signals: worth telling people again. */
+      material: z.boolean(),
+    })
+    .optional(),
+});
+
 export const incidentPayloadSchema = z.object({
   schemaVersion: z.literal(INCIDENT_SCHEMA_VERSION),
   source: z.literal('certsoar'),
-  /** Stable per hit: the receiver's dedupe key (the Idempotency-Key header carries it too). */
+  /** Stable per threat and rows: the receiver's dedupe key (the Idempotency-Key header carries it too). */
   findingId: z.string().min(1),
+  /** The threat this finding stands for (always set by certsoar; optional for receivers of 1.0 payloads). */
+  threat: incidentThreatSchema.optional(),
   title: z.string().min(1).max(256),
   /** Sentinel severity, equal to level. */
   severity: level,

@@ -35,6 +35,7 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
     schemaVersion: INCIDENT_SCHEMA_VERSION,
     source: 'certsoar',
     findingId: finding.id,
+    threat: threatOf(finding),
     // The title is plain text in Sentinel; reasons become the incident description (markdown and HTML).
     title: escapeHtml(clean(findingTitle(finding, detection.title))),
     severity: finding.level,
@@ -84,6 +85,27 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
       : {}),
   };
   return incidentPayloadSchema.parse(payload);
+}
+
+/** The finding's threat, sources redacted; an update names the incident it adds to (threat id). */
+function threatOf(finding: Finding): NonNullable<IncidentPayload['threat']> {
+  const sources = (list: Finding['sources']['hosts']) => list.map((s) => ({ name: clean(s.name), count: s.count }));
+  return {
+    id: finding.threatId,
+    key: clean(finding.threatKey),
+    kind: finding.update ? 'update' : 'new',
+    occurrences: finding.occurrences,
+    firstSeen: finding.firstSeen,
+    lastSeen: finding.lastSeen,
+    withoutCertificate: finding.hit.threat?.withoutCertificate ?? 0,
+    sources: {
+      hosts: sources(finding.sources.hosts),
+      accounts: sources(finding.sources.accounts),
+      hostsOmitted: finding.sources.hostsOmitted,
+      accountsOmitted: finding.sources.accountsOmitted,
+    },
+    ...(finding.update ? { update: { ...finding.update, newSources: finding.update.newSources.map(clean) } } : {}),
+  };
 }
 
 function cleanEntities(e: Entities): IncidentPayload['entities'] {

@@ -7,7 +7,7 @@ import { errorMessage } from '../redact.js';
 import { DEFAULT_TUNING } from '../scoring/tuning.js';
 import { CRTSH_CACHE_TABLE, type CtCacheStore, TableCtCache } from '../state/crtsh-cache.js';
 import { storageClients } from '../state/storage.js';
-import { certificateAge } from './certificate-age.js';
+import { certificateAge, eventTimeOf } from './certificate-age.js';
 import { type CrtshClient, type CtCertificate, createCrtshClient } from './crtsh-client.js';
 import { type CompactHistory, type CtMatch, cnOf, ctHistoryFeatures, matchCertificate } from './ct-history.js';
 import { createCtLookups } from './ct-lookups.js';
@@ -177,7 +177,8 @@ function dateCertificate(
   at: Date,
   missing: MissingEnrichment[],
 ) {
-  const age = certificateAge(at, {
+  // Measured at the event time (the threat's first row), not at the hunt's clock.
+  const age = certificateAge(eventTimeOf(hit, at), {
     ...(hit.certificate ? { log: hit.certificate } : {}),
     ...(found.match !== undefined ? { ct: found.match } : {}),
     ...(found.ctCertificate ? { ctCertificate: found.ctCertificate } : {}),

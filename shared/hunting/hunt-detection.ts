@@ -385,7 +385,9 @@ function* hitsOf(run: RunContext, rows: Iterable<Row>, keys: Set<string>): Gener
   for (const row of rows) {
     result.rows++;
     // What hitFromRow does, with the parameters parsed once per run instead of once per row.
-    const e = detection.evaluate(row, params);
+    // A session without a certificate the query marked (SessionWithoutCertificate) goes on too:
+    // the threat grouping attributes it to its endpoint's threat (shared/threats/).
+    const e = detection.evaluate(row, params) ?? detection.evaluateRelated?.(row, params);
     if (!e || keys.has(e.key)) continue;
     keys.add(e.key);
     const hit: Hit = { detectionId: id, key: e.key, time: e.time, row, signals: e.signals, indicators: e.indicators, entities: e.entities };

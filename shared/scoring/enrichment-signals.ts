@@ -1,5 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
+import { eventTimeOf } from '../enrichment/certificate-age.js';
 import { ctPresence } from '../enrichment/ct-presence.js';
 import type { Enrichment, Hit, Signal } from '../model.js';
 import { inRanges } from './match.js';
@@ -9,7 +10,8 @@ import type { Tuning } from './tuning.js';
  * Signals from enrichment (DESIGN.md, Scoring): recent certificate, new domain in CT, absent
  * from CT though a public CA issued it, issuance burst, own domain served from outside the
  * organisation's ranges (Sea Turtle), self-signed certificate naming a well-known vendor,
- * lookalike of an organisation domain. Pure: "now" is the enrichment's enrichedAt.
+ * lookalike of an organisation domain. Pure: "now" is the enrichment's enrichedAt; certificate age and
+ * "first seen in CT" are measured at the event time (the threat's first row).
  */
 export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuning): Signal[] {
   const t = tuning.enrichment;
@@ -22,7 +24,7 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
 
   const age = enrichment.certificateAge;
   if (age?.ageDays !== undefined && age.ageDays > -1 && age.ageDays <= t.recentCertificateDays) {
-    add('recent_certificate', `certificate issued ${formatDays(age.ageDays)} ago (notBefore ${age.notBefore}, from ${age.from})`);
+    add('recent_certificate', `certificate issued ${formatDays(age.ageDays)} before the event (notBefore ${age.notBefore}, from ${age.from})`);
   }
 
   const presented = enrichment.tlsProbe?.chain[0];
@@ -32,8 +34,12 @@ export function enrichmentSignals(hit: Hit, enrichment: Enrichment, tuning: Tuni
 
   const ct = enrichment.ct;
   if (ct?.firstSeen && !ct.truncated) {
-    const days = (now - Date.parse(ct.firstSeen)) / 86_400_000;
-    if (days <= t.newDomainDays) add('new_domain', `${ct.domain} first appeared in CT ${formatDays(days)} ago (${ct.firstSeen})`);
+    // "New" as of the event (the threat's first row), not of the hunt: a replayed log's domain
+    // that was new when it was contacted is new.
+    const days = (eventTimeOf(hit, new Date(now)).getTime() - Date.parse(ct.firstSeen)) / 86_400_000;
+    if (days <= t.newDomainDays) {
+      add('new_domain', days >= 0 ? `${ct.domain} first appeared in CT ${formatDays(days)} before the event (${ct.firstSeen})` : `${ct.domain} first appeared in CT ${formatDays(-days)} after the event (${ct.firstSeen})`);
+    }
   }
 
   const issuer = issuerOf(hit, enrichment);

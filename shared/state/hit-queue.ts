@@ -6,6 +6,7 @@ import type { Hit } from '../model.js';
 import { mapLimit } from './limit.js';
 import { type DeadLetter, deadLetterFor, putDeadLetters, shrinkToFit } from './queue-message.js';
 import { decodeQueueMessage } from './queue-encoding.js';
+import { threatAggregateSchema } from '../threats/threat-schema.js';
 import { MAX_QUEUE_MESSAGE_BYTES, ensureQueue } from './storage.js';
 
 /**
@@ -152,6 +153,8 @@ const hitSchema = z
     signals: z.array(z.object({ id: z.string(), points: z.number(), reason: z.string() })),
     indicators: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
     entities: z.object({ domains: z.array(z.string()).default([]) }).loose(),
+    // From a timer hunt a hit stands for one threat (shared/threats/threat-sink.ts).
+    threat: threatAggregateSchema.optional(),
   })
   .loose();
 

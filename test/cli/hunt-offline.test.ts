@@ -227,9 +227,9 @@ describe('certsoar hunt --offline', () => {
     const people = captureIo(dir);
     expect(await main(['hunt', '--offline', '--now', ANCHOR, '--out', 'out-table', '--detection', 'T1588.004'], people)).toBe(0);
     const lines = people.out.split('\n');
-    expect(lines[0]).toMatch(/^DETECTION\s+ENTITY\s+SCORE\s+LEVEL\s+TOP REASONS/);
+    expect(lines[0]).toMatch(/^DETECTION\s+ENTITY\s+ROWS\s+SOURCES\s+SCORE\s+LEVEL\s+TOP REASONS/);
     expect(people.out).toContain('suppressed by approved-cert-store-writer');
-    expect(people.out).toMatch(/6 hit\(s\) → 6 finding\(s\): 2 High, 1 Medium, 1 Low, 0 Informational, 2 suppressed/);
+    expect(people.out).toMatch(/6 hit\(s\) → 6 finding\(s\) standing for 6 row\(s\): 2 High, 1 Medium, 1 Low, 0 Informational, 2 suppressed/);
     expect(people.out).not.toContain('T1608.003');
   });
 });
@@ -256,7 +256,7 @@ describe('certsoar hunt --workspace', () => {
     const code = await main(['hunt', '--workspace', '.', '--detection', 'T1608.003', '--now', ANCHOR, '--json'], io);
     expect(code, io.err).toBe(0);
     const findings = parseNdjson(io.out);
-    // the 12 sample rows give 9 hits; the 29 Akamai rows carry no certificate and give none
+    // the 17 sample rows give 14 hits, 9 threats (six sessions to one C2); the 29 Akamai rows carry no certificate and give none
     expect(findings).toHaveLength(9);
     expect(findings.every((f) => f.hit.row.DeviceVendor !== 'Akamai')).toBe(true);
     // the organisation from TUNING_FILE is in force: the Sea Turtle signal needs it

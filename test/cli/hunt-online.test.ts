@@ -54,10 +54,10 @@ function env(): Record<string, string> {
 }
 
 describe('certsoar hunt (Log Analytics)', () => {
-  it('prints one NDJSON finding per hit the workspace holds in the window', async () => {
-    // The sample events, spread over the day before NOW (one every 100 minutes), ingested 2 minutes late.
+  it('prints one NDJSON finding per threat the workspace holds in the window', async () => {
+    // The sample events, spread over the day before NOW (one every 80 minutes, all inside the first run's one-day lookback), ingested 2 minutes late.
     // Raw CommonSecurityLog rows: the server executes the hunt's KQL over them.
-    const rows = sampleCefRows().map((row, i) => ({ ...row, TimeGenerated: new Date(Date.parse(NOW) - (i + 1) * 100 * 60_000 - 120_000).toISOString() }));
+    const rows = sampleCefRows().map((row, i) => ({ ...row, TimeGenerated: new Date(Date.parse(NOW) - (i + 1) * 80 * 60_000 - 120_000).toISOString() }));
     expect(rows.filter((r) => t1608003.evaluate(r, t1608003.paramsSchema.parse({}))).length).toBeGreaterThan(3);
     la.tables = { CommonSecurityLog: rows.map((row) => ({ row, ingestedAt: new Date(Date.parse(String(row.TimeGenerated)) + 120_000) })) };
     la.requests = [];
@@ -75,7 +75,11 @@ describe('certsoar hunt (Log Analytics)', () => {
       expect(f.enrichment.enrichedAt).toEqual(expect.any(String));
     }
     const params = t1608003.paramsSchema.parse({});
-    expect(findings.map((f) => f.hit.key).sort()).toEqual(rows.flatMap((r) => t1608003.evaluate(r, params)?.key ?? []).sort());
+    const hitKeys = rows.flatMap((r) => t1608003.evaluate(r, params)?.key ?? []);
+    // One finding per threat: the six sessions to the sample C2 are one; every row is accounted for.
+    expect(findings).toHaveLength(hitKeys.length - 5);
+    expect(findings.reduce((n, f) => n + f.occurrences, 0)).toBe(hitKeys.length);
+    expect(findings.every((f) => hitKeys.includes(f.hit.key))).toBe(true);
     expect(new Set(findings.map((f) => f.hit.detectionId))).toEqual(new Set(['T1608.003']));
     expect(la.evaluationErrors).toEqual([]);
     expect(findings.every((f) => typeof f.hit.row.DestinationHostName === 'string' || f.hit.row.DestinationHostName === null)).toBe(true);
@@ -98,7 +102,8 @@ describe('certsoar hunt (Log Analytics)', () => {
     const recent = records.filter((r) => r.ingestedAt.getTime() >= Date.parse('2026-01-15T12:00:00Z') && r.ingestedAt.getTime() < Date.parse('2026-01-15T23:55:00Z'));
     expect(recent.length).toBeGreaterThan(0);
     expect(recent.length).toBeLessThan(records.length);
-    expect(io.out().split('\n').filter(Boolean)).toHaveLength(recent.length);
+    const shown = io.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding);
+    expect(shown.reduce((n, f) => n + f.occurrences, 0)).toBe(recent.length);
   });
 
   it('a rejected query fails the command with the detection named; exit code 1', async () => {
@@ -153,7 +158,8 @@ describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)'
 
     const first = await hunt(stored(), ['--now', NOW]);
     const firstKeys = rows.map((r) => t1608003.evaluate(r, params)!.key).sort();
-    expect(first.map((f) => f.hit.key).sort()).toEqual(firstKeys);
+    expect(first.reduce((n, f) => n + f.occurrences, 0)).toBe(firstKeys.length);
+    expect(first.every((f) => firstKeys.includes(f.hit.key) && !f.update)).toBe(true);
     expect(first.every((f) => f.detectionId === 'T1608.003' && f.row.DestinationIP === f.hit.row.DestinationIP)).toBe(true);
     expect(await watermark()).toBe('2026-01-15T23:55:00.000Z'); // NOW − HUNT_INGESTION_DELAY
     expect(await seenKeys()).toEqual(firstKeys);
@@ -168,6 +174,11 @@ describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)'
     expect(la.requests[0]?.window?.start.toISOString()).toBe('2026-01-15T23:45:00.000Z'); // watermark − HUNT_OVERLAP
     const freshKeys = fresh.map((r) => t1608003.evaluate(r, params)!.key).sort();
     expect(second.map((f) => f.hit.key).sort()).toEqual(freshKeys);
+    // Rows of threats the first run reported: updates of the same threats, not new ones (known threats in Azurite).
+    for (const f of second) {
+      const before = first.find((b) => b.threatKey === f.threatKey)!;
+      expect(f).toMatchObject({ threatId: before.threatId, occurrences: before.occurrences + 1, update: { newOccurrences: 1, previousOccurrences: before.occurrences, material: false } });
+    }
     expect(await watermark()).toBe('2026-01-16T00:55:00.000Z');
     expect(await seenKeys()).toEqual([...firstKeys, ...freshKeys].sort());
 
@@ -177,6 +188,7 @@ describe('certsoar hunt (Log Analytics) with STATE_STORAGE_CONNECTION (Azurite)'
     // --since: this window, every hit in it, and the stored state neither read nor moved.
     const adHoc = await hunt(stored(), ['--since', '2h', '--now', later]);
     expect(adHoc.map((f) => f.hit.key).sort()).toEqual([t1608003.evaluate(rows[0]!, params)!.key, ...freshKeys].sort());
+    expect(adHoc.every((f) => !f.update)).toBe(true); // an ad-hoc window reads no known threats either
     expect(await watermark()).toBe('2026-01-16T00:55:00.000Z');
   });
 

@@ -82,7 +82,10 @@ describe('certsoar hunt --workspace: what it reads', () => {
   it('says per table how many rows it read, used and skipped, and why', async () => {
     const r = await hunt({ 'CommonSecurityLog.ndjson': sampleText, 'DeviceRegistryEvents.ndjson': '{"DeviceName":"ws-01","RegistryKey":"HKLM\\\\x"}\n' }, ['--since', '3h']);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(new RegExp(`^CommonSecurityLog: ${sampleRows.length} row\\(s\\) read, 5 used, ${sampleRows.length - 5} skipped \\(${sampleRows.length - 5} older than --since 3h\\), 3 hit\\(s\\)$`, 'm'));
+    // In the last 3 hours: the C2 session at 09:42 and its five beacons to 10:10 (one finding), the
+    // Cobalt Strike row and example.com are the 8 hits; two more rows in the window are not hits.
+    expect(r.err).toMatch(new RegExp(`^CommonSecurityLog: ${sampleRows.length} row\\(s\\) read, 10 used, ${sampleRows.length - 10} skipped \\(${sampleRows.length - 10} older than --since 3h\\), 8 hit\\(s\\)$`, 'm'));
+    expect(r.err).toContain('8 hit(s) grouped into 3 threat(s)');
     expect(r.err).toMatch(/^DeviceRegistryEvents: 1 row\(s\) read, 0 used, 1 skipped \(1 no selected detection reads this table\), 0 hit\(s\)$/m);
   });
 });

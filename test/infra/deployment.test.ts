@@ -5,6 +5,7 @@ import { CRTSH_CACHE_TABLE } from '../../shared/state/crtsh-cache.js';
 import { DELIVERY_TABLE } from '../../shared/state/delivery-ledger.js';
 import { HUNT_STATE_TABLE } from '../../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE } from '../../shared/state/seen-hits.js';
+import { KNOWN_THREATS_TABLE } from '../../shared/state/known-threats.js';
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES } from '../../shared/state/storage.js';
 import { deployedPackageJson, STAGE_DIR, STAGED_FILES } from '../../scripts/stage-function-app.js';
 import { allBicepFiles, bodyObject, descendants, infraDir, objectProperties, paramsOf, propertyKey, repoRoot, stringValue, topLevel } from './bicep-tree.js';
@@ -136,6 +137,6 @@ describe('deployment entry points', () => {
     };
     expect(defaults('queueNames').sort()).toEqual(Object.values(QUEUE_NAMES).sort());
     expect(storage.source).toContain("[q, '${q}-poison']");
-    expect(defaults('tableNames').sort()).toEqual([HUNT_STATE_TABLE, SEEN_HITS_TABLE, CRTSH_CACHE_TABLE, DELIVERY_TABLE, ENRICH_LEDGER_TABLE].sort());
+    expect(defaults('tableNames').sort()).toEqual([HUNT_STATE_TABLE, SEEN_HITS_TABLE, CRTSH_CACHE_TABLE, DELIVERY_TABLE, ENRICH_LEDGER_TABLE, KNOWN_THREATS_TABLE].sort());
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Enrichment, Finding, Hit } from '../../shared/model.js';
 import { findingForHit, findingsForHits, sortFindings, uniqueHits } from '../../shared/pipeline.js';
-import { findingId } from '../../shared/scoring/finding.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
 
 const NOW = new Date('2026-01-15T12:00:00Z');
@@ -37,7 +36,10 @@ describe('findingsForHits', () => {
     expect(findings.map((f) => f.hit.key)).toEqual(['high', 'mid', 'low', 'dev-box']);
     expect(findings.map((f) => f.level)).toEqual(['High', 'Medium', 'Low', 'High']);
     expect(findings[3]!.suppressedBy?.rule).toBe('dev-test-host');
-    expect(findings[0]!.id).toBe(findingId({ detectionId: 'T1608.003', key: 'high' }));
+    // One threat per endpoint and certificate: each hit here is its own threat of one row.
+    expect(findings.map((f) => f.occurrences)).toEqual([1, 1, 1, 1]);
+    expect(findings[0]!.threatKey).toBe('T1608.003 198.51.100.1:? (high.example.net) no certificate');
+    expect(findings[0]!.firstSeen).toBe(findings[0]!.hit.time);
     expect(findings[0]!.scoredAt).toBe(NOW.toISOString());
   });
 
@@ -113,8 +115,34 @@ describe('helpers', () => {
       level: 'Low',
       reasons: [],
       scoredAt: NOW.toISOString(),
+      threatId: `t-${key}`,
+      threatKey: key,
+      occurrences: 1,
+      firstSeen: time,
+      lastSeen: time,
+      sources: { hosts: [], accounts: [], hostsOmitted: 0, accountsOmitted: 0 },
     });
     const sorted = sortFindings([base('b', '2026-01-01T00:00:00Z'), base('c', '2026-01-02T00:00:00Z'), base('a', '2026-01-01T00:00:00Z')]);
     expect(sorted.map((f) => f.id)).toEqual(['c', 'a', 'b']);
+  });
+});
+
+describe('findingsForHits: threats and suppressions', () => {
+  const c2 = (key: string, host: string, time: string): Hit => ({
+    ...hit(key, 3, { time }),
+    entities: { host, destinationHost: 'c2.example.net', destinationIp: '198.51.100.1', destinationPort: 443, domains: ['c2.example.net'] },
+    certificate: { subject: 'CN=c2.example.net', issuer: 'CN=c2.example.net', sha1: 'c'.repeat(40), selfSigned: true },
+  });
+
+  it('a threat is suppressed only when every row is: one row from a dev host does not hide the C2 the finance workstation reaches', async () => {
+    const devOnly = await findingsForHits([c2('d1', 'dev-box', '2026-01-15T08:00:00Z'), c2('d2', 'dev-box', '2026-01-15T08:05:00Z')], { tuning, now: () => NOW });
+    expect(devOnly).toHaveLength(1);
+    expect(devOnly[0]!.suppressedBy?.rule).toBe('dev-test-host');
+
+    const mixed = await findingsForHits([c2('d1', 'dev-box', '2026-01-15T08:00:00Z'), c2('f1', 'ws-fin-1', '2026-01-15T08:05:00Z')], { tuning, now: () => NOW });
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]!.suppressedBy).toBeUndefined();
+    expect(mixed[0]!.hit.entities.host).toBe('ws-fin-1');
+    expect(mixed[0]!.sources.hosts.map((s) => s.name).sort()).toEqual(['dev-box', 'ws-fin-1']);
   });
 });

@@ -1,4 +1,5 @@
 import type { Finding } from '../../../shared/model.js';
+import { withThreatFields } from '../../../shared/threats/finding-fields.js';
 
 /** Three findings: a live High, a live Low whose text needs escaping, a suppressed Medium. */
 export function reportFindings(): Finding[] {
@@ -6,7 +7,7 @@ export function reportFindings(): Finding[] {
     enrichment: { missing: [], enrichedAt: '2026-01-15T12:00:00.000Z' },
     scoredAt: '2026-01-15T12:00:00.000Z',
   };
-  return [
+  const findings = [
     {
       ...base,
       id: 'low-1',
@@ -62,5 +63,7 @@ export function reportFindings(): Finding[] {
         certificate: { sha1: '4a7c1e9f3b5d2a8c6e0f1b3d5a7c9e1f2b4d6a8c' },
       },
     },
-  ];
+  ] as Array<Omit<Finding, 'threatId' | 'threatKey' | 'occurrences' | 'firstSeen' | 'lastSeen' | 'sources'>>;
+  // As a finding saved before threats existed is read: a threat of one row.
+  return findings.map((f) => withThreatFields(f as Finding));
 }

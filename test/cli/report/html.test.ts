@@ -18,7 +18,7 @@ describe('renderReport', () => {
     expect([...doc.querySelectorAll('#findings .finding')].map((n) => n.getAttribute('data-finding-id'))).toEqual(['high-1', 'low-1']);
     expect([...doc.querySelectorAll('#suppressed .finding')].map((n) => n.getAttribute('data-finding-id'))).toEqual(['sup-1']);
     expect(doc.querySelector('#suppressed .suppressed-by')?.textContent).toBe('Suppressed by approved-cert-store-writer: approved deployment tooling');
-    expect(doc.querySelector('.counts')?.textContent).toBe('2 finding(s): 1 High · 0 Medium · 1 Low · 0 Informational · 1 suppressed');
+    expect(doc.querySelector('.counts')?.textContent).toBe('2 finding(s) standing for 2 row(s): 1 High · 0 Medium · 1 Low · 0 Informational · 1 suppressed');
     expect(doc.querySelector('#finding-low-1 .missing')?.textContent).toContain('crt.sh unavailable');
     expect(doc.querySelector('#finding-sup-1 .entity')?.textContent).toBe('ws-02 → thumbprint 4a7c1e9f3b5d…');
   });

@@ -7,7 +7,7 @@ describe('findingsTable', () => {
   it('has one aligned line per finding with detection, entity, score, level and top reasons', () => {
     const table = findingsTable(reportFindings());
     const lines = table.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^DETECTION\s+ENTITY\s+SCORE\s+LEVEL\s+TOP REASONS$/);
+    expect(lines[0]).toMatch(/^DETECTION\s+ENTITY\s+ROWS\s+SOURCES\s+SCORE\s+LEVEL\s+TOP REASONS$/);
     expect(lines).toHaveLength(5);
     const column = lines[0]!.indexOf('SCORE');
     expect(lines.slice(1, 4).map((l) => l.slice(column, column + 1))).toEqual(['2', '7', '3']);

@@ -61,6 +61,12 @@ export function sampleFinding(overrides: Partial<Finding> & { id?: string; level
     level: 'High',
     reasons,
     scoredAt: '2026-11-20T10:16:01.000Z',
+    threatId: 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0',
+    threatKey: 'T1608.003 203.0.113.50:443 (update-check.example-cdn.net) sha256 ' + 'a'.repeat(64),
+    occurrences: 1,
+    firstSeen: '2026-11-20T10:15:00.000Z',
+    lastSeen: '2026-11-20T10:15:00.000Z',
+    sources: { hosts: [{ name: 'WKS-0042', count: 1 }], accounts: [], hostsOmitted: 0, accountsOmitted: 0 },
     ...overrides,
   };
 }

@@ -110,7 +110,7 @@ describe('enricher: certificate age and CT membership', () => {
     const hit: Hit = { ...domainHit('www.example.com'), certificate: { serialNumber: '0c1fcb184518c7e3866741236d6b73f1', issuerCommonName: 'DigiCert TLS RSA SHA256 2020 CA1' } };
     const e = await enricher().enrich(hit);
     expect(e.ct?.certificateInCt).toBe(true);
-    expect(e.certificateAge).toEqual({ notBefore: '2023-01-13T00:00:00.000Z', notAfter: '2024-02-13T23:59:59.000Z', ageDays: 7, from: 'ct' });
+    expect(e.certificateAge).toEqual({ notBefore: '2023-01-13T00:00:00.000Z', notAfter: '2024-02-13T23:59:59.000Z', ageDays: 7, from: 'ct', asOf: '2023-01-20T00:00:00.000Z' });
   });
 
   it('looks a fingerprint up in CT and dates the certificate from it', async () => {
@@ -305,5 +305,34 @@ describe('enricher: the live TLS probe only where asked', () => {
     expect(r.tlsProbe).toBeUndefined();
     expect(r.missing).toContainEqual({ source: 'tls_probe', reason: expect.stringMatching(/refused to probe/), retryable: false });
     expect(tlsServer.connections).toBe(before);
+  });
+});
+
+describe('enricher: certificate age at the event time', () => {
+  it('a certificate 20 minutes old when the replayed row was logged is new, though the hunt runs a year later', async () => {
+    const hit: Hit = {
+      ...domainHit('replayed.example.com'),
+      time: '2022-01-18T00:20:00.000Z',
+      certificate: { subject: 'CN=replayed.example.com', issuer: 'CN=replayed.example.com', notBefore: '2022-01-18T00:00:00Z', selfSigned: true },
+    };
+    const enrichment = await enricher({ now: () => new Date('2023-01-20T00:00:00Z') }).enrich(hit);
+    expect(enrichment.certificateAge).toMatchObject({ from: 'log', asOf: '2022-01-18T00:20:00.000Z' });
+    expect(enrichment.certificateAge?.ageDays).toBeCloseTo(0.01, 2);
+    const finding = makeFinding(hit, enrichment, DEFAULT_TUNING, new Date('2023-01-20T00:00:00Z'));
+    expect(finding.reasons.find((r) => r.id === 'recent_certificate')?.reason).toMatch(/^certificate issued less than a day before the event/);
+  });
+
+  it('a threat is aged at its first row, not at the row shown', async () => {
+    const hit: Hit = {
+      ...domainHit('grouped.example.com'),
+      time: '2022-03-01T00:00:00.000Z',
+      certificate: { subject: 'CN=a', issuer: 'CN=b', notBefore: '2022-01-01T00:00:00Z' },
+      threat: {
+        key: 'k', id: 'id', occurrences: 2, firstSeen: '2022-01-02T00:00:00.000Z', lastSeen: '2022-03-01T00:00:00.000Z',
+        sources: { hosts: [], accounts: [], hostsOmitted: 0, accountsOmitted: 0 }, withoutCertificate: 0, rowsDigest: 'd',
+      },
+    };
+    const enrichment = await enricher().enrich(hit);
+    expect(enrichment.certificateAge).toMatchObject({ ageDays: 1, asOf: '2022-01-02T00:00:00.000Z' });
   });
 });
