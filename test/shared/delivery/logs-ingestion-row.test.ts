@@ -64,7 +64,7 @@ describe('findings table contract', () => {
       const row = findingRow(finding);
       expect(Object.keys(row)).toEqual(FINDINGS_COLUMNS.map((c) => c.name));
       for (const c of FINDINGS_COLUMNS) expect(fits(c.type, row[c.name]), `${c.name}=${JSON.stringify(row[c.name])}`).toBe(true);
-      expect(row['ThreatId']).toBe(finding.id);
+      expect(row['ThreatId']).toBe(finding.threatId ?? finding.id);
       expect(['Informational', 'Low', 'Medium', 'High']).toContain(row['Severity']);
     }
   });
