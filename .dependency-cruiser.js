@@ -42,7 +42,7 @@ export default {
     {
       name: 'functions-use-production-packages-only',
       comment:
-        'The function app is installed without development (and optional) packages. Which packages the functions ' +
+        'The function app is staged without development (and optional) packages. Which packages the functions ' +
         'reach through shared/, dynamic imports included, is checked in test/functions/production-install.test.ts.',
       severity: 'error',
       from: { path: '^(shared|functions)/' },

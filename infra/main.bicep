@@ -38,8 +38,30 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Object id of the "Azure Security Insights" service principal (appId 98785600-1bb7-4fb9-b9fa-19afe2c8a360) in this tenant, granted Microsoft Sentinel Automation Contributor so the automation rule can run the playbook; empty skips the grant and the automation rule.')
+@description('hunts (default): certsoar\'s timers detect, enrich and score, and their findings become Sentinel incidents through the CertsoarFindings_CL table and one analytics rule. rules: Sentinel\'s scheduled analytics rules detect and the playbook sends their incidents to POST /api/enrich. Never both: one event never yields two incidents.')
+@allowed([
+  'hunts'
+  'rules'
+])
+param detectionMode string = 'hunts'
+
+@description('Rules mode: the workspace has the CommonSecurityLog table (data connector: Common Event Format via AMA, or a firewall vendor\'s CEF connector). Deploys the T1608.003 rule.')
+param tableCommonSecurityLog bool = false
+
+@description('Rules mode: the workspace has DeviceRegistryEvents (data connector: Microsoft Defender XDR, device events). Deploys the T1588.004 rule.')
+param tableDeviceRegistryEvents bool = false
+
+@description('Rules mode: the workspace has DeviceProcessEvents (data connector: Microsoft Defender XDR, device events). With DeviceFileEvents, deploys the T1587.003 rule.')
+param tableDeviceProcessEvents bool = false
+
+@description('Rules mode: the workspace has DeviceFileEvents (data connector: Microsoft Defender XDR, device events). With DeviceProcessEvents, deploys the T1587.003 rule.')
+param tableDeviceFileEvents bool = false
+
+@description('Object id of the "Azure Security Insights" service principal (appId 98785600-1bb7-4fb9-b9fa-19afe2c8a360) in this tenant, granted Microsoft Sentinel Automation Contributor so the automation rule can run the playbook. Required in rules mode: az ad sp show --id 98785600-1bb7-4fb9-b9fa-19afe2c8a360 --query id -o tsv')
 param sentinelServicePrincipalId string = ''
+
+@description('Also deploy the generic incident webhook (a Logic App that creates Sentinel incidents from certsoar\'s incident payload), for consumers that do not use the findings table. Off by default: in hunts mode the findings rule raises the incidents.')
+param deployIncidentWebhook bool = false
 
 @description('Microsoft Teams team (group) id for the Teams Logic App; with teamsChannelId it turns Teams delivery on.')
 param teamsGroupId string = ''
@@ -105,7 +127,7 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Create the analytics rules enabled.')
+@description('Create the analytics rules (the findings rule, or the rules-mode detection rules) enabled.')
 param analyticsRulesEnabled bool = true
 
 @description('Tags applied to every resource.')
@@ -126,7 +148,19 @@ var names = {
   teamsConnection: 'conn-${namePrefix}-teams-${resourceToken}'
   playbook: 'logic-${namePrefix}-enrich-${resourceToken}'
   sentinelConnection: 'conn-${namePrefix}-sentinel-${resourceToken}'
+  findingsDcr: 'dcr-${namePrefix}-findings-${resourceToken}'
 }
+var rulesMode = detectionMode == 'rules'
+var huntsMode = detectionMode == 'hunts'
+
+// Rules mode runs the playbook as Sentinel's own service account, which must be granted a role:
+// without its object id the deployment stops here, saying how to find it.
+var sentinelAutomationPrincipalId = !rulesMode || !empty(sentinelServicePrincipalId)
+  ? sentinelServicePrincipalId
+  : fail('detectionMode is rules but sentinelServicePrincipalId is empty. Find it with: az ad sp show --id 98785600-1bb7-4fb9-b9fa-19afe2c8a360 --query id -o tsv (azd env set SENTINEL_SERVICE_PRINCIPAL_ID <that id>)')
+
+// Rules-mode rule metadata, generated from shared/detections/sentinel-rule.ts.
+var detectionRules = loadJsonContent('kql/analytics-rules.json')
 var secretNames = {
   incidentWebhook: 'incident-webhook-url'
   teamsWebhook: 'teams-webhook-url'
@@ -197,7 +231,7 @@ module keyVault 'modules/key-vault.bicep' = {
   }
 }
 
-module incidentWebhook 'modules/logic-app-incident.bicep' = {
+module incidentWebhook 'modules/logic-app-incident.bicep' = if (deployIncidentWebhook) {
   scope: rg
   name: 'certsoar-logic-app-incident'
   params: {
@@ -251,7 +285,7 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
-    sentinelServicePrincipalId: sentinelServicePrincipalId
+    sentinelServicePrincipalId: rulesMode ? sentinelAutomationPrincipalId : ''
   }
 }
 
@@ -261,8 +295,43 @@ module sentinelAccess 'modules/sentinel-access.bicep' = {
   params: {
     workspaceName: sentinelWorkspaceName
     functionAppPrincipalId: functionApp.outputs.principalId
-    incidentLogicAppPrincipalId: incidentWebhook.outputs.principalId
+    incidentLogicAppPrincipalId: deployIncidentWebhook ? incidentWebhook!.outputs.principalId : ''
   }
+}
+
+// Hunts mode: the findings table, the data collection rule the app writes through, and the rule
+// that raises one incident per threat from it.
+module findingsTable 'modules/findings-table.bicep' = if (huntsMode) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-findings-table-${resourceToken}'
+  params: {
+    workspaceName: sentinelWorkspaceName
+  }
+}
+
+module findingsDcr 'modules/findings-dcr.bicep' = if (huntsMode) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-findings-dcr-${resourceToken}'
+  params: {
+    name: names.findingsDcr
+    location: sentinelWorkspace.location
+    tags: allTags
+    workspaceResourceId: sentinelWorkspaceResourceId
+    tableName: findingsTable!.outputs.name
+    functionAppPrincipalId: functionApp.outputs.principalId
+  }
+}
+
+module findingsRule 'modules/sentinel-findings-rule.bicep' = if (huntsMode) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-findings-rule-${resourceToken}'
+  params: {
+    workspaceName: sentinelWorkspaceName
+    enabled: analyticsRulesEnabled
+  }
+  dependsOn: [
+    findingsTable
+  ]
 }
 
 // Applied after the role assignments and the webhook secrets exist, so the first start resolves
@@ -277,7 +346,7 @@ module functionAppSettings 'modules/function-app-settings.bicep' = {
     queueEndpoint: storage.outputs.queueEndpoint
     appInsightsName: monitoring.outputs.appInsightsName
     keyVaultUri: keyVault.outputs.uri
-    incidentWebhookSecretName: incidentWebhook.outputs.callbackUrlSecretName
+    incidentWebhookSecretName: deployIncidentWebhook ? incidentWebhook!.outputs.callbackUrlSecretName : ''
     teamsWebhookSecretName: teamsDeliveryOn ? secretNames.teamsWebhook : ''
     tuningJsonSecretName: empty(tuningJson) ? '' : secretNames.tuningJson
     logAnalyticsWorkspaceId: sentinelWorkspace.properties.customerId
@@ -292,6 +361,10 @@ module functionAppSettings 'modules/function-app-settings.bicep' = {
     qradarTokenSecretName: empty(qradarToken) ? '' : secretNames.qradarToken
     crtshContact: crtshContact
     sentinelIncidentLabel: sentinelIncidentLabel
+    detectionMode: detectionMode
+    logsIngestionEndpoint: huntsMode ? findingsDcr!.outputs.logsIngestionEndpoint : ''
+    logsIngestionRuleId: huntsMode ? findingsDcr!.outputs.immutableId : ''
+    logsIngestionStream: huntsMode ? findingsDcr!.outputs.streamName : 'Custom-CertsoarFindings_CL'
     settingOverrides: settingOverrides
   }
   dependsOn: [
@@ -301,7 +374,52 @@ module functionAppSettings 'modules/function-app-settings.bicep' = {
   ]
 }
 
-module playbook 'modules/sentinel-playbook.bicep' = {
+// Rules mode: one scheduled rule per detection, each its own optional deployment, deployed only
+// when the workspace has every table the detection reads (Sentinel rejects a rule whose table does
+// not exist). Queries: kql/<id>.kql, one ingestion_time() window of the rule's frequency per run.
+module ruleT1608003 'modules/sentinel-scheduled-rule.bicep' = if (rulesMode && tableCommonSecurityLog) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-rule-T1608-003-${resourceToken}'
+  params: {
+    workspaceName: sentinelWorkspaceName
+    rule: filter(detectionRules, r => r.key == 'T1608.003')[0]
+    query: loadTextContent('kql/T1608.003.kql')
+    enabled: analyticsRulesEnabled
+  }
+}
+
+module ruleT1588004 'modules/sentinel-scheduled-rule.bicep' = if (rulesMode && tableDeviceRegistryEvents) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-rule-T1588-004-${resourceToken}'
+  params: {
+    workspaceName: sentinelWorkspaceName
+    rule: filter(detectionRules, r => r.key == 'T1588.004')[0]
+    query: loadTextContent('kql/T1588.004.kql')
+    enabled: analyticsRulesEnabled
+  }
+}
+
+module ruleT1587003 'modules/sentinel-scheduled-rule.bicep' = if (rulesMode && tableDeviceProcessEvents && tableDeviceFileEvents) {
+  scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
+  name: 'certsoar-rule-T1587-003-${resourceToken}'
+  params: {
+    workspaceName: sentinelWorkspaceName
+    rule: filter(detectionRules, r => r.key == 'T1587.003')[0]
+    query: loadTextContent('kql/T1587.003.kql')
+    enabled: analyticsRulesEnabled
+  }
+}
+
+var anyDetectionRule = rulesMode && (tableCommonSecurityLog || tableDeviceRegistryEvents || (tableDeviceProcessEvents && tableDeviceFileEvents))
+var deployedRuleIds = union(
+  rulesMode && tableCommonSecurityLog ? [ruleT1608003!.outputs.id] : [],
+  rulesMode && tableDeviceRegistryEvents ? [ruleT1588004!.outputs.id] : [],
+  rulesMode && tableDeviceProcessEvents && tableDeviceFileEvents ? [ruleT1587003!.outputs.id] : []
+)
+
+// Rules mode: the playbook (Sentinel incident trigger → POST /api/enrich, the key read at run time)
+// and the automation rule that runs it for the detection rules' incidents.
+module playbook 'modules/sentinel-playbook.bicep' = if (rulesMode) {
   scope: rg
   name: 'certsoar-sentinel-playbook'
   params: {
@@ -316,26 +434,26 @@ module playbook 'modules/sentinel-playbook.bicep' = {
   ]
 }
 
-module analyticsRules 'modules/sentinel-rules.bicep' = {
+module playbookAccess 'modules/sentinel-playbook-access.bicep' = if (rulesMode) {
   scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
-  name: 'certsoar-sentinel-rules-${resourceToken}'
+  name: 'certsoar-sentinel-playbook-access-${resourceToken}'
   params: {
     workspaceName: sentinelWorkspaceName
-    enabled: analyticsRulesEnabled
+    playbookPrincipalId: playbook!.outputs.principalId
   }
 }
 
-// Only with the Sentinel service account's grant: without it the rule could not run the playbook.
-module automationRule 'modules/sentinel-automation-rule.bicep' = if (!empty(sentinelServicePrincipalId)) {
+module automationRule 'modules/sentinel-automation-rule.bicep' = if (anyDetectionRule) {
   scope: resourceGroup(sentinelSubscriptionId, sentinelResourceGroupName)
   name: 'certsoar-sentinel-automation-${resourceToken}'
   params: {
     workspaceName: sentinelWorkspaceName
-    playbookResourceId: playbook.outputs.id
-    analyticsRuleIds: analyticsRules.outputs.ruleIds
+    playbookResourceId: playbook!.outputs.id
+    analyticsRuleIds: deployedRuleIds
   }
   dependsOn: [
     roleAssignments
+    playbookAccess
   ]
 }
 
@@ -363,17 +481,29 @@ output KEY_VAULT_NAME string = keyVault.outputs.name
 @description('Workspace (customer) id of the Sentinel workspace (LOG_ANALYTICS_WORKSPACE_ID for the CLI).')
 output LOG_ANALYTICS_WORKSPACE_ID string = sentinelWorkspace.properties.customerId
 
-@description('Resource id of the incident webhook Logic App.')
-output INCIDENT_LOGIC_APP_ID string = incidentWebhook.outputs.id
+@description('Resource id of the incident webhook Logic App; empty when it is not deployed.')
+output INCIDENT_LOGIC_APP_ID string = deployIncidentWebhook ? incidentWebhook!.outputs.id : ''
+
+@description('The detection mode deployed (hunts or rules).')
+output DETECTION_MODE string = detectionMode
+
+@description('Hunts mode: logs ingestion endpoint of the findings data collection rule (LOGS_INGESTION_ENDPOINT for the CLI).')
+output LOGS_INGESTION_ENDPOINT string = huntsMode ? findingsDcr!.outputs.logsIngestionEndpoint : ''
+
+@description('Hunts mode: immutable id of the findings data collection rule (LOGS_INGESTION_RULE_ID for the CLI).')
+output LOGS_INGESTION_RULE_ID string = huntsMode ? findingsDcr!.outputs.immutableId : ''
+
+@description('Hunts mode: resource id of the findings analytics rule.')
+output SENTINEL_FINDINGS_RULE_ID string = huntsMode ? findingsRule!.outputs.id : ''
 
 @description('Resource id of the Teams API connection to authorise once in the portal; empty when the Teams Logic App is not deployed.')
 output TEAMS_CONNECTION_ID string = useTeamsLogicApp ? teamsWebhook!.outputs.connectionId : ''
 
-@description('Resource id of the enrichment playbook.')
-output SENTINEL_PLAYBOOK_ID string = playbook.outputs.id
+@description('Rules mode: resource id of the enrichment playbook; empty in hunts mode.')
+output SENTINEL_PLAYBOOK_ID string = rulesMode ? playbook!.outputs.id : ''
 
-@description('Resource ids of the analytics rules.')
-output SENTINEL_ANALYTICS_RULE_IDS array = analyticsRules.outputs.ruleIds
+@description('Rules mode: resource ids of the detection rules deployed (those whose tables the workspace has).')
+output SENTINEL_ANALYTICS_RULE_IDS array = deployedRuleIds
 
-@description('Resource id of the automation rule that runs the playbook; empty when sentinelServicePrincipalId was not given.')
-output SENTINEL_AUTOMATION_RULE_ID string = empty(sentinelServicePrincipalId) ? '' : automationRule!.outputs.id
+@description('Rules mode: resource id of the automation rule that runs the playbook; empty in hunts mode or when no detection rule was deployed.')
+output SENTINEL_AUTOMATION_RULE_ID string = anyDetectionRule ? automationRule!.outputs.id : ''

@@ -29,6 +29,7 @@ const int = (fallback: number, min: number, max: number) =>
 const duration = (fallback: string) => optionalText.transform((v) => v ?? fallback).pipe(durationSchema);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
 const WORKSPACE_ARM_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i;
 
 export const configSchema = z.object({
@@ -108,6 +109,14 @@ export const configSchema = z.object({
   SENTINEL_WORKSPACE_RESOURCE_ID: optionalText.pipe(z.string().regex(WORKSPACE_ARM_ID, 'expected /subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…').optional()),
   ARM_ENDPOINT: urlWithDefault('https://management.azure.com'),
   SENTINEL_INCIDENT_LABEL: optionalText.transform((v) => v ?? 'certsoar'),
+
+  // Sentinel detection mode: 'hunts' (the timers detect; findings go to CertsoarFindings_CL) or
+  // 'rules' (Sentinel's analytics rules detect; the playbook calls POST /api/enrich). Never both.
+  DETECTION_MODE: optionalText.pipe(z.enum(['hunts', 'rules'], { error: 'expected hunts or rules' }).optional()).transform((v) => v ?? 'hunts'),
+  // Logs Ingestion API (hunts mode): the data collection rule's endpoint and immutable id, and its stream.
+  LOGS_INGESTION_ENDPOINT: optionalUrl(),
+  LOGS_INGESTION_RULE_ID: optionalText.pipe(z.string().regex(DCR_IMMUTABLE_ID, 'expected the data collection rule\'s immutable id, dcr- and 32 hex digits').optional()),
+  LOGS_INGESTION_STREAM: optionalText.transform((v) => v ?? 'Custom-CertsoarFindings_CL'),
 });
 
 export type Config = z.output<typeof configSchema>;

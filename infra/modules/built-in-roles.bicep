@@ -12,4 +12,6 @@ var builtInRoleIds = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  sentinelReader: '8d289c81-5878-46d4-8554-54e1e3d8b5cb'
+  websiteContributor: 'de139f84-1756-47ae-9be6-808fbbe84772'
 }

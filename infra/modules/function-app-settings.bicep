@@ -20,8 +20,8 @@ param appInsightsName string
 @description('Key Vault URI, e.g. https://<name>.vault.azure.net/.')
 param keyVaultUri string
 
-@description('Name of the Key Vault secret holding the incident webhook URL.')
-param incidentWebhookSecretName string
+@description('Name of the Key Vault secret holding the incident webhook URL; empty when the incident webhook is not deployed.')
+param incidentWebhookSecretName string = ''
 
 @description('Name of the Key Vault secret holding the Teams webhook URL; empty when Teams delivery is off.')
 param teamsWebhookSecretName string = ''
@@ -65,6 +65,22 @@ param crtshContact string = ''
 
 @description('Label put on Sentinel incidents certsoar creates or updates.')
 param sentinelIncidentLabel string = 'certsoar'
+
+@description('hunts (the timers detect; findings go to CertsoarFindings_CL) or rules (Sentinel\'s analytics rules detect).')
+@allowed([
+  'hunts'
+  'rules'
+])
+param detectionMode string = 'hunts'
+
+@description('Hunts mode: logs ingestion endpoint of the findings data collection rule; empty in rules mode.')
+param logsIngestionEndpoint string = ''
+
+@description('Hunts mode: immutable id of the findings data collection rule; empty in rules mode.')
+param logsIngestionRuleId string = ''
+
+@description('Hunts mode: the stream the data collection rule declares.')
+param logsIngestionStream string = 'Custom-CertsoarFindings_CL'
 
 @description('certsoar settings (names from shared/config.ts) that replace the defaults below.')
 param settingOverrides object = {}
@@ -155,13 +171,19 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       ENRICH_DEADLINE: '200s'
 
       // Delivery
-      INCIDENT_WEBHOOK_URL: keyVaultReference(keyVaultUri, incidentWebhookSecretName)
+      INCIDENT_WEBHOOK_URL: empty(incidentWebhookSecretName) ? '' : keyVaultReference(keyVaultUri, incidentWebhookSecretName)
       TEAMS_WEBHOOK_URL: empty(teamsWebhookSecretName) ? '' : keyVaultReference(keyVaultUri, teamsWebhookSecretName)
       DELIVERY_MAX_ATTEMPTS: '5'
       DIGEST_THRESHOLD: '10'
       SENTINEL_WORKSPACE_RESOURCE_ID: sentinelWorkspaceResourceId
       ARM_ENDPOINT: armEndpoint
       SENTINEL_INCIDENT_LABEL: sentinelIncidentLabel
+
+      // Detection mode and the findings table (hunts mode)
+      DETECTION_MODE: detectionMode
+      LOGS_INGESTION_ENDPOINT: logsIngestionEndpoint
+      LOGS_INGESTION_RULE_ID: logsIngestionRuleId
+      LOGS_INGESTION_STREAM: logsIngestionStream
     },
     settingOverrides
   )

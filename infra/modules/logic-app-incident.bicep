@@ -138,8 +138,10 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
                 authentication: managedIdentityAuth
                 body: {
                   properties: {
-                    title: '@{triggerBody()?[\'title\']}'
-                    description: '@{outputs(\'Incident_description\')}'
+                    // Capped at the portal's limits (title 256, description 5,000 characters); the
+                    // payload's text is escaped and redacted by certsoar (shared/delivery/incident.ts).
+                    title: '@{substring(string(triggerBody()?[\'title\']), 0, min(256, length(string(triggerBody()?[\'title\']))))}'
+                    description: '@{substring(string(outputs(\'Incident_description\')), 0, min(5000, length(string(outputs(\'Incident_description\')))))}'
                     severity: '@{triggerBody()?[\'severity\']}'
                     status: 'New'
                     labels: [

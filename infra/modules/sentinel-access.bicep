@@ -1,6 +1,6 @@
 // Role assignments on the Sentinel workspace (deployed into the workspace's resource group): the
 // function app queries it (hunts) and comments on and updates incidents (write-back); the
-// incident webhook creates incidents.
+// optional incident webhook creates incidents.
 
 import { builtInRoleIds } from 'built-in-roles.bicep'
 
@@ -10,8 +10,8 @@ param workspaceName string
 @description('Object id of the function app\'s managed identity.')
 param functionAppPrincipalId string
 
-@description('Object id of the incident webhook Logic App\'s managed identity.')
-param incidentLogicAppPrincipalId string
+@description('Object id of the incident webhook Logic App\'s managed identity; empty when it is not deployed.')
+param incidentLogicAppPrincipalId string = ''
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
   name: workspaceName
@@ -34,7 +34,7 @@ resource functionWorkspaceAccess 'Microsoft.Authorization/roleAssignments@2022-0
   }
 ]
 
-resource incidentWebhookAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource incidentWebhookAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(incidentLogicAppPrincipalId)) {
   scope: workspace
   name: guid(workspace.id, incidentLogicAppPrincipalId, builtInRoleIds.sentinelResponder)
   properties: {
@@ -43,3 +43,4 @@ resource incidentWebhookAccess 'Microsoft.Authorization/roleAssignments@2022-04-
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoleIds.sentinelResponder)
   }
 }
+

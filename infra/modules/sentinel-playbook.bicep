@@ -1,7 +1,12 @@
-// The playbook an automation rule runs for incidents from certsoar's analytics rules: a Consumption
-// Logic App with the Microsoft Sentinel incident trigger that POSTs the incident to the function
-// app's /api/enrich. The function key is read here with listKeys and handed to the workflow as a
-// securestring parameter: it never leaves this deployment and is hidden in the run history.
+// The playbook an automation rule runs for incidents from certsoar's analytics rules (rules mode): a
+// Consumption Logic App with the Microsoft Sentinel incident trigger that POSTs the incident (its
+// alerts carry the rules' custom details) to the function app's /api/enrich.
+// No key is read at provisioning time (listKeys on a brand-new app fails while its host starts):
+// each run reads the host key from Azure Resource Manager with the playbook's managed identity
+// (Website Contributor on the function app only: it holds Microsoft.Web/sites/host/listkeys/action),
+// and both actions hide their inputs and outputs from the run history.
+
+import { builtInRoleIds } from 'built-in-roles.bicep'
 
 @description('Playbook (workflow) name.')
 param name string
@@ -56,10 +61,6 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
           type: 'Object'
           defaultValue: {}
         }
-        enrichFunctionKey: {
-          type: 'securestring'
-          defaultValue: ''
-        }
       }
       triggers: {
         Microsoft_Sentinel_incident: {
@@ -78,14 +79,43 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
         }
       }
       actions: {
+        Read_function_key: {
+          type: 'Http'
+          inputs: {
+            method: 'POST'
+            uri: '${environment().resourceManager}${substring(functionApp.id, 1)}/host/default/listKeys?api-version=2024-04-01'
+            authentication: {
+              type: 'ManagedServiceIdentity'
+              audience: environment().resourceManager
+            }
+          }
+          retryPolicy: {
+            type: 'exponential'
+            count: 4
+            interval: 'PT15S'
+          }
+          runtimeConfiguration: {
+            secureData: {
+              properties: [
+                'inputs'
+                'outputs'
+              ]
+            }
+          }
+        }
         Enrich_incident: {
           type: 'Http'
+          runAfter: {
+            Read_function_key: [
+              'Succeeded'
+            ]
+          }
           inputs: {
             method: 'POST'
             uri: 'https://${functionApp.properties.defaultHostName}/api/enrich'
             headers: {
               'Content-Type': 'application/json'
-              'x-functions-key': '@{parameters(\'enrichFunctionKey\')}'
+              'x-functions-key': '@{body(\'Read_function_key\')?[\'functionKeys\']?[\'default\']}'
             }
             body: '@triggerBody()'
           }
@@ -120,13 +150,23 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
           }
         }
       }
-      enrichFunctionKey: {
-        // A host-level function key: the enrich function's own key exists only after the code is deployed.
-        value: listKeys('${functionApp.id}/host/default', '2024-04-01').functionKeys.default
-      }
     }
   }
 }
+
+// The one permission the run-time key read needs, on the function app alone.
+resource readFunctionKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: functionApp
+  name: guid(functionApp.id, playbook.id, builtInRoleIds.websiteContributor)
+  properties: {
+    principalId: playbook.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoleIds.websiteContributor)
+  }
+}
+
+@description('Object id of the playbook\'s managed identity (Microsoft Sentinel Reader on the workspace, sentinel-access.bicep).')
+output principalId string = playbook.identity.principalId
 
 @description('Resource id of the playbook (the automation rule runs it).')
 output id string = playbook.id

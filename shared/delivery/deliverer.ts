@@ -7,6 +7,7 @@ import { buildFindingCard, teamsMessage } from './card.js';
 import { buildDigestCard, buildDigestCardFromRows, type DigestRow, digestId, digestRow } from './digest.js';
 import { buildIncidentPayload } from './incident.js';
 import { findingLinks } from './links.js';
+import { deliverToFindingsTable, type FindingsTable, logsIngestionFindingsTable } from './logs-ingestion.js';
 import { isIncidentArmId, type SentinelWriteBack, sentinelWriteBack } from './sentinel.js';
 import { type SiemDestination, type SiemSettings, type SiemWriteBack, siemSteps, siemWriteBackFromConfig } from './siem-write-back.js';
 import { DEFAULT_MAX_DELAY_MS, DEFAULT_POST_TIMEOUT_MS, type PostOptions, postJson, WebhookRejectedError } from './webhook.js';
@@ -43,7 +44,7 @@ import { UpstreamUnavailableError } from '../errors.js';
  * The CLI has the whole run in hand and posts Teams directly.
  */
 
-export type Destination = 'incident' | 'teams' | 'sentinel' | SiemDestination;
+export type Destination = 'incident' | 'teams' | 'sentinel' | 'findings-table' | SiemDestination;
 
 export interface DestinationResult {
   /** Finding id, or the digest id for a digest card. */
@@ -107,6 +108,8 @@ export interface DelivererDeps {
   incidentWebhookUrl?: string;
   teamsWebhookUrl?: string;
   sentinel?: SentinelWriteBack;
+  /** Hunts mode: rows in CertsoarFindings_CL, raised as incidents by the findings analytics rule. */
+  findingsTable?: FindingsTable;
   /** Splunk HEC / notable and QRadar offense write-back, when configured. */
   siem?: SiemWriteBack;
   ledger: DeliveryLedger;
@@ -232,6 +235,13 @@ async function deliverFindings(deps: DelivererDeps, log: DeliveryLog, findings: 
   for (const finding of findings) {
     if (finding.suppressedBy) suppressed.push(await recordSuppressed(deps, log, finding, results));
     results.push(...(await deliverOne(deps, log, finding, { digest, pendingTeams })));
+  }
+  if (deps.findingsTable) {
+    // A finding from a Sentinel incident already has its incident: a row would raise a second one.
+    const rows = live.filter((f) => !f.hit.incident?.armId);
+    for (const r of await deliverToFindingsTable(rows, deps.findingsTable, deps.ledger, log, deps.claimLeaseMs ?? postSeriesBudgetMs(deps))) {
+      results.push({ ...r, destination: 'findings-table', attempts: r.status === 'skipped' ? 0 : 1 });
+    }
   }
   if (deps.teamsWebhookUrl && digest) {
     results.push(await postOnce(deps, log, digestId(live), 'teams', poster(deps, log, deps.teamsWebhookUrl, 'teams', teamsMessage(buildDigestCard(live)))));
@@ -389,6 +399,9 @@ export function delivererFromConfig(
     | 'ARM_ENDPOINT'
     | 'SENTINEL_INCIDENT_LABEL'
     | 'SENTINEL_WORKSPACE_RESOURCE_ID'
+    | 'LOGS_INGESTION_ENDPOINT'
+    | 'LOGS_INGESTION_RULE_ID'
+    | 'LOGS_INGESTION_STREAM'
     | SiemSettings
   >,
   credential?: TokenCredential,
@@ -406,6 +419,17 @@ export function delivererFromConfig(
             credential,
             label: config.SENTINEL_INCIDENT_LABEL,
             workspaceResourceId: config.SENTINEL_WORKSPACE_RESOURCE_ID,
+          }),
+        }
+      : {}),
+    // Hunts mode's findings table is switched on by the DCR's endpoint and immutable id (and needs a credential).
+    ...(credential && config.LOGS_INGESTION_ENDPOINT && config.LOGS_INGESTION_RULE_ID
+      ? {
+          findingsTable: logsIngestionFindingsTable({
+            endpoint: config.LOGS_INGESTION_ENDPOINT,
+            ruleId: config.LOGS_INGESTION_RULE_ID,
+            streamName: config.LOGS_INGESTION_STREAM,
+            credential,
           }),
         }
       : {}),

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import type { Row } from '../model.js';
 import { kqlDatetime, kqlTimespan } from '../kql/literals.js';
-import type { QueryWindow } from './types.js';
+import { ruleTimeFilter } from './rule-window.js';
+import type { QueryWindow, RuleWindow } from './types.js';
 
 /** Helpers every detection shares: reading rows, stable keys, parameter types and time filters. */
 
@@ -50,7 +51,9 @@ export const durationText = (fallback: string) =>
  * The time filter: with a window, rows ingested in [start, end) plus a TimeGenerated guard that
  * lets Log Analytics prune partitions; without one, the analytics-rule form over the lookback.
  */
-export function timeFilter(lookback: string, window: QueryWindow | undefined, timeColumn = 'TimeGenerated'): string {
+export function timeFilter(lookback: string, window: QueryWindow | RuleWindow | undefined, timeColumn = 'TimeGenerated'): string {
+  // Rules mode: one ingestion window of the rule's frequency per run (rule-window.ts).
+  if (window && 'frequency' in window) return ruleTimeFilter(window.frequency, window.margin, timeColumn);
   const lookbackMs = parseDuration(lookback);
   if (lookbackMs === undefined) throw new RangeError(`not a duration: ${lookback}`);
   if (!window) return `| where ${timeColumn} > ago(${kqlTimespan(lookbackMs)})`;

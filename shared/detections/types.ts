@@ -21,6 +21,15 @@ export interface DetectionMeta {
   references: string[];
 }
 
+/**
+ * The rules-mode analytics-rule window: each run reads the rows ingested in the last `frequency`,
+ * within a TimeGenerated bound of frequency + margin (shared/detections/rule-window.ts).
+ */
+export interface RuleWindow {
+  frequency: string;
+  margin: string;
+}
+
 /** The hunt window: rows ingested in [start, end). */
 export interface QueryWindow {
   start: Date;
@@ -43,8 +52,11 @@ export interface Detection<P = Record<string, unknown>> {
   meta: DetectionMeta;
   /** Parameters with defaults: `paramsSchema.parse({})` gives the defaults. */
   paramsSchema: z.ZodType<P, Record<string, unknown>>;
-  /** The KQL; without a window it looks back queryPeriod from now (the exported analytics rule). */
-  buildQuery(params: P, window?: QueryWindow): string;
+  /**
+   * The KQL: with a QueryWindow the hunt form; with a RuleWindow the rules-mode analytics rule (one
+   * ingestion window per run); with neither it looks back the lookback parameter from now.
+   */
+  buildQuery(params: P, window?: QueryWindow | RuleWindow): string;
   /** The in-process evaluator compiled from the same definition as the KQL, over one row; null when the row is not a hit. */
   evaluate(row: Row, params: P): Evaluation | null;
   /**

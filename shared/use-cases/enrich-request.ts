@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
+import { withAlertHits } from '../detections/sentinel-custom-details.js';
 import { ValidationError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { type ParsedRequest, parseEnrichRequest } from '../observables.js';
@@ -76,7 +77,10 @@ export function parseRequestJson(text: string, maxDepth: number): unknown {
 
 /** The request's hits: a QRadar offense is read through its API; every other envelope is parsed as it is. */
 async function hitsOfRequest(body: unknown, deps: EnrichRequestDeps, now: Date): Promise<ParsedRequest> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !isQradarOffenseRef(body as Record<string, unknown>)) return parseEnrichRequest(body, deps.tuning, now);
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !isQradarOffenseRef(body as Record<string, unknown>)) {
+    // Rules mode: an incident's alert custom details become the detection's own hits (sentinel-custom-details.ts).
+    return withAlertHits(body, parseEnrichRequest(body, deps.tuning, now), deps.tuning);
+  }
   const ref = parseQradarOffenseRef(body);
   if (!deps.qradar) throw new ValidationError('QRadar is not configured', [{ path: 'offense_id', message: 'QRadar offense references need QRADAR_URL and QRADAR_TOKEN in the function app' }]);
   return deps.qradar.hitsForOffense(ref, deps.tuning, deps.deadlineMs);

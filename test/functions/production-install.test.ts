@@ -7,7 +7,7 @@ import { type PackageUse, importGraph } from '../helpers/import-graph.js';
 
 /**
  * Packaging (issue 17). The function app is installed with `npm ci --omit=dev --omit=optional`
- * (azure.yaml's prepackage hook, infra/README.md), so:
+ * (scripts/stage-function-app.ts, azure.yaml's prepackage hook), so:
  * - "dependencies" is exactly what the function entry points load: nothing more ships;
  * - a package only the CLI loads is an optionalDependency: `npm install` (the CLI installed as a
  *   package, or a clone) still installs it, the function app's install leaves it out;
@@ -58,8 +58,9 @@ describe('the production install of the function app', () => {
     }
   });
 
-  it('the deployment prunes development and optional packages before packaging', () => {
-    expect(readFileSync(join(repo, 'azure.yaml'), 'utf8')).toMatch(/prepackage:\n\s+shell: sh\n\s+run: npm prune --omit=dev --omit=optional\n/);
+  it('the deployment stages the app without development and optional packages', () => {
+    expect(readFileSync(join(repo, 'azure.yaml'), 'utf8')).toMatch(/prepackage:\n\s+run: npx tsx scripts\/stage-function-app\.ts\n/);
+    expect(readFileSync(join(repo, 'scripts', 'stage-function-app.ts'), 'utf8')).toMatch(/\['ci', '--omit=dev', '--omit=optional'/);
   });
 
   it('a package is declared once (not both a dependency and optional or dev)', () => {

@@ -4,24 +4,27 @@ import { describe, expect, it } from 'vitest';
 import { exportKql } from '../../shared/detections/export.js';
 import { DETECTIONS } from '../../shared/detections/index.js';
 import { DEFAULT_TUNING } from '../../shared/scoring/tuning.js';
-import { analyticsRule, entityMappings, infraArtifacts, isoDuration, sentinelTactic } from '../../scripts/generate-infra-artifacts.js';
-import { infraDir, loadBicepFile, propertyKey, propertyValue, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
+import { infraArtifacts, type RuleMetadata } from '../../scripts/generate-infra-artifacts.js';
+import { detectionEntityMappings, isoDuration } from '../../shared/detections/sentinel-rule.js';
+import { sentinelTactic } from '../../shared/detections/sentinel-tactics.js';
+import { bodyObject, infraDir, loadBicepFile, objectProperties, repoRoot, stringArguments, topLevel } from './bicep-tree.js';
 
 const REGENERATE = 'run `npx tsx scripts/generate-infra-artifacts.ts`';
 const read = (relative: string): string => readFileSync(path.join(repoRoot, relative), 'utf8');
 
-/** The queries sentinel-rules.bicep loads, by detection id → the path it loads. */
+/** The queries main.bicep's rules-mode modules load, by detection id → the path each loads. */
 function ruleQueryPaths(): Map<string, string> {
-  const file = loadBicepFile(path.join(infraDir, 'modules', 'sentinel-rules.bicep'));
-  const queries = topLevel(file, 'variable_declaration').find((v) => v.namedChildren[0]?.text === 'queries');
-  const object = queries?.namedChildren.find((c) => c.type === 'object');
-  if (!object) throw new Error('sentinel-rules.bicep has no queries object');
+  const file = loadBicepFile(path.join(infraDir, 'main.bicep'));
   const out = new Map<string, string>();
-  for (const property of object.namedChildren.filter((c) => c.type === 'object_property')) {
-    const value = propertyValue(property);
-    expect(value.type === 'call_expression' && value.namedChildren[0]?.text, propertyKey(property)).toBe('loadTextContent');
-    const [relative] = stringArguments(value);
-    out.set(propertyKey(property), path.relative(repoRoot, path.resolve(path.dirname(file.absolutePath), relative ?? '')).split(path.sep).join('/'));
+  for (const module of topLevel(file, 'module_declaration')) {
+    if (!module.text.includes("'modules/sentinel-scheduled-rule.bicep'")) continue;
+    const params = objectProperties(objectProperties(bodyObject(module)!).get('params')!);
+    const rule = params.get('rule')!.text;
+    const id = /r\.key == '([^']+)'/.exec(rule)?.[1] ?? '?';
+    const query = params.get('query')!;
+    expect(query.type === 'call_expression' && query.namedChildren[0]?.text, id).toBe('loadTextContent');
+    const [relative] = stringArguments(query);
+    out.set(id, path.relative(repoRoot, path.resolve(path.dirname(file.absolutePath), relative ?? '')).split(path.sep).join('/'));
   }
   return out;
 }
@@ -45,21 +48,17 @@ describe('generated infra artifacts', () => {
   });
 
   it('analytics-rules.json describes every detection as Sentinel expects', () => {
-    const rules = JSON.parse(read('infra/kql/analytics-rules.json')) as ReturnType<typeof analyticsRule>[];
-    expect(rules.map((r) => r.id)).toEqual(DETECTIONS.map((d) => d.meta.id));
+    const rules = JSON.parse(read('infra/kql/analytics-rules.json')) as RuleMetadata[];
+    expect(rules.map((r) => r.key)).toEqual(DETECTIONS.map((d) => d.meta.id));
     for (const rule of rules) {
-      const detection = DETECTIONS.find((d) => d.meta.id === rule.id)!;
+      const detection = DETECTIONS.find((d) => d.meta.id === rule.key)!;
       expect(['Informational', 'Low', 'Medium', 'High']).toContain(rule.severity);
       expect(rule.queryFrequency).toMatch(/^P(T\d+[MH]|\d+D)$/);
       expect(rule.tactics.length).toBeGreaterThan(0);
       expect(rule.subTechniques).toEqual([detection.meta.technique.id]);
       expect(rule.techniques).toEqual([detection.meta.technique.id.split('.')[0]]);
-      // Entities come from columns the query really projects, at most 10 mappings.
-      expect(rule.entityMappings.length, `${rule.id} maps no entity`).toBeGreaterThan(0);
+      expect(rule.entityMappings.length, `${rule.key} maps no entity`).toBeGreaterThan(0);
       expect(rule.entityMappings.length).toBeLessThanOrEqual(10);
-      for (const mapping of rule.entityMappings) {
-        for (const field of mapping.fieldMappings) expect(detection.projectedColumns, `${rule.id} ${mapping.entityType}`).toContain(field.columnName);
-      }
     }
   });
 
@@ -68,7 +67,8 @@ describe('generated infra artifacts', () => {
 describe('generator helpers', () => {
   it('turns durations into ISO 8601 and refuses what Sentinel cannot take', () => {
     expect(isoDuration('15m')).toBe('PT15M');
-    expect(isoDuration('90m')).toBe('PT90M');
+    expect(isoDuration('90m')).toBe('PT1H30M');
+    expect(isoDuration('75m')).toBe('PT1H15M');
     expect(isoDuration('1h')).toBe('PT1H');
     expect(isoDuration('24h')).toBe('P1D');
     expect(isoDuration('14d')).toBe('P14D');
@@ -85,10 +85,10 @@ describe('generator helpers', () => {
   });
 
   it('maps entities only from projected columns', () => {
-    expect(entityMappings(['DeviceName', 'RegistryKey', 'Unrelated'])).toEqual([
+    expect(detectionEntityMappings(['DeviceName', 'CertsoarRegistryKey', 'Unrelated'])).toEqual([
       { entityType: 'Host', fieldMappings: [{ identifier: 'FullName', columnName: 'DeviceName' }] },
-      { entityType: 'RegistryKey', fieldMappings: [{ identifier: 'Key', columnName: 'RegistryKey' }] },
+      { entityType: 'RegistryKey', fieldMappings: [{ identifier: 'Key', columnName: 'CertsoarRegistryKey' }] },
     ]);
-    expect(entityMappings(['FolderPath'])).toEqual([]);
+    expect(detectionEntityMappings(['FolderPath'])).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { HUNT_STATE_TABLE } from '../../shared/state/hunt-state.js';
 import { SEEN_HITS_TABLE } from '../../shared/state/seen-hits.js';
 import { KNOWN_THREATS_TABLE } from '../../shared/state/known-threats.js';
 import { ENRICH_LEDGER_TABLE, QUEUE_NAMES } from '../../shared/state/storage.js';
+import { deployedPackageJson, STAGE_DIR, STAGED_FILES } from '../../scripts/stage-function-app.js';
 import { allBicepFiles, bodyObject, descendants, infraDir, objectProperties, paramsOf, propertyKey, repoRoot, stringValue, topLevel } from './bicep-tree.js';
 
 const files = allBicepFiles();
@@ -60,16 +61,36 @@ describe('deployment entry points', () => {
   it('azure.yaml deploys this folder to the function app main.bicep tags for it', () => {
     const azure = readSimpleYaml(readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8'));
     expect(azure.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
-    const services = azure.services as Record<string, Record<string, unknown>>;
+    const services = azure.services as Record<string, Record<string, string>>;
     expect(Object.keys(services)).toHaveLength(1);
-    const [serviceName, { hooks, ...service }] = Object.entries(services)[0]!;
-    expect(service).toEqual({ project: '.', language: 'ts', host: 'function' });
-    // Only what functions load ships (test/functions/production-install.test.ts).
-    expect(hooks).toEqual({ prepackage: { shell: 'sh', run: 'npm prune --omit=dev --omit=optional' } });
+    const [serviceName, service] = Object.entries(services)[0]!;
+    expect(service).toEqual({
+      project: '.',
+      language: 'ts',
+      host: 'function',
+      remoteBuild: 'false',
+      dist: STAGE_DIR,
+      hooks: { prepackage: { run: 'npx tsx scripts/stage-function-app.ts' } },
+    });
     const functionApp = files.find((f) => f.name === 'modules/function-app.bicep')!;
     expect(paramsOf(functionApp).find((p) => p.name === 'serviceName')).toBeDefined();
     expect(functionApp.source).toContain(`param serviceName string = '${serviceName}'`);
     expect(functionApp.source).toContain("'azd-service-name': serviceName");
+  });
+
+  it('the package holds the compiled app and production dependencies only, and .funcignore agrees', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const deployed = deployedPackageJson(pkg);
+    expect(deployed).not.toHaveProperty('devDependencies');
+    expect(deployed).not.toHaveProperty('scripts');
+    expect(deployed['dependencies']).toEqual(pkg['dependencies']);
+    expect(String(deployed['main'])).toMatch(/^dist\//);
+    expect([...STAGED_FILES]).toEqual(['dist', 'host.json', 'package-lock.json']);
+    const patterns = readFileSync(path.join(repoRoot, '.funcignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    // Anchored, so nothing inside node_modules (a package's own cli/ or test/) is dropped by accident.
+    for (const p of patterns) expect(p, p).toMatch(/^\//);
+    for (const shipped of ['/dist/', '/host.json', '/package.json', '/package-lock.json', '/node_modules/']) expect(patterns).not.toContain(shipped);
+    for (const dropped of ['/shared/', '/functions/', '/test/', '/local.settings.json', '/.deploy/']) expect(patterns).toContain(dropped);
   });
 
   it('the function app runs on Flex Consumption, Node 22, deployed from blob storage by its own identity', () => {

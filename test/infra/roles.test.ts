@@ -16,6 +16,10 @@ const DOCUMENTED_ROLE_IDS = {
   sentinelResponder: '3e150937-b8fe-4cfb-8069-0eaf05ecd056',
   // built-in-roles/security: Microsoft Sentinel Automation Contributor
   sentinelAutomationContributor: 'f4c81013-99ee-4d62-a7ee-b3f1f648599a',
+  // built-in-roles/security: Microsoft Sentinel Reader
+  sentinelReader: '8d289c81-5878-46d4-8554-54e1e3d8b5cb',
+  // built-in-roles/web-and-mobile: Website Contributor (holds Microsoft.Web/sites/*, so host/listkeys)
+  websiteContributor: 'de139f84-1756-47ae-9be6-808fbbe84772',
   // built-in-roles/security: Key Vault Secrets User
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   // built-in-roles/storage: Storage Blob Data Owner
@@ -96,6 +100,10 @@ describe('role definition ids', () => {
     const access = files.get('modules/sentinel-access.bicep') ?? '';
     expect(access).toContain('builtInRoleIds.logAnalyticsReader');
     expect(access).toContain('builtInRoleIds.sentinelResponder');
+    // Hunts mode: the app writes findings through the DCR; rules mode: the playbook reads incidents and the key at run time.
+    expect(files.get('modules/findings-dcr.bicep')).toContain('builtInRoleIds.monitoringMetricsPublisher');
+    expect(files.get('modules/sentinel-playbook-access.bicep')).toContain('builtInRoleIds.sentinelReader');
+    expect(files.get('modules/sentinel-playbook.bicep')).toContain('builtInRoleIds.websiteContributor');
     const own = files.get('modules/role-assignments.bicep') ?? '';
     for (const role of ['storageBlobDataOwner', 'storageQueueDataContributor', 'storageTableDataContributor', 'keyVaultSecretsUser', 'monitoringMetricsPublisher', 'sentinelAutomationContributor']) {
       expect(own, role).toContain(`builtInRoleIds.${role}`);
@@ -106,8 +114,8 @@ describe('role definition ids', () => {
     const wrong = { ...DOCUMENTED_ROLE_IDS, sentinelResponder: '00000000-0000-0000-0000-000000000000' };
     expect(declaredRoleIds()).not.toEqual(wrong);
     // and an object key that is a quoted string reads the same as an identifier
-    const root = loadBicepFile(path.join(infraDir, 'modules', 'sentinel-rules.bicep')).root;
-    const quoted = descendants(root, 'object_property').find((p) => propertyKey(p) === 'T1608.003');
-    expect(quoted && propertyValue(quoted).type).toBe('call_expression');
+    const root = loadBicepFile(path.join(infraDir, 'modules', 'sentinel-playbook.bicep')).root;
+    const quoted = descendants(root, 'object_property').find((p) => propertyKey(p) === '$connections');
+    expect(quoted && propertyValue(quoted).type).toBe('object');
   });
 });

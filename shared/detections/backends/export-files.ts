@@ -1,5 +1,6 @@
 import type { Tuning } from '../../scoring/tuning.js';
 import { exportKql } from '../export.js';
+import { exportSentinelYaml } from '../sentinel-yaml.js';
 import { DETECTIONS } from '../index.js';
 import type { Detection } from '../types.js';
 import { aqlQueries } from './aql.js';
@@ -57,12 +58,15 @@ const aqlFiles: Exporter = (tuning, detections) =>
     ]),
   );
 
+/** The rules-mode detection rules and the hunts-mode findings rule, as Azure-Sentinel YAML (shared/detections/sentinel-yaml.ts). */
+const sentinelFiles: Exporter = (tuning, detections) => Object.fromEntries(exportSentinelYaml(tuning, detections).map((f) => [f.fileName, f.yaml]));
+
 const sigmaFiles: Exporter = (tuning, detections) => Object.fromEntries(sigmaRules(tuning, detections).map((r) => [r.fileName, r.yaml]));
 
 /** The formats `certsoar export` knows; undefined = known but provided by another module not in this build. */
 export const EXPORT_FORMATS: Record<string, Exporter | undefined> = {
   kql: kqlFiles,
-  sentinel: undefined,
+  sentinel: sentinelFiles,
   spl: splFiles,
   'splunk-app': splunkAppFiles,
   aql: aqlFiles,

@@ -2,7 +2,7 @@ import { kqlInt, kqlIntList, kqlReal, kqlString, kqlStringList } from '../../kql
 import { timeFilter } from '../common.js';
 import { keyValueRegex, numberParam, paramValue, regexSource } from '../definition/params.js';
 import type { Branch, DetectionDefinition, Expr, Literal, Step } from '../definition/types.js';
-import type { QueryWindow } from '../types.js';
+import type { QueryWindow, RuleWindow } from '../types.js';
 
 /**
  * A definition and its parameters → KQL. Without a window: the analytics-rule form that looks
@@ -11,7 +11,7 @@ import type { QueryWindow } from '../types.js';
  * scalars and regexes are inlined as literals, so a value can never break out of its literal.
  */
 
-export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow): string {
+export function compileKql(def: DetectionDefinition, params: Record<string, unknown>, window?: QueryWindow | RuleWindow): string {
   const w = new KqlWriter(params);
   const lookback = String(paramValue(params, def.lookback));
   const body = def.related ? relatedQuery(def, w, lookback, window) : plainQuery(def, w, lookback, window);
@@ -20,7 +20,7 @@ export function compileKql(def: DetectionDefinition, params: Record<string, unkn
 }
 
 /** The branches (a union when several), the common steps, the score, the threshold and the allowlists. */
-function plainQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow): string[] {
+function plainQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow | RuleWindow): string[] {
   const body: string[] = [];
   if (def.branches.length === 1) {
     const b = def.branches[0] as Branch;
@@ -61,7 +61,7 @@ function hitSteps(def: DetectionDefinition, w: KqlWriter): string[] {
  *   let Related = Rows | <related steps> | join kind=leftsemi (Hits | distinct <joinOn>) on <joinOn> | extend <marker> = true;
  *   union Hits, Related | project …, <marker>
  */
-function relatedQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow): string[] {
+function relatedQuery(def: DetectionDefinition, w: KqlWriter, lookback: string, window?: QueryWindow | RuleWindow): string[] {
   const related = def.related as NonNullable<DetectionDefinition['related']>;
   if (def.branches.length !== 1) throw new Error(`${def.meta.id}: related rows need a single-branch definition`);
   const b = def.branches[0] as Branch;

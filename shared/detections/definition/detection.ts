@@ -1,7 +1,7 @@
 import type { Row } from '../../model.js';
 import { compileEvaluator, compileRelatedEvaluator, type RowEvaluator } from '../backends/evaluator.js';
 import { compileKql } from '../backends/kql.js';
-import type { Detection, Evaluation, QueryWindow } from '../types.js';
+import type { Detection, Evaluation, QueryWindow, RuleWindow } from '../types.js';
 import type { DetectionDefinition } from './types.js';
 
 /**
@@ -28,7 +28,7 @@ export function detectionFromDefinition<P extends Record<string, unknown>>(def: 
     definition: def,
     meta: def.meta,
     paramsSchema: def.params,
-    buildQuery: (params: P, window?: QueryWindow): string => compileKql(def as unknown as DetectionDefinition, params, window),
+    buildQuery: (params: P, window?: QueryWindow | RuleWindow): string => compileKql(def as unknown as DetectionDefinition, params, window),
     evaluate: (row: Row, params: P): Evaluation | null => evaluatorFor(params)(row),
     ...(def.related ? { evaluateRelated: (row: Row, params: P): Evaluation | null => relatedFor(params)(row) } : {}),
     projectedColumns: def.project.filter((c) => sourceColumns.has(c)),

@@ -143,6 +143,11 @@ const PROCESS_COLUMNS = {
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
+  // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
+  // The certificate tool's own process only: the rule query stays under Sentinel's 10,000 characters.
+  ProcessId: 'long',
+  ProcessCreationTime: 'datetime',
+  AccountSid: 'string',
 } as const;
 const FILE_COLUMNS = {
   TimeGenerated: 'datetime',
@@ -158,6 +163,8 @@ const FILE_COLUMNS = {
   InitiatingProcessCommandLine: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
+  // For Sentinel's Account entity (rules mode) and the findings row; no signal reads it.
+  InitiatingProcessAccountSid: 'string',
 } as const;
 const RAW_COLUMNS = [...new Set([...Object.keys(PROCESS_COLUMNS), ...Object.keys(FILE_COLUMNS)])];
 

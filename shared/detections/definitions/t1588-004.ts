@@ -92,6 +92,10 @@ const COLUMNS = {
   InitiatingProcessAccountName: 'string',
   InitiatingProcessParentFileName: 'string',
   ReportId: 'long',
+  // For Sentinel's Process and Account entities (rules mode) and the findings row; no signal reads them.
+  InitiatingProcessId: 'long',
+  InitiatingProcessCreationTime: 'datetime',
+  InitiatingProcessAccountSid: 'string',
 } as const;
 
 /** Groups: 1 hive, 2 path under SOFTWARE, 3 store name. */

@@ -64,7 +64,6 @@ describe('every detection query', () => {
       expect(windowed).not.toContain('ago(');
       const rule = detection.buildQuery(params);
       expect(rule).toContain('TimeGenerated > ago(1d)');
-      expect(rule).not.toContain('ingestion_time()');
     });
 
     it(`${detection.meta.id}: projects every raw column the twin reads, plus TimeGenerated`, () => {
