@@ -1,7 +1,7 @@
 import { type InvocationContext, type Timer, app } from '@azure/functions';
 import type { Detection } from '../shared/detections/types.js';
 import type { DetectionRunResult, HuntDeps } from '../shared/hunting/hunt-detection.js';
-import { checkedSchedule, HUNT_CATALOG, selectEnabled, timerName } from '../shared/hunting/hunt-timers.js';
+import { timersToRegister } from '../shared/hunting/hunt-timers.js';
 import { contextLog } from './lib/context-log.js';
 import { appCredential } from './lib/credential.js';
 import { buildOnce } from './lib/once.js';
@@ -64,25 +64,5 @@ export function registerHunts(env: Record<string, string | undefined> = process.
 
 /** The start-up settings report of the last registerHunts call (tests await it). */
 export let startupCheck: Promise<unknown> = Promise.resolve();
-
-/** huntTimers' rules (shared/hunting/hunt-timers.ts), one timer at a time, reporting instead of throwing. */
-function timersToRegister(env: Record<string, string | undefined>, report: (message: string) => void): Array<{ id: string; functionName: string; schedule: string }> {
-  let enabled: typeof HUNT_CATALOG;
-  try {
-    enabled = selectEnabled(env.HUNTS_ENABLED?.trim() || 'all', HUNT_CATALOG, (e) => e.id);
-  } catch (err) {
-    report(`certsoar: no timer hunts registered: ${err instanceof Error ? err.message : String(err)}`);
-    return [];
-  }
-  const out: Array<{ id: string; functionName: string; schedule: string }> = [];
-  for (const e of enabled) {
-    try {
-      out.push({ id: e.id, functionName: timerName(e.id), schedule: checkedSchedule(env[e.scheduleSetting], e.schedule, e.scheduleSetting) });
-    } catch (err) {
-      report(`certsoar: timer ${timerName(e.id)} not registered: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return out;
-}
 
 registerHunts();

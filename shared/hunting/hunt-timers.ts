@@ -58,3 +58,23 @@ export function huntTimers(env: Record<string, string | undefined>): Array<{ id:
     schedule: checkedSchedule(env[e.scheduleSetting], e.schedule, e.scheduleSetting),
   }));
 }
+
+/** huntTimers' rules (shared/hunting/hunt-timers.ts), one timer at a time, reporting instead of throwing. */
+export function timersToRegister(env: Record<string, string | undefined>, report: (message: string) => void): Array<{ id: string; functionName: string; schedule: string }> {
+  let enabled: typeof HUNT_CATALOG;
+  try {
+    enabled = selectEnabled(env.HUNTS_ENABLED?.trim() || 'all', HUNT_CATALOG, (e) => e.id);
+  } catch (err) {
+    report(`certsoar: no timer hunts registered: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+  const out: Array<{ id: string; functionName: string; schedule: string }> = [];
+  for (const e of enabled) {
+    try {
+      out.push({ id: e.id, functionName: timerName(e.id), schedule: checkedSchedule(env[e.scheduleSetting], e.schedule, e.scheduleSetting) });
+    } catch (err) {
+      report(`certsoar: timer ${timerName(e.id)} not registered: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
+}
