@@ -43,6 +43,52 @@ export class ExprCompiler {
         const v = this.constant(e) as Value;
         return () => v;
       }
+      case 'and':
+      case 'or':
+      case 'not':
+      case 'coalesce':
+      case 'iff':
+      case 'case':
+        return this.logical(e);
+      case 'cmp':
+        return this.comparison(e.cmp, this.compile(e.left), this.compile(e.right));
+      case 'in':
+        return this.membership(e);
+      case 'str':
+        return this.stringOp(e.str, this.compile(e.value), this.compile(e.term));
+      case 'arith':
+        return this.arithmetic(e.arith, this.compile(e.left), this.compile(e.right));
+      case 'matches':
+      case 'extract':
+      case 'extract_kv':
+      case 'extract_all':
+      case 'trim':
+      case 'trim_end':
+      case 'replace_regex':
+        return this.pattern(e);
+      case 'tolower':
+      case 'isempty':
+      case 'isnotempty':
+      case 'strcat':
+      case 'substring':
+      case 'indexof':
+      case 'strlen':
+      case 'toreal':
+      case 'decode_utf16le_base64':
+      case 'iso_time':
+        return this.scalar(e);
+      case 'array_concat':
+      case 'pack_array':
+      case 'array_length':
+      case 'set_has_element':
+      case 'dns_names':
+        return this.array(e);
+    }
+  }
+
+  /** Boolean connectives and the branching forms: and, or, not, coalesce, iff, case. */
+  private logical(e: Extract<Expr, { op: 'and' | 'or' | 'not' | 'coalesce' | 'iff' | 'case' }>): Compiled {
+    switch (e.op) {
       case 'and': {
         const args = e.args.map((a) => this.compile(a));
         return (env) => {
@@ -64,67 +110,8 @@ export class ExprCompiler {
           return v === null ? null : v !== true;
         };
       }
-      case 'cmp':
-        return this.comparison(e.cmp, this.compile(e.left), this.compile(e.right));
-      case 'in':
-        return this.membership(e);
-      case 'str':
-        return this.stringOp(e.str, this.compile(e.value), this.compile(e.term));
-      case 'matches': {
-        const re = this.regex(e.regex);
-        const v = this.compile(e.value);
-        return (env) => re.test(toText(v(env)));
-      }
-      case 'coalesce': {
-        const args = e.args.map((a) => this.compile(a));
-        return (env) => {
-          for (const a of args) {
-            const v = a(env);
-            if (!isEmptyValue(v)) return v;
-          }
-          return args.length ? (args[args.length - 1] as Compiled)(env) : null;
-        };
-      }
-      case 'extract': {
-        const re = this.regex(e.regex);
-        if (e.group > re.groups) throw new Error(`extract group ${e.group} but the regex has ${re.groups}: ${re.source}`);
-        const v = this.compile(e.value);
-        const group = e.group;
-        return (env) => re.extract(toText(v(env)), group);
-      }
-      case 'extract_kv': {
-        const keys = paramValue(this.params, e.keys);
-        if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new Error(`extract_kv keys "${e.keys}" is not a list of strings`);
-        const scanner = new KeyValueScanner(keys as string[]);
-        const v = this.compile(e.value);
-        return (env) => scanner.extract(toText(v(env)));
-      }
-      case 'extract_all': {
-        const re = this.regex(e.regex);
-        if (re.groups < 1) throw new Error(`extract_all needs a capturing group: ${re.source}`);
-        const v = this.compile(e.value);
-        return (env) => re.extractAll(toText(v(env)));
-      }
-      case 'trim': {
-        const re = this.regex(e.regex);
-        const v = this.compile(e.value);
-        return (env) => re.trim(toText(v(env)));
-      }
-      case 'trim_end': {
-        const re = this.regex(e.regex);
-        const v = this.compile(e.value);
-        return (env) => re.trimEnd(toText(v(env)));
-      }
-      case 'replace_regex': {
-        const re = this.regex(e.regex);
-        const v = this.compile(e.value);
-        const rewrite = e.rewrite;
-        return (env) => re.replace(toText(v(env)), rewrite);
-      }
-      case 'tolower': {
-        const v = this.compile(e.value);
-        return (env) => toText(v(env)).toLowerCase();
-      }
+      case 'coalesce':
+        return this.coalesce(e.args.map((a) => this.compile(a)));
       case 'iff': {
         const c = this.compile(e.cond);
         const t = this.compile(e.then);
@@ -139,22 +126,64 @@ export class ExprCompiler {
           return otherwise(env);
         };
       }
-      case 'isempty': {
-        const v = this.compile(e.value);
-        return (env) => isEmptyValue(v(env));
+    }
+  }
+
+  private coalesce(args: Compiled[]): Compiled {
+    return (env) => {
+      for (const a of args) {
+        const v = a(env);
+        if (!isEmptyValue(v)) return v;
       }
-      case 'isnotempty': {
-        const v = this.compile(e.value);
-        return (env) => !isEmptyValue(v(env));
+      return args.length ? (args[args.length - 1] as Compiled)(env) : null;
+    };
+  }
+
+  /** The regex and key-value functions; each regex is compiled (and checked) once, here. */
+  private pattern(
+    e: Extract<Expr, { op: 'matches' | 'extract' | 'extract_kv' | 'extract_all' | 'trim' | 'trim_end' | 'replace_regex' }>,
+  ): Compiled {
+    if (e.op === 'extract_kv') {
+      const keys = paramValue(this.params, e.keys);
+      if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new Error(`extract_kv keys "${e.keys}" is not a list of strings`);
+      const scanner = new KeyValueScanner(keys as string[]);
+      const v = this.compile(e.value);
+      return (env) => scanner.extract(toText(v(env)));
+    }
+    const re = this.regex(e.regex);
+    if (e.op === 'extract' && e.group > re.groups) throw new Error(`extract group ${e.group} but the regex has ${re.groups}: ${re.source}`);
+    if (e.op === 'extract_all' && re.groups < 1) throw new Error(`extract_all needs a capturing group: ${re.source}`);
+    const v = this.compile(e.value);
+    switch (e.op) {
+      case 'matches':
+        return (env) => re.test(toText(v(env)));
+      case 'extract': {
+        const group = e.group;
+        return (env) => re.extract(toText(v(env)), group);
       }
-      case 'strcat': {
-        const args = e.args.map((a) => this.compile(a));
-        return (env) => {
-          let out = '';
-          for (let i = 0; i < args.length; i++) out += toText((args[i] as Compiled)(env));
-          return out;
-        };
+      case 'extract_all':
+        return (env) => re.extractAll(toText(v(env)));
+      case 'trim':
+        return (env) => re.trim(toText(v(env)));
+      case 'trim_end':
+        return (env) => re.trimEnd(toText(v(env)));
+      case 'replace_regex': {
+        const rewrite = e.rewrite;
+        return (env) => re.replace(toText(v(env)), rewrite);
       }
+    }
+  }
+
+  /** Functions of one row value to one scalar: text, emptiness, numbers, times. */
+  private scalar(
+    e: Extract<
+      Expr,
+      { op: 'tolower' | 'isempty' | 'isnotempty' | 'strcat' | 'substring' | 'indexof' | 'strlen' | 'toreal' | 'decode_utf16le_base64' | 'iso_time' }
+    >,
+  ): Compiled {
+    switch (e.op) {
+      case 'strcat':
+        return this.strcat(e.args.map((a) => this.compile(a)));
       case 'substring':
         return this.substring(e);
       case 'indexof': {
@@ -162,21 +191,39 @@ export class ExprCompiler {
         const l = this.compile(e.lookup);
         return (env) => toText(v(env)).indexOf(toText(l(env)));
       }
-      case 'strlen': {
-        const v = this.compile(e.value);
+    }
+    const v = this.compile(e.value);
+    switch (e.op) {
+      case 'tolower':
+        return (env) => toText(v(env)).toLowerCase();
+      case 'isempty':
+        return (env) => isEmptyValue(v(env));
+      case 'isnotempty':
+        return (env) => !isEmptyValue(v(env));
+      case 'strlen':
         return (env) => toText(v(env)).length;
-      }
-      case 'array_concat': {
-        const args = e.args.map((a) => this.compile(a));
-        return (env) => {
-          const out: Value[] = [];
-          for (const a of args) {
-            const v = a(env);
-            if (Array.isArray(v)) out.push(...v);
-          }
-          return out;
-        };
-      }
+      case 'toreal':
+        return (env) => toNumber(v(env));
+      case 'decode_utf16le_base64':
+        return (env) => decodeUtf16leBase64(toText(v(env)));
+      case 'iso_time':
+        return (env) => isoTime(toText(v(env)).trim());
+    }
+  }
+
+  private strcat(args: Compiled[]): Compiled {
+    return (env) => {
+      let out = '';
+      for (let i = 0; i < args.length; i++) out += toText((args[i] as Compiled)(env));
+      return out;
+    };
+  }
+
+  /** The dynamic-array functions: array_concat, pack_array, array_length, set_has_element, dns_names. */
+  private array(e: Extract<Expr, { op: 'array_concat' | 'pack_array' | 'array_length' | 'set_has_element' | 'dns_names' }>): Compiled {
+    switch (e.op) {
+      case 'array_concat':
+        return this.arrayConcat(e.args.map((a) => this.compile(a)));
       case 'pack_array': {
         const args = e.args.map((a) => this.compile(a));
         return (env) => args.map((a) => a(env));
@@ -197,25 +244,22 @@ export class ExprCompiler {
           return Array.isArray(a) && a.some((y) => kustoEquals(y, x) === true);
         };
       }
-      case 'arith':
-        return this.arithmetic(e.arith, this.compile(e.left), this.compile(e.right));
-      case 'toreal': {
-        const v = this.compile(e.value);
-        return (env) => toNumber(v(env));
-      }
-      case 'decode_utf16le_base64': {
-        const v = this.compile(e.value);
-        return (env) => decodeUtf16leBase64(toText(v(env)));
-      }
       case 'dns_names': {
         const args = e.args.map((a) => this.compile(a));
         return (env) => dnsNamesOf(args.map((a) => a(env)));
       }
-      case 'iso_time': {
-        const v = this.compile(e.value);
-        return (env) => isoTime(toText(v(env)).trim());
-      }
     }
+  }
+
+  private arrayConcat(args: Compiled[]): Compiled {
+    return (env) => {
+      const out: Value[] = [];
+      for (const a of args) {
+        const v = a(env);
+        if (Array.isArray(v)) out.push(...v);
+      }
+      return out;
+    };
   }
 
   private comparison(op: string, l: Compiled, r: Compiled): Compiled {
