@@ -120,7 +120,6 @@ class KqlWriter {
   }
 
   expr(e: Expr): string {
-    const list = (args: Expr[]) => args.map((a) => this.expr(a)).join(', ');
     switch (e.op) {
       case 'col':
         return e.name;
@@ -142,8 +141,26 @@ class KqlWriter {
         return `${this.sub(e.value)} ${e.str} ${this.sub(e.term)}`;
       case 'matches':
         return `${this.sub(e.value)} matches regex ${this.regex(e.regex)}`;
-      case 'coalesce':
-        return `coalesce(${list(e.args)})`;
+      case 'arith':
+        return `${this.sub(e.left)} ${e.arith} ${this.sub(e.right)}`;
+      case 'extract':
+      case 'extract_kv':
+      case 'extract_all':
+      case 'trim':
+      case 'trim_end':
+      case 'replace_regex':
+        return this.regexCall(e);
+      case 'dns_names':
+      case 'iso_time':
+        throw new Error(`${e.op} is evaluated in process only and cannot appear in a query`);
+      default:
+        return this.call(e);
+    }
+  }
+
+  /** The functions that take a regex; the regex is always a verbatim string literal. */
+  private regexCall(e: Extract<Expr, { op: 'extract' | 'extract_kv' | 'extract_all' | 'trim' | 'trim_end' | 'replace_regex' }>): string {
+    switch (e.op) {
       case 'extract':
         return `extract(${this.regex(e.regex)}, ${e.group}, ${this.expr(e.value)})`;
       case 'extract_kv':
@@ -158,43 +175,44 @@ class KqlWriter {
         return `trim_end(${this.regex(e.regex)}, ${this.expr(e.value)})`;
       case 'replace_regex':
         return `replace_regex(${this.expr(e.value)}, ${this.regex(e.regex)}, ${kqlString(e.rewrite)})`;
+    }
+  }
+
+  /** The remaining scalar functions, each written as the KQL function of the same name. */
+  private call(
+    e: Exclude<
+      Expr,
+      { op: 'col' | 'lit' | 'param' | 'and' | 'or' | 'not' | 'cmp' | 'in' | 'str' | 'matches' | 'arith' | 'extract' | 'extract_kv' | 'extract_all' | 'trim' | 'trim_end' | 'replace_regex' | 'dns_names' | 'iso_time' }
+    >,
+  ): string {
+    const list = (args: Expr[]) => args.map((a) => this.expr(a)).join(', ');
+    switch (e.op) {
+      case 'coalesce':
+      case 'strcat':
+      case 'array_concat':
+      case 'pack_array':
+        return `${e.op}(${list(e.args)})`;
       case 'tolower':
-        return `tolower(${this.expr(e.value)})`;
+      case 'isempty':
+      case 'isnotempty':
+      case 'strlen':
+      case 'array_length':
+      case 'toreal':
+        return `${e.op}(${this.expr(e.value)})`;
       case 'iff':
         return `iff(${this.expr(e.cond)}, ${this.expr(e.then)}, ${this.expr(e.else)})`;
       case 'case':
         return `case(${e.cases.map((c) => `${this.expr(c.when)}, ${this.expr(c.then)}`).join(', ')}, ${this.expr(e.else)})`;
-      case 'isempty':
-        return `isempty(${this.expr(e.value)})`;
-      case 'isnotempty':
-        return `isnotempty(${this.expr(e.value)})`;
-      case 'strcat':
-        return `strcat(${list(e.args)})`;
       case 'substring':
         return `substring(${this.expr(e.value)}, ${this.expr(e.start)}${e.length ? `, ${this.expr(e.length)}` : ''})`;
       case 'indexof':
         return `indexof(${this.expr(e.value)}, ${this.expr(e.lookup)})`;
-      case 'strlen':
-        return `strlen(${this.expr(e.value)})`;
-      case 'array_concat':
-        return `array_concat(${list(e.args)})`;
-      case 'pack_array':
-        return `pack_array(${list(e.args)})`;
-      case 'array_length':
-        return `array_length(${this.expr(e.value)})`;
       case 'set_has_element':
         return `set_has_element(${this.expr(e.array)}, ${this.expr(e.value)})`;
-      case 'arith':
-        return `${this.sub(e.left)} ${e.arith} ${this.sub(e.right)}`;
-      case 'toreal':
-        return `toreal(${this.expr(e.value)})`;
       case 'decode_utf16le_base64':
         // base64_decode_tostring reads the bytes as UTF-8: UTF-16LE text of ASCII characters comes
         // back with a NUL after each character; dropping the NULs leaves the text.
         return `replace_regex(base64_decode_tostring(${this.expr(e.value)}), @'\\x00', '')`;
-      case 'dns_names':
-      case 'iso_time':
-        throw new Error(`${e.op} is evaluated in process only and cannot appear in a query`);
     }
   }
 }
