@@ -182,52 +182,28 @@ export function splValue(e: Expr, ctx: SplContext): string {
     case 'col':
       return /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name) ? e.name : `'${e.name}'`;
     case 'lit':
-      if (Array.isArray(e.value)) return e.value.length ? `mvappend(${e.value.map(literal).join(', ')})` : 'null()';
-      return literal(e.value);
-    case 'param': {
-      const v = paramValue(ctx.params, e.path);
-      if (Array.isArray(v)) return v.length ? `mvappend(${v.map(literal).join(', ')})` : 'null()';
-      return literal(v);
-    }
+      return constantValue(e.value);
+    case 'param':
+      return constantValue(paramValue(ctx.params, e.path));
     case 'coalesce':
       return `coalesce(${[...e.args.map((a) => nonEmptyOrNull(splValue(a, ctx))), '""'].join(', ')})`;
     case 'extract':
-      return splExtract(regex(e.regex, ctx), e.group, splValue(e.value, ctx));
     case 'extract_kv':
-      return splExtract(regex(keyValueRegex(e.keys), ctx), 1, splValue(e.value, ctx));
-    case 'extract_all': {
-      const v = splValue(e.value, ctx);
-      const r = regex(e.regex, ctx);
-      const joined = `replace(replace(${v}, ${splString(`(?s)(?:.*?(?:${r})|.+)`)}, ${splString(`\\1${ALL_SEPARATOR}`)}), ${splString(`(${ALL_SEPARATOR})+$`)}, "")`;
-      return `if(match(${v}, ${splString(r)}), split(${joined}, ${splString(ALL_SEPARATOR)}), null())`;
-    }
-    case 'trim': {
-      const r = regex(e.regex, ctx);
-      return `replace(${splValue(e.value, ctx)}, ${splString(`^(?:${r})+|(?:${r})+$`)}, "")`;
-    }
+    case 'extract_all':
+    case 'trim':
     case 'trim_end':
-      return `replace(${splValue(e.value, ctx)}, ${splString(`(?:${regex(e.regex, ctx)})+$`)}, "")`;
     case 'replace_regex':
-      return `replace(${splValue(e.value, ctx)}, ${splString(regex(e.regex, ctx))}, ${splString(e.rewrite)})`;
+      return patternValue(e, ctx);
     case 'tolower':
-      return `lower(${splValue(e.value, ctx)})`;
+    case 'strcat':
+    case 'substring':
+    case 'indexof':
+    case 'strlen':
+      return textValue(e, ctx);
     case 'iff':
       return `if(${splCondition(e.cond, ctx)}, ${splValue(e.then, ctx)}, ${splValue(e.else, ctx)})`;
     case 'case':
       return `case(${e.cases.map((c) => `${splCondition(c.when, ctx)}, ${splValue(c.then, ctx)}`).join(', ')}, 1==1, ${splValue(e.else, ctx)})`;
-    case 'strcat':
-      return `(${e.args.map((a) => `tostring(${splValue(a, ctx)})`).join(' . ')})`;
-    case 'substring': {
-      const start = `(${splValue(e.start, ctx)})+1`;
-      return e.length ? `substr(${splValue(e.value, ctx)}, ${start}, ${splValue(e.length, ctx)})` : `substr(${splValue(e.value, ctx)}, ${start})`;
-    }
-    case 'indexof': {
-      const v = splValue(e.value, ctx);
-      const head = `len(mvindex(split(${v}, ${splValue(e.lookup, ctx)}), 0))`;
-      return `if(${head}==len(${v}), -1, ${head})`;
-    }
-    case 'strlen':
-      return `len(${splValue(e.value, ctx)})`;
     case 'array_concat':
     case 'pack_array':
       return `mvappend(${e.args.map((a) => splValue(a, ctx)).join(', ')})`;
@@ -246,6 +222,57 @@ export function splValue(e: Expr, ctx: SplContext): string {
     default:
       // Booleans used as values.
       return `if(${splCondition(e, ctx)}, 1, 0)`;
+  }
+}
+
+/** A literal or parameter value: a list becomes a multivalue field (an empty one null). */
+function constantValue(v: unknown): string {
+  if (Array.isArray(v)) return v.length ? `mvappend(${v.map(literal).join(', ')})` : 'null()';
+  return literal(v);
+}
+
+/** The regex functions, written with SPL's replace/match/split (PCRE). */
+function patternValue(e: Extract<Expr, { op: 'extract' | 'extract_kv' | 'extract_all' | 'trim' | 'trim_end' | 'replace_regex' }>, ctx: SplContext): string {
+  switch (e.op) {
+    case 'extract':
+      return splExtract(regex(e.regex, ctx), e.group, splValue(e.value, ctx));
+    case 'extract_kv':
+      return splExtract(regex(keyValueRegex(e.keys), ctx), 1, splValue(e.value, ctx));
+    case 'extract_all': {
+      const v = splValue(e.value, ctx);
+      const r = regex(e.regex, ctx);
+      const joined = `replace(replace(${v}, ${splString(`(?s)(?:.*?(?:${r})|.+)`)}, ${splString(`\\1${ALL_SEPARATOR}`)}), ${splString(`(${ALL_SEPARATOR})+$`)}, "")`;
+      return `if(match(${v}, ${splString(r)}), split(${joined}, ${splString(ALL_SEPARATOR)}), null())`;
+    }
+    case 'trim': {
+      const r = regex(e.regex, ctx);
+      return `replace(${splValue(e.value, ctx)}, ${splString(`^(?:${r})+|(?:${r})+$`)}, "")`;
+    }
+    case 'trim_end':
+      return `replace(${splValue(e.value, ctx)}, ${splString(`(?:${regex(e.regex, ctx)})+$`)}, "")`;
+    case 'replace_regex':
+      return `replace(${splValue(e.value, ctx)}, ${splString(regex(e.regex, ctx))}, ${splString(e.rewrite)})`;
+  }
+}
+
+/** The text functions; substring shifts Kusto's 0-based start to SPL's 1-based one. */
+function textValue(e: Extract<Expr, { op: 'tolower' | 'strcat' | 'substring' | 'indexof' | 'strlen' }>, ctx: SplContext): string {
+  switch (e.op) {
+    case 'tolower':
+      return `lower(${splValue(e.value, ctx)})`;
+    case 'strcat':
+      return `(${e.args.map((a) => `tostring(${splValue(a, ctx)})`).join(' . ')})`;
+    case 'substring': {
+      const start = `(${splValue(e.start, ctx)})+1`;
+      return e.length ? `substr(${splValue(e.value, ctx)}, ${start}, ${splValue(e.length, ctx)})` : `substr(${splValue(e.value, ctx)}, ${start})`;
+    }
+    case 'indexof': {
+      const v = splValue(e.value, ctx);
+      const head = `len(mvindex(split(${v}, ${splValue(e.lookup, ctx)}), 0))`;
+      return `if(${head}==len(${v}), -1, ${head})`;
+    }
+    case 'strlen':
+      return `len(${splValue(e.value, ctx)})`;
   }
 }
 
