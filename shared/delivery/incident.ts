@@ -27,8 +27,6 @@ export function primaryEntity(finding: Finding): string | undefined {
 export function buildIncidentPayload(finding: Finding, links: IncidentLinks = findingLinks(finding)): IncidentPayload {
   const detection = detectionInfo(finding.hit.detectionId);
   const cert = finding.hit.certificate;
-  const ct = finding.enrichment.ct;
-  const age = finding.enrichment.certificateAge;
   const incident = finding.hit.incident;
   const payload: IncidentPayload = {
     schemaVersion: INCIDENT_SCHEMA_VERSION,
@@ -44,36 +42,11 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
     scoredAt: finding.scoredAt,
     detection,
     entities: cleanEntities(finding.hit.entities),
-    ...(cert
-      ? {
-          certificate: dropUndefined({
-            subject: optClean(cert.subject ?? cert.subjectCommonName),
-            issuer: optClean(cert.issuer ?? cert.issuerCommonName),
-            sha1: cert.sha1,
-            sha256: cert.sha256,
-            serialNumber: cert.serialNumber,
-            notBefore: cert.notBefore,
-            notAfter: cert.notAfter,
-            selfSigned: cert.selfSigned,
-            store: optClean(cert.store),
-          }),
-        }
-      : {}),
+    ...(cert ? { certificate: certificateOf(cert) } : {}),
     reasons: finding.reasons.slice(0, MAX_PAYLOAD_REASONS).map((r) => ({ id: r.id, points: r.points, reason: escapeMarkdownAndHtml(clean(r.reason)) })),
     reasonsOmitted: Math.max(0, finding.reasons.length - MAX_PAYLOAD_REASONS),
     suppression: finding.suppressedBy ? { rule: finding.suppressedBy.rule, reason: escapeMarkdownAndHtml(clean(finding.suppressedBy.reason)) } : null,
-    enrichment: dropUndefined({
-      ctDomain: ct?.domain,
-      ctFirstSeen: ct?.firstSeen,
-      recentIssuance: ct ? { last7Days: ct.issuedLast7Days, last30Days: ct.issuedLast30Days, total: ct.certificatesTotal, truncated: ct.truncated } : undefined,
-      // Over every lookup (fingerprint, each domain's history), not just the primary domain's history.
-      certificateInCt: finding.enrichment.certificateInCt,
-      certificateAgeDays: age?.ageDays,
-      certificateNotBefore: age?.notBefore,
-      certificateAgeFrom: age?.from,
-      missing: finding.enrichment.missing.map((m) => ({ source: m.source, reason: clean(m.reason), retryable: m.retryable })),
-      enrichedAt: finding.enrichment.enrichedAt,
-    }) as IncidentPayload['enrichment'],
+    enrichment: enrichmentOf(finding.enrichment),
     links: dropUndefined({
       crtsh: links.crtsh,
       attack: links.attack,
@@ -84,6 +57,39 @@ export function buildIncidentPayload(finding: Finding, links: IncidentLinks = fi
       : {}),
   };
   return incidentPayloadSchema.parse(payload);
+}
+
+/** The certificate as the payload carries it: names redacted, absent fields left out. */
+function certificateOf(cert: NonNullable<Finding['hit']['certificate']>): NonNullable<IncidentPayload['certificate']> {
+  return dropUndefined({
+    subject: optClean(cert.subject ?? cert.subjectCommonName),
+    issuer: optClean(cert.issuer ?? cert.issuerCommonName),
+    sha1: cert.sha1,
+    sha256: cert.sha256,
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    selfSigned: cert.selfSigned,
+    store: optClean(cert.store),
+  });
+}
+
+/** What the enrichment found (CT history, certificate age) and what it could not look up. */
+function enrichmentOf(enrichment: Finding['enrichment']): IncidentPayload['enrichment'] {
+  const ct = enrichment.ct;
+  const age = enrichment.certificateAge;
+  return dropUndefined({
+    ctDomain: ct?.domain,
+    ctFirstSeen: ct?.firstSeen,
+    recentIssuance: ct ? { last7Days: ct.issuedLast7Days, last30Days: ct.issuedLast30Days, total: ct.certificatesTotal, truncated: ct.truncated } : undefined,
+    // Over every lookup (fingerprint, each domain's history), not just the primary domain's history.
+    certificateInCt: enrichment.certificateInCt,
+    certificateAgeDays: age?.ageDays,
+    certificateNotBefore: age?.notBefore,
+    certificateAgeFrom: age?.from,
+    missing: enrichment.missing.map((m) => ({ source: m.source, reason: clean(m.reason), retryable: m.retryable })),
+    enrichedAt: enrichment.enrichedAt,
+  }) as IncidentPayload['enrichment'];
 }
 
 /** The finding's threat, sources redacted; an update names the incident it adds to (threat id). */
