@@ -10,7 +10,7 @@ import { captureIo } from '../helpers/cli-io.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { type QradarStandIn, startQradarStandIn, withoutWindow } from '../helpers/qradar-stand-in.js';
 import { type SplunkStandIn, startSplunkStandIn } from '../helpers/splunk-stand-in.js';
-import { T1608_003_SCENARIOS } from '../shared/detections/fixtures/t1608-003.js';
+import { T1608_003_SCENARIOS } from '../shared/detections/definitions/t1608-003.scenarios.js';
 
 /**
  * `certsoar hunt --source splunk|qradar` through the CLI's entry point against loopback stand-ins

@@ -10,7 +10,7 @@ import type { Finding, Row } from '../../shared/model.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { INCIDENT_PAYLOAD } from '../helpers/sentinel-incident.js';
-import { T1588_004_SCENARIOS } from '../shared/detections/fixtures/t1588-004.js';
+import { T1588_004_SCENARIOS } from '../shared/detections/definitions/t1588-004.scenarios.js';
 
 /**
  * Rules mode: an incident from certsoar's T1588.004 rule. Its alert carries the rule's custom

@@ -10,7 +10,7 @@ import { createSiemHttp } from '../../shared/siem/siem-http.js';
 import { qradarIntake } from '../../shared/siem/qradar-intake.js';
 import { type CrtshStandIn, startCrtshStandIn } from '../helpers/crtsh-stand-in.js';
 import { type QradarStandIn, startQradarStandIn } from '../helpers/qradar-stand-in.js';
-import { T1608_003_SCENARIOS } from '../shared/detections/fixtures/t1608-003.js';
+import { T1608_003_SCENARIOS } from '../shared/detections/definitions/t1608-003.scenarios.js';
 import { invocationContext } from '../helpers/invocation-context.js';
 
 /**

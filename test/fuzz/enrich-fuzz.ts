@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { type EnrichDeps, makeEnrichHandler } from '../../functions/enrich.js';
 import { createEnricher } from '../../shared/enrichment/enricher.js';
 import { parseTuning } from '../../shared/scoring/tuning.js';
-import { T1587_003_SCENARIOS } from '../shared/detections/fixtures/t1587-003.js';
-import { T1588_004_SCENARIOS } from '../shared/detections/fixtures/t1588-004.js';
-import { T1608_003_SCENARIOS } from '../shared/detections/fixtures/t1608-003.js';
+import { T1587_003_SCENARIOS } from '../shared/detections/definitions/t1587-003.scenarios.js';
+import { T1588_004_SCENARIOS } from '../shared/detections/definitions/t1588-004.scenarios.js';
+import { T1608_003_SCENARIOS } from '../shared/detections/definitions/t1608-003.scenarios.js';
 import { INCIDENT_PAYLOAD } from '../helpers/sentinel-incident.js';
 
 /**

@@ -4,9 +4,9 @@ import { sysmonProcessCreateToDeviceProcessEvents } from '../../../shared/detect
 import { DETECTIONS } from '../../../shared/detections/index.js';
 import type { Detection } from '../../../shared/detections/types.js';
 import { akamaiRows, datasetUrl, paloAltoRows, zeekRows, zscalerFortinetRows } from './fixtures/datasets.js';
-import { T1587_003_SCENARIOS } from './fixtures/t1587-003.js';
-import { T1588_004_SCENARIOS } from './fixtures/t1588-004.js';
-import { T1608_003_SCENARIOS } from './fixtures/t1608-003.js';
+import { T1587_003_SCENARIOS } from './definitions/t1587-003.scenarios.js';
+import { T1588_004_SCENARIOS } from './definitions/t1588-004.scenarios.js';
+import { T1608_003_SCENARIOS } from './definitions/t1608-003.scenarios.js';
 import { type Divergence, checkParity, summarise, tableForRow } from './parity.js';
 import { generateRows } from './parity-corpus.js';
 

@@ -8,8 +8,8 @@ import { parseDuration } from '../../../shared/duration.js';
 import type { Row } from '../../../shared/model.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
 import { oversizedFinding, sampleFinding, seaTurtleFinding } from '../delivery/fixtures.js';
-import { T1588_004_SCENARIOS } from './fixtures/t1588-004.js';
-import { T1608_003_SCENARIOS } from './fixtures/t1608-003.js';
+import { T1588_004_SCENARIOS } from './definitions/t1588-004.scenarios.js';
+import { T1608_003_SCENARIOS } from './definitions/t1608-003.scenarios.js';
 
 /**
  * The analytics rules' KQL executed by the KQL evaluator (devtools/kusto, Microsoft's parser),

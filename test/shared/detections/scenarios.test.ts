@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { getDetection, hitFromRow } from '../../../shared/detections/index.js';
 import { score } from '../../../shared/scoring/score.js';
 import { DEFAULT_TUNING, parseTuning } from '../../../shared/scoring/tuning.js';
-import { T1587_003_SCENARIOS } from './fixtures/t1587-003.js';
-import { T1588_004_SCENARIOS } from './fixtures/t1588-004.js';
-import { T1608_003_SCENARIOS, type Scenario } from './fixtures/t1608-003.js';
+import { T1587_003_SCENARIOS } from './definitions/t1587-003.scenarios.js';
+import { T1588_004_SCENARIOS } from './definitions/t1588-004.scenarios.js';
+import { T1608_003_SCENARIOS, type Scenario } from './definitions/t1608-003.scenarios.js';
 
 /**
  * The organisation facts the default suppressions key on (issue 11: never on names alone):

@@ -2,9 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { DETECTIONS } from '../../../shared/detections/index.js';
 import { DEFAULT_TUNING } from '../../../shared/scoring/tuning.js';
-import { T1587_003_SCENARIOS } from '../detections/fixtures/t1587-003.js';
-import { T1588_004_SCENARIOS } from '../detections/fixtures/t1588-004.js';
-import { T1608_003_SCENARIOS } from '../detections/fixtures/t1608-003.js';
+import { T1587_003_SCENARIOS } from '../detections/definitions/t1587-003.scenarios.js';
+import { T1588_004_SCENARIOS } from '../detections/definitions/t1588-004.scenarios.js';
+import { T1608_003_SCENARIOS } from '../detections/definitions/t1608-003.scenarios.js';
 
 /**
  * Every pattern the detections and the suppressions run over adversary text must take linear

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { splunkApp } from '../../../../shared/detections/backends/splunk-app.js';
 import { parseEnrichRequest } from '../../../../shared/observables.js';
 import { DEFAULT_TUNING } from '../../../../shared/scoring/tuning.js';
-import { T1608_003_SCENARIOS } from '../fixtures/t1608-003.js';
+import { T1608_003_SCENARIOS } from '../definitions/t1608-003.scenarios.js';
 
 /**
  * The Splunk app's alert action script, run by the machine's python3 the way Splunk runs a
