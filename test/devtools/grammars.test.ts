@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { grammars } from '../../devtools/grammars/parsers.js';
 
+/**
+ * The published detection pages live beside the repository (../shared/reference), not in it: their
+ * queries are read at test time, never copied into the project. On a clone without them these two
+ * tests are reported as skipped, by name; every generated query is still parsed below.
+ */
+const REFERENCE_PAGES = new URL('../../../shared/reference/', import.meta.url);
+const referencePages = existsSync(new URL('001_7513475af3649eac.txt', REFERENCE_PAGES)) && existsSync(new URL('002_e52f9ab8dacb79ab.txt', REFERENCE_PAGES));
+
 /** The query block of a reference page: the text between the language line and the severity line. */
 function referenceQuery(file: string, language: string): string {
-  const page = readFileSync(new URL(`../../../shared/reference/${file}`, import.meta.url), 'utf8');
+  const page = readFileSync(new URL(file, REFERENCE_PAGES), 'utf8');
   const m = new RegExp(`\\n${language}\\n([\\s\\S]*?)\\n\\w+ severity`).exec(page);
   if (!m?.[1]) throw new Error(`no ${language} block in ${file}`);
   return m[1];
@@ -13,7 +21,7 @@ function referenceQuery(file: string, language: string): string {
 describe('SPL grammar', () => {
   const { spl } = grammars();
 
-  it('parses the search published on the Splunk reference page', () => {
+  it.skipIf(!referencePages)('parses the search published on the Splunk reference page (../shared/reference beside the clone)', () => {
     const result = spl.parse(referenceQuery('001_7513475af3649eac.txt', 'spl'));
     expect(result).toMatchObject({ ok: true });
     const commands = (result as { ast: { commands: Array<{ name: string }> } }).ast.commands.map((c) => c.name);
@@ -57,7 +65,7 @@ describe('SPL grammar', () => {
 describe('AQL grammar', () => {
   const { aql } = grammars();
 
-  it('parses the AQL published on the QRadar reference page', () => {
+  it.skipIf(!referencePages)('parses the AQL published on the QRadar reference page (../shared/reference beside the clone)', () => {
     const result = aql.parse(referenceQuery('002_e52f9ab8dacb79ab.txt', 'sql'));
     expect(result).toMatchObject({ ok: true, ast: { source: 'events', time: { last: 24, unit: 'HOURS' } } });
   });
